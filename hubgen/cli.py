@@ -1,0 +1,136 @@
+"""The command line: parse arguments, read the clock once, map failures to exit codes.
+
+Exit status: 0 success, 1 the content has errors, 2 the command was used wrongly
+or the output folder was refused. No traceback reaches an author.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hubgen import __version__
+from hubgen.diagnostics import Diagnostic, format_github, format_json, format_text
+from hubgen.errors import ContentErrors, HubgenError, UsageError
+from hubgen.pipeline import build, check
+from hubgen.timeparse import TimeError, parse_now
+
+FORMATS: dict[str, Callable[[list[Diagnostic]], str]] = {
+    "text": format_text,
+    "json": format_json,
+    "github": format_github,
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hubgen",
+        description="Build static microsites for awareness campaigns.",
+    )
+    parser.add_argument("--version", action="version", version=f"hubgen {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    b = commands.add_parser(
+        "build",
+        help="build the site into an output folder",
+        description="Check the content, then build the site as published at --now. "
+        "Nothing is written if the content has errors; the previous output stays as it was.",
+    )
+    _common(b)
+    b.add_argument("--out", type=Path, metavar="DIR",
+                   help="output folder (default: public/ inside the site folder)")
+    b.add_argument("--preview", action="store_true",
+                   help="include drafts, scheduled and expired drops, labelled, and mark every "
+                   "page noindex; never deploy a preview build")
+    b.add_argument("--base-url", metavar="URL",
+                   help="the URL the output folder is served at (overrides site.yaml's base_url)")
+    b.add_argument("--force", action="store_true",
+                   help="write into an output folder that holds files hubgen did not write "
+                   "(they are kept)")
+    c = commands.add_parser(
+        "check",
+        help="check all content, published or not, without building",
+        description="Check every file, published or not, and report all problems.",
+    )
+    _common(c)
+    c.add_argument("--format", choices=sorted(FORMATS), default="text",
+                   help="how to print problems: text (default), json, or github "
+                   "(GitHub Actions annotations)")
+    return parser
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--site", type=Path, default=Path("."), metavar="DIR",
+                   help="the site folder, holding site.yaml (default: the current folder)")
+    p.add_argument("--now", metavar="T",
+                   help="the moment to build for, ISO 8601 like 2023-05-10T12:00 or "
+                   "2023-05-10T12:00-04:00; without an offset it is in the site's time zone "
+                   "(default: the current time)")
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has printed usage or help
+        return int(exc.code or 0)
+    try:
+        now = _now(args.now)
+        if not args.site.is_dir():
+            raise UsageError(f"no site folder at {args.site}")
+        if args.command == "build":
+            return _build(args, now)
+        return _check(args, now)
+    except ContentErrors as exc:
+        fmt = getattr(args, "format", "text")
+        stream = sys.stderr if fmt == "text" else sys.stdout
+        stream.write(FORMATS[fmt](exc.diagnostics))
+        return exc.exit_code
+    except HubgenError as exc:
+        print(f"hubgen: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"hubgen: error:{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("hubgen: interrupted", file=sys.stderr)
+        return 130
+
+
+def _now(text: str | None) -> datetime:
+    """The one place hubgen reads the clock."""
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        return parse_now(text)
+    except TimeError as exc:
+        raise UsageError(f"--now: {exc}") from None
+
+
+def _build(args: argparse.Namespace, now: datetime) -> int:
+    out = args.out if args.out is not None else args.site / "public"
+    built = build(args.site, out, now=now, preview=args.preview, strict=args.strict,
+                  base_url=args.base_url, force=args.force)
+    _warn(built.checked.diagnostics)
+    pub = built.published
+    shown = sum(s == "published" for s in pub.status.values())
+    scheduled = sum(s == "scheduled" for s in pub.status.values())
+    print(f"built {len(built.output)} files into {out}: {shown} drops published, "
+          f"{scheduled} scheduled" + (" (preview)" if args.preview else ""))
+    return 0
+
+
+def _check(args: argparse.Namespace, now: datetime) -> int:
+    checked = check(args.site, now=now, strict=args.strict)
+    out = FORMATS[args.format](checked.diagnostics)
+    (sys.stdout if args.format != "text" else sys.stderr).write(out)
+    return 0
+
+
+def _warn(items: list[Diagnostic]) -> None:
+    if items:
+        sys.stderr.write(format_text(items))

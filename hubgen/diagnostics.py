@@ -1,0 +1,113 @@
+"""Problems found in the author's files, as data.
+
+Every stage appends `Diagnostic`s instead of raising, so one run reports all
+of them; `format_*` turns the collected list into text for people, JSON for
+tools, or GitHub annotations for pull requests.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """Where something came from: a path relative to the site, 1-based line and column."""
+
+    path: str
+    line: int = 1
+    col: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    span: Span
+    severity: Severity
+    code: str
+    message: str
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.span.path, self.span.line, self.span.col, self.message)
+
+    def format(self) -> str:
+        return f"{self.span}: {self.severity}: {self.message}"
+
+
+class Diagnostics:
+    """A collector shared by the stages of one run."""
+
+    def __init__(self) -> None:
+        self._items: list[Diagnostic] = []
+
+    def error(self, span: Span, code: str, message: str) -> None:
+        self._items.append(Diagnostic(span, "error", code, message))
+
+    def warning(self, span: Span, code: str, message: str) -> None:
+        self._items.append(Diagnostic(span, "warning", code, message))
+
+    def extend(self, items: Iterable[Diagnostic]) -> None:
+        self._items.extend(items)
+
+    def sorted(self, *, strict: bool = False) -> list[Diagnostic]:
+        """All diagnostics in file order; `strict` turns warnings into errors."""
+        items = sorted(set(self._items), key=Diagnostic.sort_key)
+        if strict:
+            items = [Diagnostic(d.span, "error", d.code, d.message) for d in items]
+        return items
+
+    def has_errors(self, *, strict: bool = False) -> bool:
+        return any(d.severity == "error" or strict for d in self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def count_line(items: list[Diagnostic]) -> str:
+    errors = sum(d.severity == "error" for d in items)
+    warnings = len(items) - errors
+    return f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def format_text(items: list[Diagnostic]) -> str:
+    lines = [d.format() for d in items]
+    return "\n".join([*lines, count_line(items)]) + "\n"
+
+
+def format_json(items: list[Diagnostic]) -> str:
+    """A stable schema: see docs/authoring.md, "Checking in CI"."""
+    records = [
+        {
+            "file": d.span.path,
+            "line": d.span.line,
+            "column": d.span.col,
+            "severity": d.severity,
+            "rule": d.code,
+            "message": d.message,
+        }
+        for d in items
+    ]
+    errors = sum(d.severity == "error" for d in items)
+    doc = {"diagnostics": records, "errors": errors, "warnings": len(items) - errors}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def format_github(items: list[Diagnostic]) -> str:
+    """GitHub Actions workflow commands, shown as annotations on a pull request."""
+    lines = []
+    for d in items:
+        message = d.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        where = f"file={d.span.path},line={d.span.line},col={d.span.col}"
+        lines.append(f"::{d.severity} {where},title=hubgen {d.code}::{message}")
+    return "\n".join([*lines, count_line(items)]) + "\n"

@@ -1,0 +1,200 @@
+"""Stage 1 (I/O): read the site folder into documents with positions.
+
+Nothing here interprets a field; it only finds files, decodes them, splits
+Markdown front matter from its body, and parses YAML with marks. Problems that
+stop a file from being read at all (not UTF-8, no front matter, broken YAML)
+become diagnostics here; the file is then left out of later stages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hubgen.diagnostics import Diagnostics, Span
+from hubgen.yamlmarks import Node, parse_yaml
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def _shipped_themes() -> Path:
+    """The themes installed with hubgen; in a source checkout, the repository's."""
+    installed = Path(__file__).with_name("themes")
+    return installed if installed.is_dir() else Path(__file__).parents[1] / "themes"
+
+
+SHIPPED_THEMES = _shipped_themes()
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A theme's folders, the site's own override first, then hubgen's shipped copy."""
+
+    name: str
+    template_dirs: tuple[Path, ...]
+    assets: dict[str, bytes]  # path under static/ -> content; the override wins
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source file: its YAML (whole file or front matter) and Markdown body."""
+
+    path: str  # relative to the site, with forward slashes
+    stem: str
+    meta: Node | None
+    body: str = ""
+    body_line: int = 1  # the file line on which the body starts
+
+
+@dataclass(frozen=True)
+class SourceTree:
+    root: Path
+    site: Document | None
+    campaigns: tuple[Document, ...]
+    drops: tuple[tuple[str, Document], ...]  # (drops folder name, document)
+    drop_folders: tuple[tuple[str, Span], ...]
+    creators: tuple[Document, ...]
+    organisations: tuple[Document, ...]
+    pages: tuple[Document, ...]
+    media: dict[str, Path] = field(default_factory=dict)  # "/media/x.png" -> file
+    static: dict[str, Path] = field(default_factory=dict)  # "CNAME" -> file
+    themes: dict[str, Theme] = field(default_factory=dict)
+
+
+def load_site(root: Path, diags: Diagnostics) -> SourceTree:
+    reader = _Reader(root, diags)
+    content = root / "content"
+    drops: list[tuple[str, Document]] = []
+    folders: list[tuple[str, Span]] = []
+    for folder in _subdirs(content / "drops"):
+        folders.append((folder.name, Span(reader.rel(folder))))
+        drops.extend((folder.name, doc) for doc in reader.markdown_files(folder))
+    site_file = root / "site.yaml"
+    return SourceTree(
+        root=root,
+        site=reader.yaml_file(site_file) if site_file.is_file() else None,
+        campaigns=tuple(reader.yaml_files(root / "campaigns")),
+        drops=tuple(drops),
+        drop_folders=tuple(folders),
+        creators=tuple(reader.markdown_files(content / "creators")),
+        organisations=tuple(reader.markdown_files(content / "organisations")),
+        pages=tuple(reader.markdown_files(content / "pages")),
+        media={"/media/" + rel: path for rel, path in _tree(content / "media")},
+        static=dict(_tree(content / "static")),
+        themes=load_themes(root / "themes", SHIPPED_THEMES),
+    )
+
+
+def load_themes(*folders: Path) -> dict[str, Theme]:
+    """Every theme found in `folders`, earlier folders overriding later ones file by file."""
+    names = sorted({p.name for folder in folders for p in _subdirs(folder)})
+    themes = {}
+    for name in names:
+        roots = [folder / name for folder in folders if (folder / name).is_dir()]
+        assets: dict[str, bytes] = {}
+        for root in reversed(roots):
+            assets.update((rel, path.read_bytes()) for rel, path in _tree(root / "static"))
+        dirs = tuple(r / "templates" for r in roots if (r / "templates").is_dir())
+        themes[name] = Theme(name=name, template_dirs=dirs, assets=dict(sorted(assets.items())))
+    return themes
+
+
+def _subdirs(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _tree(folder: Path) -> list[tuple[str, Path]]:
+    """Every regular file under `folder`, as (posix path relative to it, path)."""
+    if not folder.is_dir():
+        return []
+    files = []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if path.is_file() and not any(part.startswith(".") for part in rel.split("/")[:-1]):
+            files.append((rel, path))
+    return files
+
+
+class _Reader:
+    def __init__(self, root: Path, diags: Diagnostics) -> None:
+        self.root = root
+        self.diags = diags
+
+    def rel(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def yaml_files(self, folder: Path) -> list[Document]:
+        if not folder.is_dir():
+            return []
+        paths = sorted(p for p in folder.iterdir() if p.suffix in YAML_SUFFIXES and p.is_file())
+        return [self.yaml_file(p) for p in paths]
+
+    def markdown_files(self, folder: Path) -> list[Document]:
+        if not folder.is_dir():
+            return []
+        paths = sorted(p for p in folder.iterdir() if p.suffix == ".md" and p.is_file())
+        return [self.markdown_file(p) for p in paths]
+
+    def read_text(self, path: Path) -> str | None:
+        rel = self.rel(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            self.diags.error(Span(rel), "io", f"cannot read the file: {exc.strerror}")
+            return None
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            before = data[: exc.start]
+            line = before.count(b"\n") + 1
+            col = exc.start - (before.rfind(b"\n") + 1) + 1
+            self.diags.error(
+                Span(rel, line, col),
+                "encoding",
+                f"the file is not UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8",
+            )
+            return None
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if not text.strip():
+            self.diags.error(Span(rel), "empty-file", "the file is empty")
+            return None
+        return text
+
+    def yaml_file(self, path: Path) -> Document:
+        rel = self.rel(path)
+        text = self.read_text(path)
+        meta = parse_yaml(text, path=rel, diags=self.diags) if text is not None else None
+        return Document(path=rel, stem=path.stem, meta=meta)
+
+    def markdown_file(self, path: Path) -> Document:
+        rel = self.rel(path)
+        text = self.read_text(path)
+        if text is None:
+            return Document(path=rel, stem=path.stem, meta=None)
+        lines = text.split("\n")
+        if lines[0].rstrip() != "---":
+            self.diags.error(
+                Span(rel),
+                "front-matter",
+                "missing front matter: the file must start with a '---' line, "
+                "then YAML fields, then another '---' line",
+            )
+            return Document(path=rel, stem=path.stem, meta=None)
+        end = next((i for i, line in enumerate(lines[1:], 1) if line.rstrip() == "---"), None)
+        if end is None:
+            self.diags.error(
+                Span(rel),
+                "front-matter",
+                "missing closing '---': the front matter opened on line 1 never ends",
+            )
+            return Document(path=rel, stem=path.stem, meta=None)
+        yaml_text = "\n".join(lines[1:end])
+        meta = None
+        if yaml_text.strip():
+            meta = parse_yaml(yaml_text, path=rel, diags=self.diags, line_offset=1)
+        else:
+            self.diags.error(Span(rel), "front-matter", "the front matter is empty")
+        body = "\n".join(lines[end + 1 :])
+        return Document(path=rel, stem=path.stem, meta=meta, body=body, body_line=end + 2)

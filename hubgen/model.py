@@ -1,0 +1,217 @@
+"""The content model: immutable records that validation produces.
+
+Each record carries the `Span` it was written at, so any later stage can point
+an author at their own file. Relations are slugs (`Ref`), looked up in the
+`SiteGraph` built by `resolve`, never object pointers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from hubgen.diagnostics import Span
+
+DROP_KINDS = ("article", "video", "resource", "spotlight", "event", "announcement")
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A slug written in one file that names something defined in another."""
+
+    slug: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Image:
+    src: str  # site path, "/media/..."
+    alt: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Link:
+    title: str
+    url: str
+    description: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class LinkRef:
+    """A link or image source found in a Markdown body, with its position."""
+
+    url: str
+    span: Span
+    image: bool
+    alt: str = ""
+
+
+@dataclass(frozen=True)
+class Markup:
+    """A Markdown text rendered once, with the site links it contains."""
+
+    source: str
+    html: str
+    refs: tuple[LinkRef, ...]
+
+
+@dataclass(frozen=True)
+class HelpSettings:
+    title: str
+    organisations: tuple[Ref, ...] | None  # None: every organisation with a crisis line
+
+
+@dataclass(frozen=True)
+class QuickExit:
+    url: str
+    key: bool
+
+
+@dataclass(frozen=True)
+class Site:
+    title: str
+    base_url: str | None
+    language: str
+    timezone: ZoneInfo
+    theme: str
+    description: str | None
+    help: HelpSettings
+    nav: tuple[Link, ...]
+    allow_html: bool
+    sensitive_topics: tuple[str, ...]
+    helpline_max_age_days: int
+    quick_exit: QuickExit
+    span: Span
+
+
+@dataclass(frozen=True)
+class Campaign:
+    slug: str
+    title: str
+    starts: date
+    ends: date
+    timezone: ZoneInfo
+    hashtag: str | None
+    summary: str | None
+    intro: Markup | None
+    theme: str
+    hero: Image | None
+    creators: tuple[Ref, ...]
+    organisations: tuple[Ref, ...]
+    topics: tuple[str, ...]
+    links: tuple[Link, ...]
+    span: Span
+
+    @property
+    def opens(self) -> datetime:
+        """The first instant of the campaign: 00:00 on `starts`, local time."""
+        return datetime.combine(self.starts, datetime.min.time(), self.timezone)
+
+    @property
+    def closes(self) -> datetime:
+        """The instant after the campaign: 00:00 on the day after `ends`."""
+        return datetime.fromordinal(self.ends.toordinal() + 1).replace(tzinfo=self.timezone)
+
+
+@dataclass(frozen=True)
+class Allow:
+    rule: str
+    reason: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Event:
+    starts: datetime
+    ends: datetime | None
+    location: str | None
+    url: str | None
+
+
+@dataclass(frozen=True)
+class Drop:
+    campaign: str
+    slug: str
+    title: str
+    publish_at: datetime
+    expires_at: datetime | None
+    draft: bool
+    summary: str | None
+    kind: str
+    creators: tuple[Ref, ...]
+    organisations: tuple[Ref, ...]
+    topics: tuple[str, ...]
+    content_warning: str | None
+    image: Image | None
+    links: tuple[Link, ...]
+    event: Event | None
+    allow: tuple[Allow, ...]
+    body: Markup
+    span: Span
+
+
+@dataclass(frozen=True)
+class Creator:
+    slug: str
+    name: str
+    handle: str | None
+    pronouns: str | None
+    avatar: Image | None
+    links: tuple[Link, ...]
+    topics: tuple[str, ...]
+    bio: Markup
+    span: Span
+
+
+@dataclass(frozen=True)
+class TextLine:
+    keyword: str
+    number: str
+
+
+@dataclass(frozen=True)
+class Helpline:
+    name: str
+    phone: str | None
+    sms: str | None
+    text: TextLine | None
+    chat: str | None
+    url: str | None
+    hours: str | None
+    regions: tuple[str, ...]
+    languages: tuple[str, ...]
+    crisis: bool
+    last_verified: date | None
+    until: datetime | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Organisation:
+    slug: str
+    name: str
+    website: str
+    summary: str | None
+    logo: Image | None
+    topics: tuple[str, ...]
+    regions: tuple[str, ...]
+    helplines: tuple[Helpline, ...]
+    description: Markup
+    span: Span
+
+
+@dataclass(frozen=True)
+class Page:
+    slug: str
+    title: str
+    summary: str | None
+    topics: tuple[str, ...]
+    content_warning: str | None
+    nav: bool
+    order: int | None
+    allow: tuple[Allow, ...]
+    body: Markup
+    span: Span

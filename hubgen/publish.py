@@ -1,0 +1,145 @@
+"""Stage 4: decide what is public at `now`. The heart of hubgen.
+
+A drop is published when it is not a draft, `publish_at <= now`, and
+`now < expires_at` (when set). Everything else the site shows (creator lists,
+topic pages, copied media, "next update" dates) derives from the published
+set, so an unpublished drop leaks nowhere. The output depends on `now` only
+through `boundaries`: between two of them, every build is identical.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+from hubgen.model import Campaign, Drop, Helpline, Markup
+from hubgen.resolve import SiteGraph
+
+Status = Literal["published", "draft", "scheduled", "expired"]
+State = Literal["upcoming", "live", "ended"]
+
+
+def drop_status(drop: Drop, now: datetime) -> Status:
+    if drop.draft:
+        return "draft"
+    if now < drop.publish_at:
+        return "scheduled"
+    if drop.expires_at is not None and drop.expires_at <= now:
+        return "expired"
+    return "published"
+
+
+def is_published(drop: Drop, now: datetime) -> bool:
+    return drop_status(drop, now) == "published"
+
+
+def campaign_state(campaign: Campaign, now: datetime) -> State:
+    if now < campaign.opens:
+        return "upcoming"
+    if now < campaign.closes:
+        return "live"
+    return "ended"
+
+
+def helpline_current(line: Helpline, now: datetime) -> bool:
+    return line.until is None or now < line.until
+
+
+def boundaries(graph: SiteGraph) -> list[datetime]:
+    """Every instant at which the output may change, in order."""
+    moments: set[datetime] = set()
+    for c in graph.campaigns.values():
+        moments |= {c.opens, c.closes}
+    for d in graph.drops:
+        if not d.draft:
+            moments.add(d.publish_at)
+            if d.expires_at is not None:
+                moments.add(d.expires_at)
+    for o in graph.organisations.values():
+        moments |= {h.until for h in o.helplines if h.until is not None}
+    return sorted(moments)
+
+
+@dataclass(frozen=True)
+class Published:
+    """The site as readers see it at `now` (or, in preview, everything labelled)."""
+
+    graph: SiteGraph
+    preview: bool
+    status: dict[Drop, Status]
+    drops: tuple[Drop, ...]  # visible, newest first
+    by_campaign: dict[str, tuple[Drop, ...]]
+    states: dict[str, State]
+    next_drop: dict[str, date]  # campaign slug -> local date of its next scheduled drop
+    creators: tuple[str, ...]  # listed creator slugs
+    credited: dict[str, tuple[Drop, ...]]
+    topics: dict[str, tuple[Drop, ...]]
+    helplines: dict[str, tuple[Helpline, ...]]  # organisation slug -> current lines
+    media: frozenset[str]
+
+
+def publish(graph: SiteGraph, now: datetime, *, preview: bool = False) -> Published:
+    status = {d: drop_status(d, now) for d in graph.drops}
+    visible = [d for d in reversed(graph.drops) if preview or status[d] == "published"]
+    by_campaign: dict[str, list[Drop]] = {slug: [] for slug in graph.campaigns}
+    credited: dict[str, list[Drop]] = defaultdict(list)
+    topics: dict[str, list[Drop]] = defaultdict(list)
+    for d in visible:
+        by_campaign[d.campaign].append(d)
+        for ref in d.creators:
+            credited[ref.slug].append(d)
+        for t in dict.fromkeys(d.topics):
+            topics[t].append(d)
+    featured = {r.slug for c in graph.campaigns.values() for r in c.creators}
+    creators = sorted(
+        (s for s in graph.creators if s in featured or s in credited),
+        key=lambda s: (graph.creators[s].name.casefold(), s),
+    )
+    helplines = {
+        slug: tuple(h for h in o.helplines if helpline_current(h, now))
+        for slug, o in graph.organisations.items()
+    }
+    return Published(
+        graph=graph,
+        preview=preview,
+        status=status,
+        drops=tuple(visible),
+        by_campaign={k: tuple(v) for k, v in by_campaign.items()},
+        states={slug: campaign_state(c, now) for slug, c in graph.campaigns.items()},
+        next_drop=_next_drops(graph, status),
+        creators=tuple(creators),
+        credited={k: tuple(v) for k, v in credited.items() if k in graph.creators},
+        topics={k: tuple(topics[k]) for k in sorted(topics)},
+        helplines=helplines,
+        media=frozenset(_media(graph, visible, creators)),
+    )
+
+
+def _next_drops(graph: SiteGraph, status: dict[Drop, Status]) -> dict[str, date]:
+    found: dict[str, date] = {}
+    for d in graph.drops:  # oldest first, so the first scheduled one is the next
+        if status[d] == "scheduled" and d.campaign not in found:
+            found[d.campaign] = d.publish_at.astimezone(graph.campaign_of(d).timezone).date()
+    return found
+
+
+def _media(graph: SiteGraph, visible: Iterable[Drop], creators: Iterable[str]) -> set[str]:
+    """Media that published content uses: only these are copied to the output."""
+    images = [c.hero for c in graph.campaigns.values()]
+    markups: list[Markup] = [c.intro for c in graph.campaigns.values() if c.intro]
+    for d in visible:
+        images.append(d.image)
+        markups.append(d.body)
+    for slug in creators:
+        images.append(graph.creators[slug].avatar)
+        markups.append(graph.creators[slug].bio)
+    for o in graph.organisations.values():
+        images.append(o.logo)
+        markups.append(o.description)
+    markups += [p.body for p in graph.pages.values()]
+    used = {i.src for i in images if i is not None}
+    used |= {r.url.split("#")[0].split("?")[0] for m in markups for r in m.refs}
+    return {path for path in used if path in graph.media}

@@ -1,0 +1,222 @@
+"""Stage 5: render the published site to a mapping of output path to content.
+
+Nothing is written here. Each page is a template from the page's theme and a
+context of read-only views; files to copy (media, static) are given as their
+source paths, so large media are never held in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from hubgen import urls
+from hubgen.load import Theme
+from hubgen.publish import Published
+from hubgen.theme import Themes
+from hubgen.views import Anchor, HelplineView, Picture, Views, topic_name
+
+Output = dict[str, bytes | Path]
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    """What every page shows: the header, the help block, the footer."""
+
+    title: str
+    language: str
+    home: str
+    help_href: str
+    help_title: str
+    help_lines: tuple[HelplineView, ...]
+    nav: tuple[Anchor, ...]
+    quick_exit: str
+    preview: bool
+
+
+@dataclass(frozen=True)
+class Meta:
+    """The head of one page."""
+
+    title: str
+    description: str
+    canonical: str | None
+    og_type: str
+    image: Picture | None
+    noindex: bool
+    site_path: str
+
+
+def render_site(pub: Published, themes: dict[str, Theme]) -> Output:
+    return _Renderer(pub, themes).render()
+
+
+class _Renderer:
+    def __init__(self, pub: Published, themes: dict[str, Theme]) -> None:
+        self.pub = pub
+        self.g = pub.graph
+        self.u = pub.graph.urls
+        self.views = Views(pub)
+        self.themes = Themes(themes, site_theme=self.g.site.theme, href=self.u.href)
+        self.info = self._site_info()
+        self.out: Output = {}
+
+    def _site_info(self) -> SiteInfo:
+        site = self.g.site
+        nav = [self.views.anchor_link(link) for link in site.nav]
+        pages = sorted(
+            (p for p in self.g.pages.values() if p.nav),
+            key=lambda p: (p.order is None, p.order or 0, p.title),
+        )
+        known = {a.href for a in nav}
+        nav += [
+            Anchor(p.title, href)
+            for p in pages
+            if (href := self.u.href(urls.page(p.slug))) not in known
+        ]
+        return SiteInfo(
+            title=site.title,
+            language=site.language,
+            home=self.u.href("/"),
+            help_href=self.u.href(urls.help_page()),
+            help_title=site.help.title,
+            help_lines=self.views.help_block(),
+            nav=tuple(nav),
+            quick_exit=site.quick_exit.url,
+            preview=self.pub.preview,
+        )
+
+    def page(
+        self,
+        site_path: str,
+        template: str,
+        *,
+        title: str,
+        description: str | None = None,
+        image: Picture | None = None,
+        og_type: str = "website",
+        theme: str | None = None,
+        **context: object,
+    ) -> None:
+        site = self.g.site
+        full_title = title if site_path == "/" else f"{title} · {site.title}"
+        meta = Meta(
+            title=full_title,
+            description=description or site.description or site.title,
+            canonical=None if site_path == urls.NOT_FOUND else self.u.absolute(site_path),
+            og_type=og_type,
+            image=image,
+            noindex=self.pub.preview,
+            site_path=site_path,
+        )
+        html = self.themes.env(theme).get_template(template).render(
+            site=self.info, meta=meta, url=self.u.href, **context
+        )
+        self.out[urls.output_file(site_path)] = html.encode("utf-8")
+
+    def render(self) -> Output:
+        self.home()
+        self.campaigns()
+        self.people_and_partners()
+        self.topics()
+        self.help_and_pages()
+        for path in sorted(self.pub.media):
+            self.out[urls.output_file(path)] = self.g.media[path]
+        for rel, source in sorted(self.g.static.items()):
+            self.out[rel] = source
+        self.out.update(self.themes.assets)
+        return dict(sorted(self.out.items()))
+
+    def home(self) -> None:
+        cards = [self.views.campaign_card(c) for c in self.g.campaigns.values()]
+        groups = {state: [c for c in cards if c.state == state] for state in self.pub.states.values()}
+        site = self.g.site
+        self.page(
+            "/",
+            "home.html",
+            title=site.title,
+            live=groups.get("live", []),
+            upcoming=groups.get("upcoming", []),
+            ended=list(reversed(groups.get("ended", []))),
+            latest=[self.views.drop(d) for d in self.pub.drops[:6]],
+        )
+
+    def campaigns(self) -> None:
+        for c in self.g.campaigns.values():
+            view = self.views.campaign(c)
+            self.page(
+                urls.campaign(c.slug),
+                "campaign.html",
+                title=c.title,
+                description=c.summary,
+                image=view.card.hero,
+                theme=c.theme,
+                campaign=view,
+            )
+        for d in self.pub.drops:
+            c = self.g.campaign_of(d)
+            drop = self.views.drop(d)
+            self.page(
+                urls.drop(d.campaign, d.slug),
+                "drop.html",
+                title=f"{d.title} · {c.title}",
+                description=d.summary,
+                image=drop.image or self.views.picture(c.hero),
+                og_type="article",
+                theme=c.theme,
+                drop=drop,
+                campaign=self.views.campaign_card(c),
+            )
+
+    def people_and_partners(self) -> None:
+        creators = [self.views.creator(s) for s in self.pub.creators]
+        self.page(urls.creators(), "creators.html", title="Creators", creators=creators)
+        for view, slug in zip(creators, self.pub.creators, strict=True):
+            self.page(
+                urls.creator(slug),
+                "creator.html",
+                title=view.name,
+                description=self.g.creators[slug].handle,
+                image=view.avatar,
+                og_type="profile",
+                creator=view,
+            )
+        orgs = [self.views.organisation(s) for s in self.g.organisations]
+        self.page(urls.organisations(), "organisations.html", title="Organisations",
+                  organisations=orgs)
+        for view, slug in zip(orgs, self.g.organisations, strict=True):
+            self.page(
+                urls.organisation(slug),
+                "organisation.html",
+                title=view.name,
+                description=view.summary,
+                image=view.logo,
+                organisation=view,
+            )
+
+    def topics(self) -> None:
+        index = [(self.views.topic(t), len(ds)) for t, ds in self.pub.topics.items()]
+        self.page(urls.topics(), "topics.html", title="Topics", topics=index)
+        for slug, drops in self.pub.topics.items():
+            name = topic_name(slug)
+            self.page(
+                urls.topic(slug),
+                "topic.html",
+                title=f"Topic: {name}",
+                description=f"Updates about {name.lower()}.",
+                topic=name,
+                drops=[self.views.drop(d) for d in drops],
+            )
+
+    def help_and_pages(self) -> None:
+        self.page(
+            urls.help_page(),
+            "help.html",
+            title=self.g.site.help.title,
+            description="Helplines you can call, text or chat with now.",
+            groups=self.views.all_helplines(),
+        )
+        for slug, p in self.g.pages.items():
+            self.page(urls.page(slug), "page.html", title=p.title, description=p.summary,
+                      page=self.views.page(p))
+        self.page(urls.NOT_FOUND, "404.html", title="Page not found")

@@ -1,0 +1,247 @@
+"""Stage 3: join the validated records into one site graph, checking relations.
+
+Everything that involves more than one file is checked here: references to
+creators, organisations and campaigns; drops folders without a campaign; two
+things claiming one URL; links and media that point at nothing. Relations stay
+slugs; the graph answers lookups by key.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from hubgen import urls
+from hubgen.diagnostics import Diagnostics, Span
+from hubgen.fieldtypes import url_problem
+from hubgen.load import SourceTree
+from hubgen.model import Campaign, Creator, Drop, Image, Link, Markup, Organisation, Page, Ref, Site
+from hubgen.timeparse import format_local
+from hubgen.validate import Validated
+
+# Files hubgen writes at the top of the output, whatever the content.
+BUILTIN_FILES = {
+    "index.html": "the home page",
+    "404.html": "the not-found page",
+    "feed.xml": "the site feed",
+    "sitemap.xml": "the sitemap",
+    "robots.txt": "robots.txt",
+    ".hubgen-manifest": "hubgen's list of written files",
+}
+
+
+@dataclass(frozen=True)
+class SiteGraph:
+    site: Site
+    urls: urls.Urls
+    campaigns: dict[str, Campaign]  # in order of start date
+    drops: tuple[Drop, ...]  # oldest first
+    creators: dict[str, Creator]
+    organisations: dict[str, Organisation]
+    pages: dict[str, Page]
+    media: dict[str, Path]
+    static: dict[str, Path]
+
+    def campaign_of(self, drop: Drop) -> Campaign:
+        return self.campaigns[drop.campaign]
+
+
+def resolve_site(tree: SourceTree, v: Validated, diags: Diagnostics) -> SiteGraph:
+    campaigns = {c.slug: c for c in sorted(v.campaigns, key=lambda c: (c.starts, c.slug))}
+    for folder, span in tree.drop_folders:
+        if folder not in v.known["campaign"]:
+            diags.error(
+                span,
+                "orphan-drops",
+                f"drops folder '{folder}' has no campaign: add campaigns/{folder}.yaml "
+                "or move the drops",
+            )
+    graph = SiteGraph(
+        site=v.site,
+        urls=v.urls,
+        campaigns=campaigns,
+        drops=tuple(
+            sorted(
+                (d for d in v.drops if d.campaign in campaigns),
+                key=lambda d: (d.publish_at, d.campaign, d.slug),
+            )
+        ),
+        creators={c.slug: c for c in v.creators},
+        organisations={o.slug: o for o in v.organisations},
+        pages={p.slug: p for p in sorted(v.pages, key=lambda p: p.slug)},
+        media=tree.media,
+        static=tree.static,
+    )
+    checker = _Checker(graph, v, diags)
+    checker.references()
+    paths = checker.claims(tree)
+    checker.links(paths)
+    checker.schedule()
+    checker.themes(set(tree.themes))
+    return graph
+
+
+class _Checker:
+    def __init__(self, graph: SiteGraph, v: Validated, diags: Diagnostics) -> None:
+        self.g = graph
+        self.known = v.known
+        self.diags = diags
+
+    def references(self) -> None:
+        g = self.g
+        help_orgs = g.site.help.organisations or ()
+        for c in g.campaigns.values():
+            self._refs("creator", c.creators)
+            self._refs("organisation", c.organisations)
+        for d in g.drops:
+            self._refs("creator", d.creators)
+            self._refs("organisation", d.organisations)
+        self._refs("organisation", help_orgs)
+
+    def _refs(self, kind: str, refs: tuple[Ref, ...]) -> None:
+        known = self.known[kind]
+        for ref in refs:
+            if ref.slug not in known:
+                close = difflib.get_close_matches(ref.slug, sorted(known), n=1)
+                hint = f" — did you mean '{close[0]}'?" if close else ""
+                folder = "content/creators" if kind == "creator" else "content/organisations"
+                self.diags.error(
+                    ref.span,
+                    "unknown-ref",
+                    f"unknown {kind} '{ref.slug}': no {folder}/{ref.slug}.md{hint}",
+                )
+
+    def claims(self, tree: SourceTree) -> set[str]:
+        """Report output files claimed twice; return every site path that will exist."""
+        owners: dict[str, tuple[Span | None, str]] = {
+            name: (None, what) for name, what in BUILTIN_FILES.items()
+        }
+        for name, what in urls.RESERVED.items():
+            owners[f"{name}/index.html"] = (None, what)
+        for path, span, what in self._claimants(tree):
+            out = urls.output_file(path)
+            first = owners.get(out)
+            if first is None:
+                owners[out] = (span, what)
+                continue
+            first_span, first_what = first
+            where = f" ({first_span})" if first_span else ""
+            self.diags.error(
+                span,
+                "url-collision",
+                f"{what} wants the URL {path}, which is already {first_what}{where}; "
+                "rename one of them",
+            )
+        return self._site_paths(owners)
+
+    def _claimants(self, tree: SourceTree) -> Iterator[tuple[str, Span, str]]:
+        for c in self.g.campaigns.values():
+            yield urls.campaign(c.slug), c.span, f"campaign '{c.slug}'"
+        for d in sorted(self.g.drops, key=lambda d: d.span):
+            yield urls.drop(d.campaign, d.slug), d.span, f"drop '{d.slug}'"
+        for p in self.g.pages.values():
+            yield urls.page(p.slug), p.span, f"page '{p.slug}'"
+        for rel in sorted(tree.static):
+            span = Span(f"content/static/{rel}")
+            yield "/" + rel, span, f"static file '{rel}'"
+
+    def _site_paths(self, owners: dict[str, tuple[Span | None, str]]) -> set[str]:
+        g = self.g
+        paths = {"/" + out.removesuffix("index.html") for out in owners}
+        paths |= {"/" + out for out in owners}
+        paths |= set(g.media)
+        paths |= {urls.creator(s) for s in g.creators}
+        paths |= {urls.organisation(s) for s in g.organisations}
+        topics = {t for d in g.drops for t in d.topics}
+        paths |= {urls.topic(t) for t in topics}
+        return paths
+
+    def links(self, paths: set[str]) -> None:
+        for image in self._images():
+            self._media(image.src, image.span)
+        for link in self._yaml_links():
+            self._target(link.url, link.span, paths)
+        for markup in self._markups():
+            for ref in markup.refs:
+                if ref.image and not ref.alt.strip():
+                    self.diags.error(
+                        ref.span,
+                        "alt-text",
+                        f"image without alt text: write ![what it shows]({ref.url})",
+                    )
+                self._target(ref.url, ref.span, paths, image=ref.image)
+
+    def _target(self, url: str, span: Span, paths: set[str], *, image: bool = False) -> None:
+        if not url or url.startswith("#"):
+            return
+        problem = url_problem(url, site_paths=True)
+        if problem:
+            self.diags.error(span, "url", problem)
+            return
+        if not url.startswith("/"):
+            return
+        path = url.split("#", 1)[0].split("?", 1)[0]
+        if path.startswith("/media/") or image:
+            self._media(path, span)
+        elif path not in paths:
+            hint = f" — did you mean '{path}/'?" if path + "/" in paths else ""
+            self.diags.error(span, "broken-link", f"link to a page that does not exist: {url}{hint}")
+
+    def _media(self, src: str, span: Span) -> None:
+        if src not in self.g.media:
+            self.diags.error(
+                span,
+                "missing-media",
+                f"missing media file: {src} (expected content{src})",
+            )
+
+    def _images(self) -> Iterator[Image]:
+        g = self.g
+        candidates = [c.hero for c in g.campaigns.values()]
+        candidates += [d.image for d in g.drops]
+        candidates += [c.avatar for c in g.creators.values()]
+        candidates += [o.logo for o in g.organisations.values()]
+        return (image for image in candidates if image is not None)
+
+    def _yaml_links(self) -> Iterator[Link]:
+        g = self.g
+        yield from g.site.nav
+        for c in g.campaigns.values():
+            yield from c.links
+        for d in g.drops:
+            yield from d.links
+        for cr in g.creators.values():
+            yield from cr.links
+
+    def _markups(self) -> Iterator[Markup]:
+        g = self.g
+        yield from (c.intro for c in g.campaigns.values() if c.intro is not None)
+        yield from (d.body for d in g.drops)
+        yield from (c.bio for c in g.creators.values())
+        yield from (o.description for o in g.organisations.values())
+        yield from (p.body for p in g.pages.values())
+
+    def themes(self, available: set[str]) -> None:
+        site = self.g.site
+        wanted = [(site.theme, site.span)] + [(c.theme, c.span) for c in self.g.campaigns.values()]
+        for name, span in wanted:
+            if name not in available:
+                self.diags.error(
+                    span,
+                    "unknown-theme",
+                    f"unknown theme '{name}': no themes/{name}/ folder here or in hubgen; "
+                    f"available: {', '.join(sorted(available))}",
+                )
+
+    def schedule(self) -> None:
+        for d in self.g.drops:
+            c = self.g.campaign_of(d)
+            if not c.opens <= d.publish_at < c.closes:
+                self.diags.warning(
+                    d.span,
+                    "outside-campaign",
+                    f"drop '{d.slug}' publishes at {format_local(d.publish_at, c.timezone)}, "
+                    f"outside its campaign ({c.starts} to {c.ends})",
+                )

@@ -1,0 +1,117 @@
+"""Dates and wall-clock times as authors write them, turned into instants.
+
+A date means 00:00. A time without a UTC offset is wall-clock time in the
+given zone; one with an offset is absolute. Wall-clock times that do not exist
+(inside a spring-forward gap) or that happen twice (autumn) are reported, not
+silently shifted: the author meant *something* and should see what.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?",
+    re.IGNORECASE,
+)
+EXPECTED = "a date like 2023-05-01 or a date and time like 2023-05-01 09:00"
+
+
+class TimeError(ValueError):
+    """The text is not a date or time; the message says why."""
+
+
+@dataclass(frozen=True)
+class Resolved:
+    instant: datetime  # aware, in the zone it was interpreted in
+    ambiguous: bool  # the wall-clock time happens twice; the first was used
+
+
+def parse_date(text: str) -> date:
+    text = text.strip()
+    if not _DATE.fullmatch(text):
+        raise TimeError(f"'{text}' is not a date; expected a date like 2023-05-01")
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise TimeError(f"'{text}' is not a date: {exc}") from None
+
+
+def parse_moment(text: str, zone: ZoneInfo) -> Resolved:
+    """Parse a date or date-time; naive values are wall-clock time in `zone`."""
+    text = text.strip()
+    if _DATE.fullmatch(text):
+        value = datetime.combine(parse_date(text), datetime.min.time())
+    elif _DATETIME.fullmatch(text):
+        try:
+            value = datetime.fromisoformat(re.sub(r"\s+(?=[Zz+-]\d*)", "", text))
+        except ValueError as exc:
+            raise TimeError(f"'{text}' is not a valid date and time: {exc}") from None
+    else:
+        raise TimeError(f"'{text}' is not a date or time; expected {EXPECTED}")
+    if value.tzinfo is not None:
+        return Resolved(value, ambiguous=False)
+    return localize(value, zone)
+
+
+def localize(naive: datetime, zone: ZoneInfo) -> Resolved:
+    """Attach `zone` to a wall-clock time, refusing times that do not exist."""
+    first = naive.replace(tzinfo=zone, fold=0)
+    second = naive.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return Resolved(first, ambiguous=False)
+    if _round_trips(first):
+        return Resolved(first, ambiguous=True)
+    raise TimeError(_gap_message(naive, zone))
+
+
+def _round_trips(value: datetime) -> bool:
+    back = value.astimezone(UTC).astimezone(value.tzinfo)
+    return back.replace(tzinfo=None, fold=0) == value.replace(tzinfo=None, fold=0)
+
+
+def _gap_message(naive: datetime, zone: ZoneInfo) -> str:
+    """Name the gap the time falls in and the valid times either side of it."""
+    a = naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    b = naive.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    low, high = min(a, b), max(a, b)
+    while high - low > timedelta(minutes=1):  # the transition lies between them
+        mid = low + (high - low) / 2
+        mid = mid.replace(second=0, microsecond=0)
+        if mid <= low:
+            break
+        if mid.astimezone(zone).utcoffset() == low.astimezone(zone).utcoffset():
+            low = mid
+        else:
+            high = mid
+    before = low.astimezone(zone)
+    after = high.astimezone(zone)
+    return (
+        f"{naive:%Y-%m-%d %H:%M} does not exist in {zone.key}: the clocks jump from "
+        f"{before:%H:%M} {before:%Z} to {after:%H:%M} {after:%Z} that night; "
+        f"use {before:%H:%M} or {after:%H:%M}, or give a UTC offset"
+    )
+
+
+def format_local(value: datetime, zone: ZoneInfo) -> str:
+    """'2023-05-15 09:00 EDT (13:00 UTC)': what a wall-clock time really meant."""
+    local = value.astimezone(zone)
+    utc = value.astimezone(UTC)
+    if local.utcoffset() == utc.utcoffset() and local.tzname() == "UTC":
+        return f"{utc:%Y-%m-%d %H:%M} UTC"
+    return f"{local:%Y-%m-%d %H:%M %Z} ({utc:%Y-%m-%d %H:%M} UTC)"
+
+
+def parse_now(text: str) -> datetime:
+    """Parse --now: ISO 8601, with or without an offset (naive is resolved later)."""
+    text = text.strip()
+    try:
+        if _DATE.fullmatch(text):
+            return datetime.combine(parse_date(text), datetime.min.time())
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise TimeError(f"'{text}' is not an ISO 8601 time like 2023-05-10T12:00") from None

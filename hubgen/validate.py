@@ -1,0 +1,305 @@
+"""Stage 2: turn each loaded document into a model record, or say why not.
+
+Each file is checked on its own against `schema`: types, unknown keys, dates,
+slugs, URLs, alt text. Markdown is rendered here, once, because the links it
+contains must be validated too. Files that cannot become a record are left
+out; their problems are already in the diagnostics. Relations between files
+are checked later, in `resolve`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from hubgen.diagnostics import Diagnostics, Span
+from hubgen.fieldtypes import INVALID, SLUG, Ctx, Fields, Record, slug_problem
+from hubgen.load import Document, SourceTree
+from hubgen.markup import Converter
+from hubgen.model import (
+    Allow,
+    Campaign,
+    Creator,
+    Drop,
+    Event,
+    Helpline,
+    HelpSettings,
+    Image,
+    Link,
+    Markup,
+    Organisation,
+    Page,
+    QuickExit,
+    Site,
+    TextLine,
+)
+from hubgen.schema import (
+    CAMPAIGN,
+    CREATOR,
+    DEFAULT_EXIT_URL,
+    DROP,
+    ORGANISATION,
+    PAGE,
+    SENSITIVE_TOPICS,
+    SITE,
+)
+from hubgen.urls import Urls
+
+_DATE_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}-")
+UTC = ZoneInfo("UTC")
+
+
+@dataclass(frozen=True)
+class Validated:
+    site: Site
+    urls: Urls
+    campaigns: tuple[Campaign, ...]
+    drops: tuple[Drop, ...]
+    creators: tuple[Creator, ...]
+    organisations: tuple[Organisation, ...]
+    pages: tuple[Page, ...]
+    # Slugs of every file of a kind, valid or not, so that a reference to a
+    # broken file is not reported a second time as a reference to nothing.
+    known: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+def validate_site(tree: SourceTree, diags: Diagnostics, *, base_url: str | None) -> Validated:
+    site = _site(tree.site, diags) or _fallback_site()
+    urls = Urls.for_base(base_url or site.base_url)
+    v = _Validator(site, urls, diags)
+    campaigns = [c for doc in tree.campaigns if (c := v.campaign(doc))]
+    zones = {c.slug: c.timezone for c in campaigns}
+    drops = [d for folder, doc in tree.drops if (d := v.drop(doc, folder, zones))]
+    return Validated(
+        site=site,
+        urls=urls,
+        campaigns=tuple(campaigns),
+        drops=tuple(drops),
+        creators=tuple(c for doc in tree.creators if (c := v.creator(doc))),
+        organisations=tuple(o for doc in tree.organisations if (o := v.organisation(doc))),
+        pages=tuple(p for doc in tree.pages if (p := v.page(doc))),
+        known={
+            "campaign": frozenset(d.stem for d in tree.campaigns),
+            "creator": frozenset(d.stem for d in tree.creators),
+            "organisation": frozenset(d.stem for d in tree.organisations),
+        },
+    )
+
+
+def _site(doc: Document | None, diags: Diagnostics) -> Site | None:
+    if doc is None:
+        diags.error(Span("site.yaml"), "missing-file", "missing site.yaml: a site needs a title")
+        return None
+    if doc.meta is None:
+        return None
+    f = SITE.convert(doc.meta, Ctx(diags, UTC))
+    if f is INVALID or not f.complete:
+        return None
+    help_fields = f["help"]
+    help_orgs = help_fields["organisations"] if help_fields else None
+    quick_exit = f["quick_exit"]
+    return Site(
+        title=f["title"],
+        base_url=f["base_url"],
+        language=f["language"],
+        timezone=f["timezone"] or UTC,
+        theme=f["theme"],
+        description=f["description"],
+        help=HelpSettings(
+            title=help_fields["title"] if help_fields else "Get help now",
+            organisations=help_orgs,
+        ),
+        nav=_links(f["nav"]),
+        allow_html=f["allow_html"],
+        sensitive_topics=tuple(f["sensitive_topics"]),
+        helpline_max_age_days=f["helpline_max_age_days"],
+        quick_exit=QuickExit(
+            url=quick_exit["url"] if quick_exit else DEFAULT_EXIT_URL,
+            key=quick_exit["key"] if quick_exit else False,
+        ),
+        span=f.span,
+    )
+
+
+def _fallback_site() -> Site:
+    """Stands in for a broken site.yaml so the other files still get checked."""
+    return Site(
+        title="",
+        base_url=None,
+        language="en",
+        timezone=UTC,
+        theme="default",
+        description=None,
+        help=HelpSettings(title="Get help now", organisations=None),
+        nav=(),
+        allow_html=False,
+        sensitive_topics=SENSITIVE_TOPICS,
+        helpline_max_age_days=180,
+        quick_exit=QuickExit(url=DEFAULT_EXIT_URL, key=False),
+        span=Span("site.yaml"),
+    )
+
+
+class _Validator:
+    def __init__(self, site: Site, urls: Urls, diags: Diagnostics) -> None:
+        self.site = site
+        self.urls = urls
+        self.diags = diags
+        self.converter = Converter(allow_html=site.allow_html)
+
+    def fields(self, doc: Document, record: Record, zone: ZoneInfo) -> Fields | None:
+        if doc.meta is None:
+            return None
+        f = record.convert(doc.meta, Ctx(self.diags, zone))
+        return f if f is not INVALID and f.complete else None
+
+    def slug(self, doc: Document, stem: str) -> str | None:
+        if SLUG.fullmatch(stem):
+            return stem
+        self.diags.error(Span(doc.path), "slug", "the file name gives an " + slug_problem(stem))
+        return None
+
+    def markdown(self, source: str, origin: Span) -> Markup:
+        return self.converter.convert(source, origin=origin, rewrite=self.urls.href)
+
+    def body(self, doc: Document) -> Markup:
+        return self.markdown(doc.body, Span(doc.path, doc.body_line, 1))
+
+    def campaign(self, doc: Document) -> Campaign | None:
+        slug = self.slug(doc, doc.stem)
+        f = self.fields(doc, CAMPAIGN, self.site.timezone)
+        if f is None or slug is None:
+            return None
+        intro = None
+        if f["intro"] is not None:
+            key = f.key_spans["intro"]
+            intro = self.markdown(f["intro"], Span(doc.path, key.line + 1, key.col + 2))
+        return Campaign(
+            slug=slug,
+            title=f["title"],
+            starts=f["starts"],
+            ends=f["ends"],
+            timezone=f["timezone"] or self.site.timezone,
+            hashtag=f["hashtag"],
+            summary=f["summary"],
+            intro=intro,
+            theme=f["theme"] or self.site.theme,
+            hero=_image(f["hero"]),
+            creators=f["creators"],
+            organisations=f["organisations"],
+            topics=tuple(f["topics"]),
+            links=_links(f["links"]),
+            span=f.span,
+        )
+
+    def drop(self, doc: Document, folder: str, zones: dict[str, ZoneInfo]) -> Drop | None:
+        f = self.fields(doc, DROP, zones.get(folder, self.site.timezone))
+        if f is None:
+            return None
+        slug = f["slug"] or self.slug(doc, _DATE_PREFIX.sub("", doc.stem, count=1))
+        if slug is None:
+            return None
+        event = f["event"]
+        return Drop(
+            campaign=folder,
+            slug=slug,
+            title=f["title"],
+            publish_at=f["publish_at"],
+            expires_at=f["expires_at"],
+            draft=f["draft"],
+            summary=f["summary"],
+            kind=f["kind"],
+            creators=f["creators"],
+            organisations=f["organisations"],
+            topics=tuple(f["topics"]),
+            content_warning=f["content_warning"],
+            image=_image(f["image"]),
+            links=_links(f["links"]),
+            event=Event(event["starts"], event["ends"], event["location"], event["url"])
+            if event
+            else None,
+            allow=tuple(Allow(a["rule"], a["reason"], a.span) for a in f["allow"]),
+            body=self.body(doc),
+            span=f.span,
+        )
+
+    def creator(self, doc: Document) -> Creator | None:
+        slug = self.slug(doc, doc.stem)
+        f = self.fields(doc, CREATOR, self.site.timezone)
+        if f is None or slug is None:
+            return None
+        return Creator(
+            slug=slug,
+            name=f["name"],
+            handle=f["handle"],
+            pronouns=f["pronouns"],
+            avatar=_image(f["avatar"]),
+            links=_links(f["links"]),
+            topics=tuple(f["topics"]),
+            bio=self.body(doc),
+            span=f.span,
+        )
+
+    def organisation(self, doc: Document) -> Organisation | None:
+        slug = self.slug(doc, doc.stem)
+        f = self.fields(doc, ORGANISATION, self.site.timezone)
+        if f is None or slug is None:
+            return None
+        return Organisation(
+            slug=slug,
+            name=f["name"],
+            website=f["website"],
+            summary=f["summary"],
+            logo=_image(f["logo"]),
+            topics=tuple(f["topics"]),
+            regions=tuple(f["regions"]),
+            helplines=tuple(_helpline(h) for h in f["helplines"] if h.complete),
+            description=self.body(doc),
+            span=f.span,
+        )
+
+    def page(self, doc: Document) -> Page | None:
+        slug = self.slug(doc, doc.stem)
+        f = self.fields(doc, PAGE, self.site.timezone)
+        if f is None or slug is None:
+            return None
+        return Page(
+            slug=slug,
+            title=f["title"],
+            summary=f["summary"],
+            topics=tuple(f["topics"]),
+            content_warning=f["content_warning"],
+            nav=f["nav"],
+            order=f["order"],
+            allow=tuple(Allow(a["rule"], a["reason"], a.span) for a in f["allow"]),
+            body=self.body(doc),
+            span=f.span,
+        )
+
+
+def _image(f: Fields | None) -> Image | None:
+    return Image(f["src"], f["alt"], f.span) if f is not None and f.complete else None
+
+
+def _links(items: tuple[Fields, ...]) -> tuple[Link, ...]:
+    return tuple(Link(i["title"], i["url"], i["description"], i.span) for i in items if i.complete)
+
+
+def _helpline(h: Fields) -> Helpline:
+    text = h["text"]
+    return Helpline(
+        name=h["name"],
+        phone=h["phone"],
+        sms=h["sms"],
+        text=TextLine(text["keyword"], text["number"]) if text and text.complete else None,
+        chat=h["chat"],
+        url=h["url"],
+        hours=h["hours"],
+        regions=tuple(h["regions"]),
+        languages=tuple(h["languages"]),
+        crisis=h["crisis"],
+        last_verified=h["last_verified"],
+        until=h["until"],
+        span=h.span,
+    )

@@ -1,0 +1,407 @@
+"""Read-only views of the published site, shaped for templates.
+
+Templates never see the model or the clock: every URL is already decided (by
+`urls`), every date already formatted in the right zone, every label already
+chosen. A view is a frozen dataclass, so a template cannot change what the
+next page sees.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup as Html
+
+from hubgen import urls
+from hubgen.diagnostics import Span
+from hubgen.markup import Converter
+from hubgen.model import (
+    Campaign,
+    Creator,
+    Drop,
+    Helpline,
+    Image,
+    Link,
+    Markup,
+    Organisation,
+    Page,
+)
+from hubgen.publish import Published
+
+KIND_LABELS = {
+    "article": "Article",
+    "video": "Video",
+    "resource": "Resources",
+    "spotlight": "Creator spotlight",
+    "event": "Event",
+    "announcement": "Announcement",
+}
+STATE_LABELS = {"upcoming": "Coming soon", "live": "Live now", "ended": "Ended"}
+
+
+@dataclass(frozen=True)
+class Anchor:
+    text: str
+    href: str | None  # None: shown as text (no page to link to)
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Picture:
+    src: str
+    alt: str
+    absolute: str
+
+
+@dataclass(frozen=True)
+class Contact:
+    label: str  # "Call", "Text", "Chat online"
+    text: str  # what is shown: "988", "HOME to 741741"
+    href: str
+
+
+@dataclass(frozen=True)
+class HelplineView:
+    name: str
+    organisation: Anchor
+    contacts: tuple[Contact, ...]
+    hours: str | None
+    regions: tuple[str, ...]
+    languages: tuple[str, ...]
+    crisis: bool
+
+
+@dataclass(frozen=True)
+class EventView:
+    when: str
+    starts_iso: str
+    location: str | None
+    url: str | None
+
+
+@dataclass(frozen=True)
+class DropView:
+    title: str
+    href: str
+    summary: str | None
+    kind: str
+    kind_label: str
+    date: str
+    date_iso: str
+    campaign: Anchor
+    creators: tuple[Anchor, ...]
+    organisations: tuple[Anchor, ...]
+    topics: tuple[Anchor, ...]
+    content_warning: str | None
+    image: Picture | None
+    links: tuple[Anchor, ...]
+    event: EventView | None
+    body: Html
+    label: str | None  # preview only: "Draft", "Scheduled for ...", "Expired"
+
+
+@dataclass(frozen=True)
+class CampaignCard:
+    title: str
+    href: str
+    hashtag: str | None
+    summary: str | None
+    dates: str
+    state: str
+    state_label: str
+    hero: Picture | None
+
+
+@dataclass(frozen=True)
+class CreatorView:
+    name: str
+    href: str
+    handle: str | None
+    pronouns: str | None
+    avatar: Picture | None
+    links: tuple[Anchor, ...]
+    topics: tuple[Anchor, ...]
+    bio: Html
+    drops: tuple[DropView, ...]
+
+
+@dataclass(frozen=True)
+class OrganisationView:
+    name: str
+    href: str
+    website: str
+    summary: str | None
+    logo: Picture | None
+    regions: tuple[str, ...]
+    topics: tuple[Anchor, ...]
+    helplines: tuple[HelplineView, ...]
+    description: Html
+
+
+@dataclass(frozen=True)
+class CampaignView:
+    card: CampaignCard
+    intro: Html | None
+    drops: tuple[DropView, ...]
+    next_drop: str | None
+    creators: tuple[CreatorView, ...]
+    organisations: tuple[OrganisationView, ...]
+    topics: tuple[Anchor, ...]
+    links: tuple[Anchor, ...]
+
+
+@dataclass(frozen=True)
+class PageView:
+    title: str
+    summary: str | None
+    content_warning: str | None
+    topics: tuple[Anchor, ...]
+    body: Html
+
+
+def topic_name(slug: str) -> str:
+    return slug.replace("-", " ").capitalize()
+
+
+def day(value: date) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+def moment(value: datetime, zone: ZoneInfo) -> str:
+    local = value.astimezone(zone)
+    return f"{local:%A} {day(local)}, {local:%H:%M %Z}"
+
+
+def tel(number: str) -> str:
+    return "tel:" + re.sub(r"[^0-9+]", "", number)
+
+
+def sms(number: str, body: str | None = None) -> str:
+    href = "sms:" + re.sub(r"[^0-9+]", "", number)
+    return f"{href}?body={body}" if body else href
+
+
+class Views:
+    """Builds views for one published site; cheap to call repeatedly."""
+
+    def __init__(self, pub: Published) -> None:
+        self.pub = pub
+        self.g = pub.graph
+        self.u = pub.graph.urls
+        self.pages = self._existing_pages()
+
+    def _existing_pages(self) -> set[str]:
+        """Every site path the output will hold; links to anything else are dropped."""
+        p, g = self.pub, self.g
+        pages = {"/", urls.creators(), urls.organisations(), urls.topics(), urls.help_page()}
+        pages |= {urls.campaign(c) for c in g.campaigns}
+        pages |= {urls.drop(d.campaign, d.slug) for d in p.drops}
+        pages |= {urls.creator(s) for s in p.creators}
+        pages |= {urls.organisation(s) for s in g.organisations}
+        pages |= {urls.topic(t) for t in p.topics}
+        pages |= {urls.page(s) for s in g.pages}
+        pages |= {"/" + rel for rel in g.static}
+        return pages | p.media
+
+    def html(self, markup: Markup) -> Html:
+        """A body's HTML, re-rendered without links to pages that are not published."""
+        dangling = {
+            ref.url
+            for ref in markup.refs
+            if ref.url.startswith("/") and not ref.image
+            and _path_of(ref.url) not in self.pages
+        }
+        if not dangling:
+            return Html(markup.html)
+        converter = Converter(allow_html=self.g.site.allow_html)
+        origin = Span("", 1, 1)
+        keep = self.u.href
+        redone = converter.convert(
+            markup.source, origin=origin, rewrite=lambda p: None if p in dangling else keep(p)
+        )
+        return Html(redone.html)
+
+    def link(self, site_path: str) -> str:
+        return self.u.href(site_path)
+
+    def picture(self, image: Image | None) -> Picture | None:
+        if image is None:
+            return None
+        return Picture(self.u.href(image.src), image.alt, self.u.absolute(image.src))
+
+    def anchor_link(self, link: Link) -> Anchor:
+        href = self.u.href(link.url) if link.url.startswith("/") else link.url
+        return Anchor(link.title, href, link.description)
+
+    def topic(self, slug: str) -> Anchor:
+        path = urls.topic(slug)
+        return Anchor(topic_name(slug), self.u.href(path) if path in self.pages else None)
+
+    def creator_anchor(self, slug: str) -> Anchor:
+        c = self.g.creators[slug]
+        path = urls.creator(slug)
+        return Anchor(c.name, self.u.href(path) if path in self.pages else None)
+
+    def organisation_anchor(self, slug: str) -> Anchor:
+        return Anchor(self.g.organisations[slug].name, self.u.href(urls.organisation(slug)))
+
+    def drop(self, d: Drop) -> DropView:
+        c = self.g.campaign_of(d)
+        status = self.pub.status[d]
+        return DropView(
+            title=d.title,
+            href=self.u.href(urls.drop(d.campaign, d.slug)),
+            summary=d.summary,
+            kind=d.kind,
+            kind_label=KIND_LABELS[d.kind],
+            date=day(d.publish_at.astimezone(c.timezone)),
+            date_iso=d.publish_at.astimezone(c.timezone).date().isoformat(),
+            campaign=Anchor(c.title, self.u.href(urls.campaign(c.slug))),
+            creators=tuple(self.creator_anchor(r.slug) for r in d.creators),
+            organisations=tuple(self.organisation_anchor(r.slug) for r in d.organisations),
+            topics=tuple(self.topic(t) for t in d.topics),
+            content_warning=d.content_warning,
+            image=self.picture(d.image),
+            links=tuple(self.anchor_link(link) for link in d.links),
+            event=self._event(d, c),
+            body=self.html(d.body),
+            label=self._label(d, c) if status != "published" else None,
+        )
+
+    def _label(self, d: Drop, c: Campaign) -> str:
+        status = self.pub.status[d]
+        if status == "scheduled":
+            return f"Scheduled for {moment(d.publish_at, c.timezone)}"
+        return status.capitalize()
+
+    def _event(self, d: Drop, c: Campaign) -> EventView | None:
+        e = d.event
+        if e is None:
+            return None
+        when = moment(e.starts, c.timezone)
+        if e.ends is not None:
+            ends = e.ends.astimezone(c.timezone)
+            same_day = ends.date() == e.starts.astimezone(c.timezone).date()
+            when += f" to {ends:%H:%M %Z}" if same_day else f" to {moment(e.ends, c.timezone)}"
+        return EventView(when, e.starts.isoformat(), e.location, e.url)
+
+    def campaign_card(self, c: Campaign) -> CampaignCard:
+        state = self.pub.states[c.slug]
+        return CampaignCard(
+            title=c.title,
+            href=self.u.href(urls.campaign(c.slug)),
+            hashtag=c.hashtag,
+            summary=c.summary,
+            dates=f"{day(c.starts)} to {day(c.ends)}",
+            state=state,
+            state_label=STATE_LABELS[state],
+            hero=self.picture(c.hero),
+        )
+
+    def campaign(self, c: Campaign) -> CampaignView:
+        next_drop = self.pub.next_drop.get(c.slug)
+        return CampaignView(
+            card=self.campaign_card(c),
+            intro=self.html(c.intro) if c.intro else None,
+            drops=tuple(self.drop(d) for d in self.pub.by_campaign[c.slug]),
+            next_drop=day(next_drop) if next_drop else None,
+            creators=tuple(self.creator(r.slug, with_drops=False) for r in c.creators),
+            organisations=tuple(self.organisation(r.slug) for r in c.organisations),
+            topics=tuple(self.topic(t) for t in c.topics),
+            links=tuple(self.anchor_link(link) for link in c.links),
+        )
+
+    def creator(self, slug: str, *, with_drops: bool = True) -> CreatorView:
+        cr: Creator = self.g.creators[slug]
+        drops = self.pub.credited.get(slug, ()) if with_drops else ()
+        return CreatorView(
+            name=cr.name,
+            href=self.u.href(urls.creator(slug)),
+            handle=cr.handle,
+            pronouns=cr.pronouns,
+            avatar=self.picture(cr.avatar),
+            links=tuple(self.anchor_link(link) for link in cr.links),
+            topics=tuple(self.topic(t) for t in cr.topics),
+            bio=self.html(cr.bio),
+            drops=tuple(self.drop(d) for d in drops),
+        )
+
+    def organisation(self, slug: str) -> OrganisationView:
+        o: Organisation = self.g.organisations[slug]
+        return OrganisationView(
+            name=o.name,
+            href=self.u.href(urls.organisation(slug)),
+            website=o.website,
+            summary=o.summary,
+            logo=self.picture(o.logo),
+            regions=o.regions,
+            topics=tuple(self.topic(t) for t in o.topics),
+            helplines=tuple(self.helpline(slug, h) for h in self.pub.helplines[slug]),
+            description=self.html(o.description),
+        )
+
+    def helpline(self, org_slug: str, h: Helpline) -> HelplineView:
+        contacts = []
+        if h.phone:
+            contacts.append(Contact("Call", h.phone, tel(h.phone)))
+        if h.sms:
+            contacts.append(Contact("Text", h.sms, sms(h.sms)))
+        if h.text:
+            shown = f"{h.text.keyword} to {h.text.number}"
+            contacts.append(Contact("Text", shown, sms(h.text.number, h.text.keyword)))
+        if h.chat:
+            contacts.append(Contact("Chat online", _host(h.chat), h.chat))
+        if h.url:
+            contacts.append(Contact("Website", _host(h.url), h.url))
+        return HelplineView(
+            name=h.name,
+            organisation=self.organisation_anchor(org_slug),
+            contacts=tuple(contacts),
+            hours=h.hours,
+            regions=h.regions or self.g.organisations[org_slug].regions,
+            languages=h.languages,
+            crisis=h.crisis,
+        )
+
+    def help_block(self) -> tuple[HelplineView, ...]:
+        """The lines of the always-visible "Get help now" block, crisis lines first."""
+        chosen = self.g.site.help.organisations
+        slugs = [r.slug for r in chosen] if chosen is not None else list(self.g.organisations)
+        lines = [
+            self.helpline(slug, h)
+            for slug in slugs
+            if slug in self.pub.helplines
+            for h in self.pub.helplines[slug]
+            if chosen is not None or h.crisis
+        ]
+        return tuple(sorted(lines, key=lambda line: not line.crisis))
+
+    def all_helplines(self) -> dict[str, tuple[HelplineView, ...]]:
+        """Every current line grouped by region ("Everywhere" for lines with none)."""
+        groups: dict[str, list[HelplineView]] = {}
+        for slug in self.g.organisations:
+            for h in self.pub.helplines[slug]:
+                view = self.helpline(slug, h)
+                for region in view.regions or ("Everywhere",):
+                    groups.setdefault(region, []).append(view)
+        return {r: tuple(sorted(v, key=lambda x: not x.crisis)) for r, v in sorted(groups.items())}
+
+    def page(self, p: Page) -> PageView:
+        return PageView(
+            title=p.title,
+            summary=p.summary,
+            content_warning=p.content_warning,
+            topics=tuple(self.topic(t) for t in p.topics),
+            body=self.html(p.body),
+        )
+
+
+def _path_of(url: str) -> str:
+    return url.split("#", 1)[0].split("?", 1)[0]
+
+
+def _host(url: str) -> str:
+    return re.sub(r"^https?://(www\.)?", "", url).rstrip("/")
