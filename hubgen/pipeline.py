@@ -14,7 +14,7 @@ from hubgen.diagnostics import Diagnostic, Diagnostics, Span
 from hubgen.errors import ContentErrors
 from hubgen.load import Theme, load_site
 from hubgen.publish import Published, publish
-from hubgen.render import Output, render_site
+from hubgen.render import Output, TemplateProblem, render_site
 from hubgen.resolve import SiteGraph, resolve_site
 from hubgen.timeparse import localize
 from hubgen.validate import validate_site
@@ -61,6 +61,18 @@ def build(site_dir: Path, out_dir: Path, *, now: datetime, preview: bool = False
     keep = check_output(out_dir, site_dir, force=force)
     checked = check(site_dir, now=now, strict=strict, base_url=base_url, need_base_url=True)
     published = publish(checked.graph, checked.now, preview=preview)
-    output = render_site(published, checked.themes)
+    try:
+        output = render_site(published, checked.themes)
+    except TemplateProblem as exc:
+        span = Span(_relative(exc.filename, site_dir), exc.line, 1)
+        raise ContentErrors([Diagnostic(span, "error", "template", exc.message)]) from None
     write_output(out_dir, output, keep=keep)
     return Built(checked=checked, published=published, output=output)
+
+
+def _relative(filename: str, site_dir: Path) -> str:
+    path = Path(filename).resolve()
+    try:
+        return path.relative_to(site_dir.resolve()).as_posix()
+    except ValueError:
+        return str(path)

@@ -7,8 +7,11 @@ source paths, so large media are never held in memory.
 
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
+
+from jinja2 import TemplateError, TemplateSyntaxError
 
 from hubgen import urls
 from hubgen.load import Theme
@@ -45,6 +48,24 @@ class Meta:
     image: Picture | None
     noindex: bool
     site_path: str
+
+
+class TemplateProblem(Exception):
+    """A theme template failed; carries where, for a `path:line` diagnostic."""
+
+    def __init__(self, filename: str, line: int, message: str) -> None:
+        super().__init__(message)
+        self.filename, self.line, self.message = filename, line, message
+
+    @classmethod
+    def from_exception(cls, exc: Exception, template: str) -> TemplateProblem:
+        if isinstance(exc, TemplateSyntaxError) and exc.filename:
+            return cls(exc.filename, exc.lineno, f"template syntax: {exc.message}")
+        filename, line = template, 1
+        for frame in traceback.extract_tb(exc.__traceback__):
+            if frame.filename.endswith((".html", ".xml", ".txt")):
+                filename, line = frame.filename, frame.lineno or 1
+        return cls(filename, line, f"template failed: {exc}")
 
 
 def render_site(pub: Published, themes: dict[str, Theme]) -> Output:
@@ -109,9 +130,12 @@ class _Renderer:
             noindex=self.pub.preview,
             site_path=site_path,
         )
-        html = self.themes.env(theme).get_template(template).render(
-            site=self.info, meta=meta, url=self.u.href, **context
-        )
+        try:
+            html = self.themes.env(theme).get_template(template).render(
+                site=self.info, meta=meta, url=self.u.href, **context
+            )
+        except (TemplateError, LookupError) as exc:
+            raise TemplateProblem.from_exception(exc, template) from None
         self.out[urls.output_file(site_path)] = html.encode("utf-8")
 
     def render(self) -> Output:

@@ -118,7 +118,7 @@ class _Builder:
         if self.count > MAX_NODES:
             raise _TooLarge
         if isinstance(node, yaml.ScalarNode):
-            return Scalar(node.value, self.span(node), node.style is None)
+            return Scalar(node.value, self.span(node), not node.style)  # libyaml: "" = plain
         if isinstance(node, yaml.SequenceNode):
             return Sequence(tuple(self.build(item) for item in node.value), self.span(node))
         return self.build_mapping(node)

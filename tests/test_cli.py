@@ -1,0 +1,118 @@
+"""The command line: exit codes, help, and real processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, REPO, run
+
+
+def test_help_documents_every_build_option(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("build", "--help") == 0
+    out = capsys.readouterr().out
+    for option in ("--site", "--out", "--now", "--preview", "--strict", "--base-url", "--force"):
+        assert option in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["build", "--bogus"], ["frobnicate"], ["check", "--now", "not-a-time"],
+     ["build", "--site", "/nonexistent/site"], ["check", "--format", "xml"]],
+)
+def test_bad_command_lines_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(*argv) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_check_passes_on_the_fixture(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("check", "--site", FIXTURES / "site", "--now", "2023-05-10T12:00") == 0
+    assert capsys.readouterr().err == "0 errors, 0 warnings\n"
+
+
+def test_check_json_format(make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]) -> None:
+    site = make_site({"content/pages/p.md": "---\ntitel: P\n---\n"})
+    assert run("check", "--site", site, "--format", "json") == 1
+    out = capsys.readouterr().out
+    assert '"file": "content/pages/p.md"' in out and '"rule": "unknown-key"' in out
+
+
+def test_strict_turns_warnings_into_errors(make_site: Callable[..., Path]) -> None:
+    site = make_site({"content/drops/may/a.md": "---\ntitle: A\npublish_at: 2023-07-01\n---\n"})
+    assert run("check", "--site", site) == 0
+    assert run("check", "--site", site, "--strict") == 1
+
+
+def test_base_url_is_required_for_build_only(
+    make_site: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = make_site({"site.yaml": "title: T\n"})
+    assert run("check", "--site", site) == 0
+    assert run("build", "--site", site, "--out", tmp_path / "o") == 1
+    assert "site.yaml:1:1: error: missing base_url" in capsys.readouterr().err
+    assert run("build", "--site", site, "--out", tmp_path / "o",
+               "--base-url", "https://e.org/x/") == 0
+    assert 'href="/x/help/"' in (tmp_path / "o/index.html").read_text()
+
+
+def test_naive_now_is_in_the_site_time_zone(make_site: Callable[..., Path], tmp_path: Path) -> None:
+    site = make_site(
+        {
+            "site.yaml": "title: T\nbase_url: https://e.org/\ntimezone: America/New_York\n",
+            "content/drops/may/a.md": "---\ntitle: Hello drop\npublish_at: 2023-05-04 09:00\n---\n",
+        }
+    )
+    assert run("build", "--site", site, "--out", tmp_path / "a", "--now", "2023-05-04T08:59") == 0
+    assert not (tmp_path / "a/may/a").exists()
+    assert run("build", "--site", site, "--out", tmp_path / "b", "--now", "2023-05-04T09:00") == 0
+    assert (tmp_path / "b/may/a/index.html").is_file()
+    assert run("build", "--site", site, "--out", tmp_path / "c", "--now", "2023-05-04T12:59Z") == 0
+    assert not (tmp_path / "c/may/a").exists()
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(REPO)}
+
+
+def test_hubgen_command_runs_as_a_process(tmp_path: Path) -> None:
+    hubgen = Path(sys.executable).with_name("hubgen")
+    argv = [str(hubgen)] if hubgen.exists() else [sys.executable, "-m", "hubgen"]
+    result = subprocess.run(
+        [*argv, "build", "--site", str(FIXTURES / "site"), "--out", str(tmp_path / "o"),
+         "--now", "2023-05-10T12:00"],
+        capture_output=True, text=True, env=_env(), check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("built 23 files into ")
+    assert (tmp_path / "o/index.html").is_file()
+
+
+def test_build_py_wraps_hubgen_build(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "--site", str(FIXTURES / "site"),
+         "--out", str(tmp_path / "o"), "--now", "2023-05-10T12:00"],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "o/spring-2023/welcome/index.html").is_file()
+
+
+def test_content_errors_exit_1_without_traceback(tmp_path: Path) -> None:
+    site = tmp_path / "s"
+    (site / "content/pages").mkdir(parents=True)
+    (site / "site.yaml").write_text("title: T\nbase_url: https://e.org/\n")
+    (site / "content/pages/p.md").write_bytes(b"---\ntitle: \xff\n---\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "hubgen", "build", "--site", str(site), "--out", str(tmp_path / "o")],
+        capture_output=True, text=True, env=_env(), check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr == (
+        "content/pages/p.md:2:8: error: the file is not UTF-8 (byte 0xff); save it as UTF-8\n"
+        "1 error, 0 warnings\n"
+    )

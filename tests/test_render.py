@@ -1,0 +1,166 @@
+"""render + theme: what every page carries, and themes overriding file by file."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, run
+
+
+class Page(HTMLParser):
+    """The parts of a page these tests look at."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.title = ""
+        self._in_title = False
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        self._in_title = tag == "title"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_title = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+
+    def find(self, tag: str, **attrs: str) -> list[dict[str, str | None]]:
+        return [a for t, a in self.tags if t == tag and all(a.get(k) == v for k, v in attrs.items())]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("render") / "out"
+    assert run("build", "--site", FIXTURES / "site", "--out", out, "--now", "2023-05-10T12:00") == 0
+    return out
+
+
+def pages(out: Path) -> dict[str, Page]:
+    return {p.relative_to(out).as_posix(): Page(p.read_text()) for p in sorted(out.rglob("*.html"))}
+
+
+def test_every_page_has_the_head_readers_and_crawlers_need(built: Path) -> None:
+    titles = set()
+    for path, page in pages(built).items():
+        assert page.find("html", lang="en"), path
+        assert page.title and page.title not in titles, path
+        titles.add(page.title)
+        assert page.find("meta", name="description")[0]["content"], path
+        assert page.find("meta", name="viewport"), path
+        assert page.find("meta", property="og:title"), path
+        canonical = page.find("link", rel="canonical")
+        if path == "404.html":
+            assert not canonical
+        else:
+            expected = "https://example.org/hub/" + path.removesuffix("index.html")
+            assert canonical[0]["href"] == expected, path
+
+
+def test_every_page_links_to_help_first_and_runs_no_script(built: Path) -> None:
+    for path, page in pages(built).items():
+        assert not page.find("script"), path
+        links = [a.get("href") for t, a in page.tags if t == "a"]
+        assert links[:3] == ["https://www.google.com/", "#main", "/hub/help/"], path
+
+
+def test_every_local_link_is_under_the_base_path_and_exists(built: Path) -> None:
+    for path, page in pages(built).items():
+        for tag, attrs in page.tags:
+            for name in ("href", "src"):
+                url = attrs.get(name) if tag in ("a", "img", "link") else None
+                if not url or not url.startswith("/"):
+                    continue
+                assert url.startswith("/hub/"), f"{path}: {url}"
+                target = built / url.removeprefix("/hub/").split("#")[0]
+                assert target.is_file() or (target / "index.html").is_file(), f"{path}: {url}"
+
+
+def test_theme_assets_are_fingerprinted(built: Path) -> None:
+    names = [p.name for p in (built / "assets").iterdir()]
+    assert all(re.fullmatch(r"[a-z]+\.[0-9a-f]{10}\.[a-z]+", n) for n in names), names
+
+
+def test_helplines_are_tap_to_call_and_text(built: Path) -> None:
+    page = pages(built)["help/index.html"]
+    hrefs = {a.get("href") for t, a in page.tags if t == "a"}
+    assert {"tel:5550100", "sms:5550100", "sms:55500?body=HOME", "tel:15550100200"} <= hrefs
+    assert "tel:5550199" not in hrefs  # past its `until`
+
+
+def test_ended_campaign_says_so_and_keeps_its_partners(
+    make_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    site = make_site(
+        {
+            "campaigns/may.yaml": "title: May\nstarts: 2023-05-01\nends: 2023-05-31\n"
+            "organisations: [o]\n",
+            "content/organisations/o.md": "---\nname: Partner Org\nwebsite: https://o.example\n---\n",
+        }
+    )
+    assert run("build", "--site", site, "--out", tmp_path / "o", "--now", "2024-01-01") == 0
+    hub = (tmp_path / "o/may/index.html").read_text()
+    assert "This campaign has ended." in hub and "Partner Org" in hub
+
+
+def test_a_site_theme_overrides_only_the_templates_it_has(
+    make_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    site = make_site(
+        {
+            "themes/default/templates/404.html": '{% extends "base.html" %}'
+            "{% block content %}<h1>Lost?</h1>{% endblock %}",
+            "campaigns/may.yaml": "title: May\nstarts: 2023-05-01\nends: 2023-05-31\n"
+            "theme: bright\n",
+            "themes/bright/templates/campaign.html": '{% extends "base.html" %}'
+            "{% block content %}<h1>Bright {{ campaign.card.title }}</h1>{% endblock %}",
+            "themes/bright/static/style.css": "body { color: red; }\n",
+        }
+    )
+    out = tmp_path / "o"
+    assert run("build", "--site", site, "--out", out) == 0
+    assert "<h1>Lost?</h1>" in (out / "404.html").read_text()
+    hub = (out / "may/index.html").read_text()
+    assert "<h1>Bright May</h1>" in hub and "Get help now" in hub  # base.html from default
+    bright_css = re.search(r'href="/(assets/style\.[0-9a-f]+\.css)"', hub)
+    assert bright_css and (out / bright_css.group(1)).read_text() == "body { color: red; }\n"
+    home_css = re.search(r'href="/(assets/style\.[0-9a-f]+\.css)"', (out / "index.html").read_text())
+    assert home_css and home_css.group(1) != bright_css.group(1)
+
+
+def test_unknown_theme_is_an_error(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = make_site({"campaigns/may.yaml": "title: May\nstarts: 2023-05-01\nends: 2023-05-31\n"
+                      "theme: nope\n"})
+    assert run("check", "--site", site) == 1
+    assert "campaigns/may.yaml:1:1: error: unknown theme 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("{% block content %}{% if %}{% endblock %}",
+         "themes/default/templates/404.html:1:1: error: template syntax: Expected an expression, "
+         "got 'end of statement block'"),
+        ("<p>\n{{ no_such_thing.x }}</p>",
+         "themes/default/templates/404.html:2:1: error: template failed: "
+         "'no_such_thing' is undefined"),
+    ],
+)
+def test_a_broken_template_is_a_diagnostic_not_a_traceback(
+    make_site: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    template: str, expected: str,
+) -> None:
+    site = make_site({"themes/default/templates/404.html": template})
+    assert run("build", "--site", site, "--out", tmp_path / "o") == 1
+    assert capsys.readouterr().err == expected + "\n1 error, 0 warnings\n"
+    assert not (tmp_path / "o").exists()

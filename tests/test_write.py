@@ -1,0 +1,95 @@
+"""write: all-or-nothing output, and never deleting what hubgen did not write."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, read_tree, run
+
+NOW = "2023-05-10T12:00"
+
+
+def build(site: Path, out: Path, *extra: str) -> int:
+    return run("build", "--site", site, "--out", out, "--now", NOW, *extra)
+
+
+def test_a_failed_build_leaves_the_previous_output_untouched(
+    make_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    site = make_site({"content/pages/about.md": "---\ntitle: About\n---\nHello\n"})
+    out = tmp_path / "out"
+    assert build(site, out) == 0
+    before = read_tree(out)
+    (site / "content/pages/about.md").write_text("---\ntitle: [broken\n---\n")
+    assert build(site, out) == 1
+    assert read_tree(out) == before
+
+
+def test_removed_content_disappears_from_the_output(
+    make_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    site = make_site({"content/pages/about.md": "---\ntitle: About\n---\n"})
+    out = tmp_path / "out"
+    assert build(site, out) == 0
+    assert (out / "about/index.html").is_file()
+    (site / "content/pages/about.md").unlink()
+    assert build(site, out) == 0
+    assert not (out / "about").exists()
+
+
+def test_a_folder_with_foreign_files_is_refused(
+    make_site: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = make_site({})
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "precious.txt").write_text("mine")
+    assert build(site, out) == 2
+    assert "1 file(s) hubgen did not write (precious.txt)" in capsys.readouterr().err
+    assert read_tree(out) == {"precious.txt": b"mine"}
+
+
+def test_force_writes_around_foreign_files_and_keeps_them(
+    make_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    site = make_site({})
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "precious.txt").write_text("mine")
+    assert build(site, out, "--force") == 0
+    assert (out / "precious.txt").read_text() == "mine"
+    assert (out / "index.html").is_file()
+    assert build(site, out) == 2  # still not ours: --force is needed every time
+
+
+@pytest.mark.parametrize("target", [".", "content", "content/static", "themes/x"])
+def test_the_site_and_its_sources_are_refused_even_with_force(
+    make_site: Callable[..., Path], target: str
+) -> None:
+    site = make_site({"content/static/CNAME": "x\n"})
+    before = read_tree(site)
+    assert build(site, site / target, "--force") == 2
+    assert read_tree(site) == before
+
+
+def test_a_folder_containing_the_site_is_refused(
+    make_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    site = make_site({})
+    assert build(site, tmp_path, "--force") == 2
+
+
+def test_manifest_lists_exactly_the_written_files(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert build(FIXTURES / "site", out) == 0
+    listed = (out / ".hubgen-manifest").read_text().splitlines()
+    assert sorted(listed) == sorted(p for p in read_tree(out) if p != ".hubgen-manifest")
+
+
+def test_output_folder_is_world_readable(make_site: Callable[..., Path], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert build(make_site({}), out) == 0
+    assert out.stat().st_mode & 0o755 == 0o755
