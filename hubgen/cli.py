@@ -39,35 +39,58 @@ def _parser() -> argparse.ArgumentParser:
         "Nothing is written if the content has errors; the previous output stays as it was.",
     )
     _common(b)
-    b.add_argument("--out", type=Path, metavar="DIR",
-                   help="output folder (default: public/ inside the site folder)")
-    b.add_argument("--preview", action="store_true",
-                   help="include drafts, scheduled and expired drops, labelled, and mark every "
-                   "page noindex; never deploy a preview build")
-    b.add_argument("--base-url", metavar="URL",
-                   help="the URL the output folder is served at (overrides site.yaml's base_url)")
-    b.add_argument("--force", action="store_true",
-                   help="write into an output folder that holds files hubgen did not write "
-                   "(they are kept)")
+    b.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="output folder (default: public/ inside the site folder)",
+    )
+    b.add_argument(
+        "--preview",
+        action="store_true",
+        help="include drafts, scheduled and expired drops, labelled, and mark every "
+        "page noindex; never deploy a preview build",
+    )
+    b.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="the URL the output folder is served at (overrides site.yaml's base_url)",
+    )
+    b.add_argument(
+        "--force",
+        action="store_true",
+        help="write into an output folder that holds files hubgen did not write (they are kept)",
+    )
     c = commands.add_parser(
         "check",
         help="check all content, published or not, without building",
         description="Check every file, published or not, and report all problems.",
     )
     _common(c)
-    c.add_argument("--format", choices=sorted(FORMATS), default="text",
-                   help="how to print problems: text (default), json, or github "
-                   "(GitHub Actions annotations)")
+    c.add_argument(
+        "--format",
+        choices=sorted(FORMATS),
+        default="text",
+        help="how to print problems: text (default), json, or github (GitHub Actions annotations)",
+    )
     return parser
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--site", type=Path, default=Path("."), metavar="DIR",
-                   help="the site folder, holding site.yaml (default: the current folder)")
-    p.add_argument("--now", metavar="T",
-                   help="the moment to build for, ISO 8601 like 2023-05-10T12:00 or "
-                   "2023-05-10T12:00-04:00; without an offset it is in the site's time zone "
-                   "(default: the current time)")
+    p.add_argument(
+        "--site",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="the site folder, holding site.yaml (default: the current folder)",
+    )
+    p.add_argument(
+        "--now",
+        metavar="T",
+        help="the moment to build for, ISO 8601 like 2023-05-10T12:00 or "
+        "2023-05-10T12:00-04:00; without an offset it is in the site's time zone "
+        "(default: the current time)",
+    )
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
 
@@ -113,14 +136,23 @@ def _now(text: str | None) -> datetime:
 
 def _build(args: argparse.Namespace, now: datetime) -> int:
     out = args.out if args.out is not None else args.site / "public"
-    built = build(args.site, out, now=now, preview=args.preview, strict=args.strict,
-                  base_url=args.base_url, force=args.force)
+    built = build(
+        args.site,
+        out,
+        now=now,
+        preview=args.preview,
+        strict=args.strict,
+        base_url=args.base_url,
+        force=args.force,
+    )
     _warn(built.checked.diagnostics)
     pub = built.published
     shown = sum(s == "published" for s in pub.status.values())
     scheduled = sum(s == "scheduled" for s in pub.status.values())
-    print(f"built {len(built.output)} files into {out}: {shown} drops published, "
-          f"{scheduled} scheduled" + (" (preview)" if args.preview else ""))
+    print(
+        f"built {len(built.output)} files into {out}: {shown} drops published, "
+        f"{scheduled} scheduled" + (" (preview)" if args.preview else "")
+    )
     return 0
 
 

@@ -138,7 +138,9 @@ class Choice(Type):
         text = node.text.strip()
         if text not in self.options:
             known = ", ".join(self.options)
-            return ctx.error(node.span, "choice", f"unknown value '{text}'; expected one of {known}")
+            return ctx.error(
+                node.span, "choice", f"unknown value '{text}'; expected one of {known}"
+            )
         return text
 
 
@@ -190,7 +192,9 @@ class Url(Type):
 def url_problem(text: str, *, site_paths: bool, web_only: bool = False) -> str | None:
     """Why `text` is not an acceptable link target, or None if it is."""
     if text.startswith("/") and not text.startswith("//"):
-        return None if site_paths else f"expected a full URL like https://example.org/, not '{text}'"
+        return (
+            None if site_paths else f"expected a full URL like https://example.org/, not '{text}'"
+        )
     try:
         parts = urlsplit(text)
     except ValueError:
@@ -240,7 +244,9 @@ class Language(Type):
         text = node.text.strip()
         if not _LANGUAGE.fullmatch(text):
             return ctx.error(
-                node.span, "language", f"invalid language tag '{text}': use BCP 47, like en or es-MX"
+                node.span,
+                "language",
+                f"invalid language tag '{text}': use BCP 47, like en or es-MX",
             )
         return text
 

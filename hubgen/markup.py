@@ -106,8 +106,9 @@ def _locate(source: str, origin: Span, found: list[tuple[str, bool, str]]) -> li
             index = source.find(url) if url else -1
         else:
             pos = index + len(url)
-        refs.append(LinkRef(url=url, span=_span_at(source, max(index, 0), origin), image=image,
-                            alt=alt))
+        refs.append(
+            LinkRef(url=url, span=_span_at(source, max(index, 0), origin), image=image, alt=alt)
+        )
     return refs
 
 

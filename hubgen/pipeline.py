@@ -36,8 +36,14 @@ class Built:
     output: Output
 
 
-def check(site_dir: Path, *, now: datetime, strict: bool = False,
-          base_url: str | None = None, need_base_url: bool = False) -> Checked:
+def check(
+    site_dir: Path,
+    *,
+    now: datetime,
+    strict: bool = False,
+    base_url: str | None = None,
+    need_base_url: bool = False,
+) -> Checked:
     """Load and check every file, published or not."""
     diags = Diagnostics()
     tree = load_site(site_dir, diags)
@@ -56,8 +62,16 @@ def check(site_dir: Path, *, now: datetime, strict: bool = False,
     return Checked(graph=graph, themes=tree.themes, diagnostics=diags.sorted(), now=now)
 
 
-def build(site_dir: Path, out_dir: Path, *, now: datetime, preview: bool = False,
-          strict: bool = False, base_url: str | None = None, force: bool = False) -> Built:
+def build(
+    site_dir: Path,
+    out_dir: Path,
+    *,
+    now: datetime,
+    preview: bool = False,
+    strict: bool = False,
+    base_url: str | None = None,
+    force: bool = False,
+) -> Built:
     keep = check_output(out_dir, site_dir, force=force)
     checked = check(site_dir, now=now, strict=strict, base_url=base_url, need_base_url=True)
     published = publish(checked.graph, checked.now, preview=preview)

@@ -131,8 +131,10 @@ class _Renderer:
             site_path=site_path,
         )
         try:
-            html = self.themes.env(theme).get_template(template).render(
-                site=self.info, meta=meta, url=self.u.href, **context
+            html = (
+                self.themes.env(theme)
+                .get_template(template)
+                .render(site=self.info, meta=meta, url=self.u.href, **context)
             )
         except (TemplateError, LookupError) as exc:
             raise TemplateProblem.from_exception(exc, template) from None
@@ -153,7 +155,9 @@ class _Renderer:
 
     def home(self) -> None:
         cards = [self.views.campaign_card(c) for c in self.g.campaigns.values()]
-        groups = {state: [c for c in cards if c.state == state] for state in self.pub.states.values()}
+        groups = {
+            state: [c for c in cards if c.state == state] for state in self.pub.states.values()
+        }
         site = self.g.site
         self.page(
             "/",
@@ -206,8 +210,9 @@ class _Renderer:
                 creator=view,
             )
         orgs = [self.views.organisation(s) for s in self.g.organisations]
-        self.page(urls.organisations(), "organisations.html", title="Organisations",
-                  organisations=orgs)
+        self.page(
+            urls.organisations(), "organisations.html", title="Organisations", organisations=orgs
+        )
         for view, slug in zip(orgs, self.g.organisations, strict=True):
             self.page(
                 urls.organisation(slug),
@@ -241,6 +246,11 @@ class _Renderer:
             groups=self.views.all_helplines(),
         )
         for slug, p in self.g.pages.items():
-            self.page(urls.page(slug), "page.html", title=p.title, description=p.summary,
-                      page=self.views.page(p))
+            self.page(
+                urls.page(slug),
+                "page.html",
+                title=p.title,
+                description=p.summary,
+                page=self.views.page(p),
+            )
         self.page(urls.NOT_FOUND, "404.html", title="Page not found")

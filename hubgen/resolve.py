@@ -187,7 +187,9 @@ class _Checker:
             self._media(path, span)
         elif path not in paths:
             hint = f" — did you mean '{path}/'?" if path + "/" in paths else ""
-            self.diags.error(span, "broken-link", f"link to a page that does not exist: {url}{hint}")
+            self.diags.error(
+                span, "broken-link", f"link to a page that does not exist: {url}{hint}"
+            )
 
     def _media(self, src: str, span: Span) -> None:
         if src not in self.g.media:

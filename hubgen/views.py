@@ -211,8 +211,7 @@ class Views:
         dangling = {
             ref.url
             for ref in markup.refs
-            if ref.url.startswith("/") and not ref.image
-            and _path_of(ref.url) not in self.pages
+            if ref.url.startswith("/") and not ref.image and _path_of(ref.url) not in self.pages
         }
         if not dangling:
             return Html(markup.html)

@@ -62,9 +62,7 @@ def describe(node: Node) -> str:
     return f"'{node.text}'"
 
 
-def parse_yaml(
-    text: str, *, path: str, diags: Diagnostics, line_offset: int = 0
-) -> Node | None:
+def parse_yaml(text: str, *, path: str, diags: Diagnostics, line_offset: int = 0) -> Node | None:
     """Parse one YAML document; on failure report it and return None.
 
     `line_offset` is added to every line so that front matter errors point at
@@ -129,7 +127,9 @@ class _Builder:
         for key_node, value_node in node.value:
             key = self.build(key_node)
             if not isinstance(key, Scalar):
-                self.diags.error(key.span, "key-type", "a key must be plain text, not " + describe(key))
+                self.diags.error(
+                    key.span, "key-type", "a key must be plain text, not " + describe(key)
+                )
                 continue
             if key.text in seen:
                 first = seen[key.text]

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, REPO, run
 
 
@@ -22,8 +21,14 @@ def test_help_documents_every_build_option(capsys: pytest.CaptureFixture[str]) -
 
 @pytest.mark.parametrize(
     "argv",
-    [[], ["build", "--bogus"], ["frobnicate"], ["check", "--now", "not-a-time"],
-     ["build", "--site", "/nonexistent/site"], ["check", "--format", "xml"]],
+    [
+        [],
+        ["build", "--bogus"],
+        ["frobnicate"],
+        ["check", "--now", "not-a-time"],
+        ["build", "--site", "/nonexistent/site"],
+        ["check", "--format", "xml"],
+    ],
 )
 def test_bad_command_lines_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert run(*argv) == 2
@@ -35,7 +40,9 @@ def test_check_passes_on_the_fixture(capsys: pytest.CaptureFixture[str]) -> None
     assert capsys.readouterr().err == "0 errors, 0 warnings\n"
 
 
-def test_check_json_format(make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_json_format(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     site = make_site({"content/pages/p.md": "---\ntitel: P\n---\n"})
     assert run("check", "--site", site, "--format", "json") == 1
     out = capsys.readouterr().out
@@ -55,8 +62,9 @@ def test_base_url_is_required_for_build_only(
     assert run("check", "--site", site) == 0
     assert run("build", "--site", site, "--out", tmp_path / "o") == 1
     assert "site.yaml:1:1: error: missing base_url" in capsys.readouterr().err
-    assert run("build", "--site", site, "--out", tmp_path / "o",
-               "--base-url", "https://e.org/x/") == 0
+    assert (
+        run("build", "--site", site, "--out", tmp_path / "o", "--base-url", "https://e.org/x/") == 0
+    )
     assert 'href="/x/help/"' in (tmp_path / "o/index.html").read_text()
 
 
@@ -83,9 +91,20 @@ def test_hubgen_command_runs_as_a_process(tmp_path: Path) -> None:
     hubgen = Path(sys.executable).with_name("hubgen")
     argv = [str(hubgen)] if hubgen.exists() else [sys.executable, "-m", "hubgen"]
     result = subprocess.run(
-        [*argv, "build", "--site", str(FIXTURES / "site"), "--out", str(tmp_path / "o"),
-         "--now", "2023-05-10T12:00"],
-        capture_output=True, text=True, env=_env(), check=False,
+        [
+            *argv,
+            "build",
+            "--site",
+            str(FIXTURES / "site"),
+            "--out",
+            str(tmp_path / "o"),
+            "--now",
+            "2023-05-10T12:00",
+        ],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("built 23 files into ")
@@ -94,9 +113,19 @@ def test_hubgen_command_runs_as_a_process(tmp_path: Path) -> None:
 
 def test_build_py_wraps_hubgen_build(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, str(REPO / "build.py"), "--site", str(FIXTURES / "site"),
-         "--out", str(tmp_path / "o"), "--now", "2023-05-10T12:00"],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            str(REPO / "build.py"),
+            "--site",
+            str(FIXTURES / "site"),
+            "--out",
+            str(tmp_path / "o"),
+            "--now",
+            "2023-05-10T12:00",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "o/spring-2023/welcome/index.html").is_file()
@@ -108,8 +137,20 @@ def test_content_errors_exit_1_without_traceback(tmp_path: Path) -> None:
     (site / "site.yaml").write_text("title: T\nbase_url: https://e.org/\n")
     (site / "content/pages/p.md").write_bytes(b"---\ntitle: \xff\n---\n")
     result = subprocess.run(
-        [sys.executable, "-m", "hubgen", "build", "--site", str(site), "--out", str(tmp_path / "o")],
-        capture_output=True, text=True, env=_env(), check=False,
+        [
+            sys.executable,
+            "-m",
+            "hubgen",
+            "build",
+            "--site",
+            str(site),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        check=False,
     )
     assert result.returncode == 1
     assert result.stderr == (

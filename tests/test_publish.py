@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, read_tree, run
+
 from hubgen.diagnostics import Diagnostics
 from hubgen.load import load_site
 from hubgen.publish import boundaries, campaign_state, drop_status, publish
@@ -78,10 +78,23 @@ def test_preview_shows_everything() -> None:
 
 
 UNPUBLISHED = [
-    "Later drop still hidden", "later-drop", "Future body text", "future.svg",
-    "Future image alt text", "future-topic", "Draft idea never shown", "draft-idea",
-    "Draft body text", "secret-topic", "Expired housekeeping note", "expired-note",
-    "This note expired", "Ben Example", "ben-example", "Retired Line", "Autumn opens",
+    "Later drop still hidden",
+    "later-drop",
+    "Future body text",
+    "future.svg",
+    "Future image alt text",
+    "future-topic",
+    "Draft idea never shown",
+    "draft-idea",
+    "Draft body text",
+    "secret-topic",
+    "Expired housekeeping note",
+    "expired-note",
+    "This note expired",
+    "Ben Example",
+    "ben-example",
+    "Retired Line",
+    "Autumn opens",
     "autumn-opens",
 ]
 
@@ -97,8 +110,19 @@ def test_nothing_unpublished_appears_in_any_output_file(tmp_path: Path) -> None:
 
 def test_preview_build_labels_and_noindexes(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert run("build", "--site", FIXTURES / "site", "--out", out, "--now",
-               "2023-05-10T12:00", "--preview") == 0
+    assert (
+        run(
+            "build",
+            "--site",
+            FIXTURES / "site",
+            "--out",
+            out,
+            "--now",
+            "2023-05-10T12:00",
+            "--preview",
+        )
+        == 0
+    )
     hub = (out / "spring-2023/index.html").read_text()
     assert "Scheduled for Monday 15 May 2023, 09:00 EDT" in hub
     assert "Draft" in (out / "spring-2023/draft-idea/index.html").read_text()

@@ -8,7 +8,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, run
 
 
@@ -34,7 +33,9 @@ class Page(HTMLParser):
             self.title += data
 
     def find(self, tag: str, **attrs: str) -> list[dict[str, str | None]]:
-        return [a for t, a in self.tags if t == tag and all(a.get(k) == v for k, v in attrs.items())]
+        return [
+            a for t, a in self.tags if t == tag and all(a.get(k) == v for k, v in attrs.items())
+        ]
 
 
 @pytest.fixture(scope="module")
@@ -132,15 +133,18 @@ def test_a_site_theme_overrides_only_the_templates_it_has(
     assert "<h1>Bright May</h1>" in hub and "Get help now" in hub  # base.html from default
     bright_css = re.search(r'href="/(assets/style\.[0-9a-f]+\.css)"', hub)
     assert bright_css and (out / bright_css.group(1)).read_text() == "body { color: red; }\n"
-    home_css = re.search(r'href="/(assets/style\.[0-9a-f]+\.css)"', (out / "index.html").read_text())
+    home_css = re.search(
+        r'href="/(assets/style\.[0-9a-f]+\.css)"', (out / "index.html").read_text()
+    )
     assert home_css and home_css.group(1) != bright_css.group(1)
 
 
 def test_unknown_theme_is_an_error(
     make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    site = make_site({"campaigns/may.yaml": "title: May\nstarts: 2023-05-01\nends: 2023-05-31\n"
-                      "theme: nope\n"})
+    site = make_site(
+        {"campaigns/may.yaml": "title: May\nstarts: 2023-05-01\nends: 2023-05-31\ntheme: nope\n"}
+    )
     assert run("check", "--site", site) == 1
     assert "campaigns/may.yaml:1:1: error: unknown theme 'nope'" in capsys.readouterr().err
 
@@ -148,17 +152,24 @@ def test_unknown_theme_is_an_error(
 @pytest.mark.parametrize(
     ("template", "expected"),
     [
-        ("{% block content %}{% if %}{% endblock %}",
-         "themes/default/templates/404.html:1:1: error: template syntax: Expected an expression, "
-         "got 'end of statement block'"),
-        ("<p>\n{{ no_such_thing.x }}</p>",
-         "themes/default/templates/404.html:2:1: error: template failed: "
-         "'no_such_thing' is undefined"),
+        (
+            "{% block content %}{% if %}{% endblock %}",
+            "themes/default/templates/404.html:1:1: error: template syntax: "
+            "Expected an expression, got 'end of statement block'",
+        ),
+        (
+            "<p>\n{{ no_such_thing.x }}</p>",
+            "themes/default/templates/404.html:2:1: error: template failed: "
+            "'no_such_thing' is undefined",
+        ),
     ],
 )
 def test_a_broken_template_is_a_diagnostic_not_a_traceback(
-    make_site: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
-    template: str, expected: str,
+    make_site: Callable[..., Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    template: str,
+    expected: str,
 ) -> None:
     site = make_site({"themes/default/templates/404.html": template})
     assert run("build", "--site", site, "--out", tmp_path / "o") == 1

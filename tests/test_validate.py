@@ -18,7 +18,12 @@ def validated(site: Path) -> tuple[Validated, list[str]]:
 
 
 def test_defaults_of_site_campaign_and_drop(make_site: Callable[..., Path]) -> None:
-    site = make_site({"content/drops/may/2023-05-04-hello.md": "---\ntitle: Hi\npublish_at: 2023-05-04\n---\nBody\n"})
+    site = make_site(
+        {
+            "content/drops/may/2023-05-04-hello.md": "---\ntitle: Hi\npublish_at: 2023-05-04\n"
+            "---\nBody\n"
+        }
+    )
     v, errors = validated(site)
     assert errors == []
     assert v.site.language == "en" and v.site.theme == "default"
@@ -49,7 +54,12 @@ def test_campaign_timezone_applies_to_its_drops(make_site: Callable[..., Path]) 
 
 
 def test_slug_front_matter_overrides_the_file_name(make_site: Callable[..., Path]) -> None:
-    site = make_site({"content/drops/may/2023-05-04-x.md": "---\ntitle: A\npublish_at: 2023-05-04\nslug: custom\n---\n"})
+    site = make_site(
+        {
+            "content/drops/may/2023-05-04-x.md": "---\ntitle: A\npublish_at: 2023-05-04\n"
+            "slug: custom\n---\n"
+        }
+    )
     v, _ = validated(site)
     assert v.drops[0].slug == "custom"
 
@@ -81,7 +91,9 @@ def test_quoted_and_unquoted_times_mean_the_same(make_site: Callable[..., Path])
 
 
 def test_a_single_topic_may_be_written_without_a_list(make_site: Callable[..., Path]) -> None:
-    site = make_site({"content/drops/may/a.md": "---\ntitle: A\npublish_at: 2023-05-04\ntopics: sleep\n---\n"})
+    site = make_site(
+        {"content/drops/may/a.md": "---\ntitle: A\npublish_at: 2023-05-04\ntopics: sleep\n---\n"}
+    )
     v, _ = validated(site)
     assert v.drops[0].topics == ("sleep",)
 
@@ -112,7 +124,9 @@ def test_empty_required_value_is_reported_at_its_key(make_site: Callable[..., Pa
 def test_key_with_trailing_space_is_named(make_site: Callable[..., Path]) -> None:
     site = make_site({"content/pages/p.md": "---\n'title ': P\ntitle: P\n---\n"})
     _, errors = validated(site)
-    assert errors == ["content/pages/p.md:2:1: error: unknown key 'title ': remove the spaces around 'title'"]
+    assert errors == [
+        "content/pages/p.md:2:1: error: unknown key 'title ': remove the spaces around 'title'"
+    ]
 
 
 def test_bom_and_crlf_files_simply_work(make_site: Callable[..., Path]) -> None:

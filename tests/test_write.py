@@ -6,7 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, read_tree, run
 
 NOW = "2023-05-10T12:00"
