@@ -43,10 +43,15 @@ class Ctx:
 
     diags: Diagnostics
     zone: ZoneInfo
+    field: str = ""  # the key being converted, to name it in type errors
 
     def error(self, span: Span, code: str, message: str) -> Invalid:
         self.diags.error(span, code, message)
         return INVALID
+
+    def wrong_type(self, node: Node, expected: str) -> Invalid:
+        where = f"'{self.field}' expects" if self.field else "expected"
+        return self.error(node.span, "type", f"{where} {expected}, found {describe(node)}")
 
 
 class Type:
@@ -54,7 +59,7 @@ class Type:
 
     def convert(self, node: Node, ctx: Ctx) -> Any:
         if not isinstance(node, Scalar):
-            return ctx.error(node.span, "type", f"expected {self.label}, found {describe(node)}")
+            return ctx.wrong_type(node, self.label)
         return self.scalar(node, ctx)
 
     def scalar(self, node: Scalar, ctx: Ctx) -> Any:
@@ -85,7 +90,7 @@ class Bool(Type):
     def scalar(self, node: Scalar, ctx: Ctx) -> Any:
         value = self._WORDS.get(node.text.strip().lower())
         if value is None:
-            return ctx.error(node.span, "type", f"expected true or false, found '{node.text}'")
+            return ctx.wrong_type(node, "true or false")
         return value
 
 
@@ -97,7 +102,7 @@ class Int(Type):
     def scalar(self, node: Scalar, ctx: Ctx) -> Any:
         text = node.text.strip()
         if not re.fullmatch(r"-?\d+", text):
-            return ctx.error(node.span, "type", f"expected a whole number, found '{text}'")
+            return ctx.wrong_type(node, "a whole number")
         if int(text) < self.minimum:
             return ctx.error(node.span, "type", f"expected a number of at least {self.minimum}")
         return int(text)
@@ -290,7 +295,7 @@ class ListOf(Type):
         if isinstance(node, Scalar) and not isinstance(self.item, Record):
             node = Sequence((node,), node.span)  # `topics: anxiety` means a list of one
         if not isinstance(node, Sequence):
-            return ctx.error(node.span, "type", f"expected a list, found {describe(node)}")
+            return ctx.wrong_type(node, "a list")
         values = [self.item.convert(item, ctx) for item in node.items]
         return tuple(v for v in values if v is not INVALID)
 
@@ -325,9 +330,7 @@ class Record(Type):
 
     def convert(self, node: Node, ctx: Ctx) -> Any:
         if not isinstance(node, Mapping):
-            return ctx.error(
-                node.span, "type", f"expected the fields of {self.name}, found {describe(node)}"
-            )
+            return ctx.wrong_type(node, f"the fields of {self.name}")
         values: dict[str, Any] = {}
         key_spans: dict[str, Span] = {}
         invalid: set[str] = set()
@@ -339,7 +342,9 @@ class Record(Type):
             key_spans[key.text] = key.span
             if isinstance(value, Scalar) and value.is_null:
                 continue
+            outer, ctx.field = ctx.field, key.text
             converted = spec.type.convert(value, ctx)
+            ctx.field = outer
             if converted is INVALID:
                 invalid.add(key.text)
             else:
@@ -351,7 +356,8 @@ class Record(Type):
             if spec.required and name not in invalid:
                 complete = False
                 if name in key_spans:
-                    ctx.error(key_spans[name], "missing-field", f"'{name}' has no value")
+                    message = spec.missing or f"'{name}' has no value"
+                    ctx.error(key_spans[name], "missing-field", message)
                 else:
                     ctx.error(node.span, "missing-field", spec.missing or self.missing(name))
             values[name] = spec.default

@@ -8,6 +8,7 @@ become diagnostics here; the file is then left out of later stages.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +45,7 @@ class Document:
     meta: Node | None
     body: str = ""
     body_line: int = 1  # the file line on which the body starts
+    text: str = ""  # a YAML file's whole text, to find positions inside its values
 
 
 @dataclass(frozen=True)
@@ -61,9 +63,13 @@ class SourceTree:
     themes: dict[str, Theme] = field(default_factory=dict)
 
 
+CONTENT_FOLDERS = ("drops", "creators", "organisations", "pages", "media", "static")
+
+
 def load_site(root: Path, diags: Diagnostics) -> SourceTree:
     reader = _Reader(root, diags)
     content = root / "content"
+    reader.misplaced(content)
     drops: list[tuple[str, Document]] = []
     folders: list[tuple[str, Span]] = []
     for folder in _subdirs(content / "drops"):
@@ -122,6 +128,28 @@ class _Reader:
         self.root = root
         self.diags = diags
 
+    def misplaced(self, content: Path) -> None:
+        """Report files that hubgen would otherwise silently ignore."""
+        if content.is_dir():
+            for entry in sorted(content.iterdir()):
+                if entry.name.startswith(".") or entry.name in CONTENT_FOLDERS:
+                    continue
+                close = difflib.get_close_matches(entry.name, CONTENT_FOLDERS, n=1)
+                hint = f" — did you mean '{close[0]}'?" if close else ""
+                known = ", ".join(CONTENT_FOLDERS)
+                self.diags.error(
+                    Span(self.rel(entry)),
+                    "unknown-folder",
+                    f"'{entry.name}' is not a content folder (known: {known}){hint}",
+                )
+        drops = content / "drops"
+        for path in sorted(drops.glob("*.md")) if drops.is_dir() else []:
+            self.diags.error(
+                Span(self.rel(path)),
+                "misplaced-drop",
+                "drop outside a campaign's drops folder: move it to content/drops/<campaign>/",
+            )
+
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
 
@@ -166,7 +194,7 @@ class _Reader:
         rel = self.rel(path)
         text = self.read_text(path)
         meta = parse_yaml(text, path=rel, diags=self.diags) if text is not None else None
-        return Document(path=rel, stem=path.stem, meta=meta)
+        return Document(path=rel, stem=path.stem, meta=meta, text=text or "")
 
     def markdown_file(self, path: Path) -> Document:
         rel = self.rel(path)

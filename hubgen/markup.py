@@ -86,34 +86,51 @@ class Converter:
             self.md.inlinePatterns.deregister("html")
         self.links: _Links = self.md.treeprocessors["hubgen_links"]
 
-    def convert(self, source: str, *, origin: Span, rewrite: Rewrite) -> Markup:
-        """Render `source`, which starts in its file at `origin`."""
+    def convert(
+        self, source: str, *, origin: Span, rewrite: Rewrite, verbatim: str | None = None
+    ) -> Markup:
+        """Render `source`, which starts in its file at `origin`.
+
+        When `source` is not the file's text as written (a YAML value, unfolded
+        and unindented), `verbatim` is that text from `origin` on, so that link
+        positions are found where the author wrote them.
+        """
         self.md.reset()
         self.links.found = []
         self.links.rewrite = rewrite
         html = self.md.convert(source)
-        refs = tuple(_locate(source, origin, self.links.found))
+        haystack = source if verbatim is None else verbatim
+        refs = tuple(_locate(haystack, origin, self.links.found))
         return Markup(source=source, html=html, refs=refs)
 
 
-def _locate(source: str, origin: Span, found: list[tuple[str, bool, str]]) -> list[LinkRef]:
-    """Find each link's position by searching its URL in the source, in order."""
+def _locate(text: str, origin: Span, found: list[tuple[str, bool, str]]) -> list[LinkRef]:
+    """Find each link's position by searching its URL in the text, in order."""
     refs = []
     pos = 0
     for url, image, alt in found:
-        index = source.find(url, pos) if url else -1
-        if index < 0:
-            index = source.find(url) if url else -1
-        else:
+        index = _find_url(text, url, pos)
+        if index >= 0:
             pos = index + len(url)
-        refs.append(
-            LinkRef(url=url, span=_span_at(source, max(index, 0), origin), image=image, alt=alt)
-        )
+        refs.append(LinkRef(url, _span_at(text, max(index, 0), origin), image, alt))
     return refs
 
 
-def _span_at(source: str, index: int, origin: Span) -> Span:
-    line = source.count("\n", 0, index)
-    line_start = source.rfind("\n", 0, index) + 1
+def _find_url(text: str, url: str, start: int) -> int:
+    """Where `url` is written as a link target: after "(" or "<" if possible."""
+    if not url:
+        return -1
+    for begin in (start, 0):
+        hits = [i + 1 for mark in "(<" if (i := text.find(mark + url, begin)) >= 0]
+        if hits:
+            return min(hits)
+        if (i := text.find(url, begin)) >= 0:
+            return i
+    return -1
+
+
+def _span_at(text: str, index: int, origin: Span) -> Span:
+    line = text.count("\n", 0, index)
+    line_start = text.rfind("\n", 0, index) + 1
     col = index - line_start + (origin.col if line == 0 else 1)
     return Span(origin.path, origin.line + line, col)

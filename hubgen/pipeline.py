@@ -47,14 +47,8 @@ def check(
     """Load and check every file, published or not."""
     diags = Diagnostics()
     tree = load_site(site_dir, diags)
-    validated = validate_site(tree, diags, base_url=base_url)
+    validated = validate_site(tree, diags, base_url=base_url, need_base_url=need_base_url)
     graph = resolve_site(tree, validated, diags)
-    if need_base_url and not (base_url or graph.site.base_url) and tree.site:
-        diags.error(
-            Span("site.yaml"),
-            "missing-field",
-            "missing base_url: set base_url in site.yaml or pass --base-url",
-        )
     if diags.has_errors(strict=strict):
         raise ContentErrors(diags.sorted(strict=strict))
     if now.tzinfo is None:

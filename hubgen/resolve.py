@@ -87,15 +87,19 @@ class _Checker:
     def __init__(self, graph: SiteGraph, v: Validated, diags: Diagnostics) -> None:
         self.g = graph
         self.known = v.known
+        # Check every validated record, also drops whose campaign is broken or
+        # missing, so that fixing one file never reveals errors in another.
+        self.campaigns = sorted(v.campaigns, key=lambda c: c.span)
+        self.drops = sorted(v.drops, key=lambda d: d.span)
         self.diags = diags
 
     def references(self) -> None:
         g = self.g
         help_orgs = g.site.help.organisations or ()
-        for c in g.campaigns.values():
+        for c in self.campaigns:
             self._refs("creator", c.creators)
             self._refs("organisation", c.organisations)
-        for d in g.drops:
+        for d in self.drops:
             self._refs("creator", d.creators)
             self._refs("organisation", d.organisations)
         self._refs("organisation", help_orgs)
@@ -137,9 +141,9 @@ class _Checker:
         return self._site_paths(owners)
 
     def _claimants(self, tree: SourceTree) -> Iterator[tuple[str, Span, str]]:
-        for c in self.g.campaigns.values():
+        for c in self.campaigns:
             yield urls.campaign(c.slug), c.span, f"campaign '{c.slug}'"
-        for d in sorted(self.g.drops, key=lambda d: d.span):
+        for d in self.drops:
             yield urls.drop(d.campaign, d.slug), d.span, f"drop '{d.slug}'"
         for p in self.g.pages.values():
             yield urls.page(p.slug), p.span, f"page '{p.slug}'"
@@ -154,7 +158,7 @@ class _Checker:
         paths |= set(g.media)
         paths |= {urls.creator(s) for s in g.creators}
         paths |= {urls.organisation(s) for s in g.organisations}
-        topics = {t for d in g.drops for t in d.topics}
+        topics = {t for d in self.drops for t in d.topics}
         paths |= {urls.topic(t) for t in topics}
         return paths
 
@@ -201,8 +205,8 @@ class _Checker:
 
     def _images(self) -> Iterator[Image]:
         g = self.g
-        candidates = [c.hero for c in g.campaigns.values()]
-        candidates += [d.image for d in g.drops]
+        candidates = [c.hero for c in self.campaigns]
+        candidates += [d.image for d in self.drops]
         candidates += [c.avatar for c in g.creators.values()]
         candidates += [o.logo for o in g.organisations.values()]
         return (image for image in candidates if image is not None)
@@ -210,24 +214,24 @@ class _Checker:
     def _yaml_links(self) -> Iterator[Link]:
         g = self.g
         yield from g.site.nav
-        for c in g.campaigns.values():
+        for c in self.campaigns:
             yield from c.links
-        for d in g.drops:
+        for d in self.drops:
             yield from d.links
         for cr in g.creators.values():
             yield from cr.links
 
     def _markups(self) -> Iterator[Markup]:
         g = self.g
-        yield from (c.intro for c in g.campaigns.values() if c.intro is not None)
-        yield from (d.body for d in g.drops)
+        yield from (c.intro for c in self.campaigns if c.intro is not None)
+        yield from (d.body for d in self.drops)
         yield from (c.bio for c in g.creators.values())
         yield from (o.description for o in g.organisations.values())
         yield from (p.body for p in g.pages.values())
 
     def themes(self, available: set[str]) -> None:
         site = self.g.site
-        wanted = [(site.theme, site.span)] + [(c.theme, c.span) for c in self.g.campaigns.values()]
+        wanted = [(site.theme, site.span)] + [(c.theme, c.span) for c in self.campaigns]
         for name, span in wanted:
             if name not in available:
                 self.diags.error(

@@ -90,9 +90,10 @@ def _gap_message(naive: datetime, zone: ZoneInfo) -> str:
             high = mid
     before = low.astimezone(zone)
     after = high.astimezone(zone)
+    jump = before.replace(tzinfo=None) + timedelta(minutes=1)
     return (
-        f"{naive:%Y-%m-%d %H:%M} does not exist in {zone.key}: the clocks jump from "
-        f"{before:%H:%M} {before:%Z} to {after:%H:%M} {after:%Z} that night; "
+        f"{naive:%Y-%m-%d %H:%M} does not exist in {zone.key}: that night the clocks go "
+        f"forward from {jump:%H:%M} {before:%Z} to {after:%H:%M} {after:%Z}; "
         f"use {before:%H:%M} or {after:%H:%M}, or give a UTC offset"
     )
 

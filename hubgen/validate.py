@@ -64,8 +64,18 @@ class Validated:
     known: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
-def validate_site(tree: SourceTree, diags: Diagnostics, *, base_url: str | None) -> Validated:
-    site = _site(tree.site, diags) or _fallback_site()
+def validate_site(
+    tree: SourceTree, diags: Diagnostics, *, base_url: str | None, need_base_url: bool = False
+) -> Validated:
+    """Validate every file; `need_base_url` (for builds) requires a base_url somewhere."""
+    site = _site(tree.site, diags)
+    if site is not None and need_base_url and not (base_url or site.base_url):
+        diags.error(
+            site.span,
+            "missing-field",
+            "missing base_url: set base_url in site.yaml or pass --base-url",
+        )
+    site = site or _fallback_site()
     urls = Urls.for_base(base_url or site.base_url)
     v = _Validator(site, urls, diags)
     campaigns = [c for doc in tree.campaigns if (c := v.campaign(doc))]
@@ -174,7 +184,11 @@ class _Validator:
         intro = None
         if f["intro"] is not None:
             key = f.key_spans["intro"]
-            intro = self.markdown(f["intro"], Span(doc.path, key.line + 1, key.col + 2))
+            verbatim = "\n".join(doc.text.split("\n")[key.line - 1 :])
+            intro = self.converter.convert(
+                f["intro"], origin=Span(doc.path, key.line, 1), rewrite=self.urls.href,
+                verbatim=verbatim,
+            )
         return Campaign(
             slug=slug,
             title=f["title"],

@@ -74,7 +74,11 @@ def parse_yaml(text: str, *, path: str, diags: Diagnostics, line_offset: int = 0
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or "invalid YAML"
-        if exc.context:
+        if exc.context and exc.context_mark and exc.context_mark is not mark:
+            opened = exc.context_mark
+            where = f"line {opened.line + 1 + line_offset}, column {opened.column + 1}"
+            problem = f"{exc.context} (opened at {where}), {problem}"
+        elif exc.context:
             problem = f"{exc.context}, {problem}"
         diags.error(Span(path, line + line_offset, col), "yaml-syntax", f"invalid YAML: {problem}")
         return None

@@ -38,8 +38,8 @@ def test_a_time_in_the_spring_gap_is_an_error_naming_the_gap() -> None:
     with pytest.raises(TimeError) as exc:
         parse_moment("2023-03-12 02:30", NY)
     assert str(exc.value) == (
-        "2023-03-12 02:30 does not exist in America/New_York: the clocks jump from "
-        "01:59 EST to 03:00 EDT that night; use 01:59 or 03:00, or give a UTC offset"
+        "2023-03-12 02:30 does not exist in America/New_York: that night the clocks go "
+        "forward from 02:00 EST to 03:00 EDT; use 01:59 or 03:00, or give a UTC offset"
     )
 
 

@@ -107,7 +107,7 @@ def test_every_problem_in_a_file_is_reported(make_site: Callable[..., Path]) -> 
     )
     _, errors = validated(site)
     assert errors == [
-        "content/drops/may/a.md:4:8: error: expected true or false, found 'maybe'",
+        "content/drops/may/a.md:4:8: error: 'draft' expects true or false, found 'maybe'",
         "content/drops/may/a.md:5:7: error: unknown value 'essay'; expected one of article, "
         "video, resource, spotlight, event, announcement",
         "content/drops/may/a.md:6:10: error: invalid slug 'Bad Topic': use lowercase letters, "
