@@ -192,6 +192,7 @@ class Views:
         self.g = pub.graph
         self.u = pub.graph.urls
         self.pages = self._existing_pages()
+        self._converter: Converter | None = None  # only for the rare re-render
 
     def _existing_pages(self) -> set[str]:
         """Every site path the output will hold; links to anything else are dropped."""
@@ -215,10 +216,11 @@ class Views:
         }
         if not dangling:
             return Html(markup.html)
-        converter = Converter(allow_html=self.g.site.allow_html)
+        if self._converter is None:
+            self._converter = Converter(allow_html=self.g.site.allow_html)
         origin = Span("", 1, 1)
         keep = self.u.href
-        redone = converter.convert(
+        redone = self._converter.convert(
             markup.source, origin=origin, rewrite=lambda p: None if p in dangling else keep(p)
         )
         return Html(redone.html)
