@@ -86,7 +86,7 @@ def load_site(root: Path, diags: Diagnostics) -> SourceTree:
         organisations=tuple(reader.markdown_files(content / "organisations")),
         pages=tuple(reader.markdown_files(content / "pages")),
         media={"/media/" + rel: path for rel, path in _tree(content / "media")},
-        static=dict(_tree(content / "static")),
+        static=dict(_tree(content / "static", hidden=True)),
         themes=load_themes(root / "themes", SHIPPED_THEMES),
     )
 
@@ -111,14 +111,19 @@ def _subdirs(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def _tree(folder: Path) -> list[tuple[str, Path]]:
-    """Every regular file under `folder`, as (posix path relative to it, path)."""
+def _tree(folder: Path, *, hidden: bool = False) -> list[tuple[str, Path]]:
+    """Every regular file under `folder`, as (posix path relative to it, path).
+
+    Files in hidden folders are skipped unless `hidden` (static files may hold
+    `.well-known/`).
+    """
     if not folder.is_dir():
         return []
     files = []
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
-        if path.is_file() and not any(part.startswith(".") for part in rel.split("/")[:-1]):
+        in_hidden = any(part.startswith(".") for part in rel.split("/")[:-1])
+        if path.is_file() and (hidden or not in_hidden):
             files.append((rel, path))
     return files
 

@@ -76,6 +76,7 @@ def resolve_site(tree: SourceTree, v: Validated, diags: Diagnostics) -> SiteGrap
     )
     checker = _Checker(graph, v, diags)
     checker.references()
+    checker.help_lines()
     paths = checker.claims(tree)
     checker.links(paths)
     checker.schedule()
@@ -103,6 +104,20 @@ class _Checker:
             self._refs("creator", d.creators)
             self._refs("organisation", d.organisations)
         self._refs("organisation", help_orgs)
+
+    def help_lines(self) -> None:
+        """The help block must be able to show a crisis line, never only others."""
+        chosen = self.g.site.help.organisations
+        if not chosen:
+            return
+        orgs = [self.g.organisations[r.slug] for r in chosen if r.slug in self.g.organisations]
+        if orgs and not any(h.crisis for o in orgs for h in o.helplines):
+            self.diags.error(
+                chosen[0].span,
+                "no-crisis-line",
+                "the help block would show no crisis line: add an organisation with a "
+                "helpline marked crisis: true to help.organisations",
+            )
 
     def _refs(self, kind: str, refs: tuple[Ref, ...]) -> None:
         known = self.known[kind]
@@ -153,8 +168,10 @@ class _Checker:
 
     def _site_paths(self, owners: dict[str, tuple[Span | None, str]]) -> set[str]:
         g = self.g
-        paths = {"/" + out.removesuffix("index.html") for out in owners}
-        paths |= {"/" + out for out in owners}
+        claimed = [out for out, (span, _) in owners.items() if span is not None]
+        paths = {"/" + out.removesuffix("index.html") for out in claimed}
+        paths |= {"/" + out for out in claimed}
+        paths |= set(urls.BUILTIN_PAGES)
         paths |= set(g.media)
         paths |= {urls.creator(s) for s in g.creators}
         paths |= {urls.organisation(s) for s in g.organisations}

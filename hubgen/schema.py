@@ -94,6 +94,13 @@ SITE = Record(
 
 def _campaign_check(fields: Fields, ctx: Ctx) -> None:
     check_order(fields, ctx, "starts", "ends")
+    if "hashtag" in fields.key_spans and fields["hashtag"] is None:
+        ctx.error(
+            fields.key_spans["hashtag"],
+            "missing-field",
+            "'hashtag' is empty: an unquoted # starts a YAML comment; "
+            'write it in quotes, like hashtag: "#MentalHealthAwareness"',
+        )
 
 
 CAMPAIGN = Record(

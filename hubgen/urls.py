@@ -101,3 +101,4 @@ def asset(name: str) -> str:
 
 
 NOT_FOUND = "/404.html"
+BUILTIN_PAGES = ("/", NOT_FOUND, "/creators/", "/organisations/", "/topics/", "/help/")

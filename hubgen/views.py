@@ -234,7 +234,10 @@ class Views:
         return Picture(self.u.href(image.src), image.alt, self.u.absolute(image.src))
 
     def anchor_link(self, link: Link) -> Anchor:
-        href = self.u.href(link.url) if link.url.startswith("/") else link.url
+        """A YAML link; a site path that is not (yet) published is shown as text."""
+        if not link.url.startswith("/"):
+            return Anchor(link.title, link.url, link.description)
+        href = self.u.href(link.url) if _path_of(link.url) in self.pages else None
         return Anchor(link.title, href, link.description)
 
     def topic(self, slug: str) -> Anchor:

@@ -42,6 +42,7 @@ PLANTED = {
     "ends-before-starts": 1,
     "event-without-details": 1,
     "front-matter-yaml-syntax": 1,
+    "hashtag-comment": 1,
     "image-without-alt": 1,
     # Two files, two problems: the broken campaign must not hide its drop's error.
     "invalid-campaign-hides-drop-errors": 2,

@@ -175,3 +175,29 @@ def test_a_broken_template_is_a_diagnostic_not_a_traceback(
     assert run("build", "--site", site, "--out", tmp_path / "o") == 1
     assert capsys.readouterr().err == expected + "\n1 error, 0 warnings\n"
     assert not (tmp_path / "o").exists()
+
+
+def test_help_block_without_any_crisis_line_is_an_error(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = make_site(
+        {
+            "site.yaml": "title: T\nbase_url: https://e.org/\nhelp:\n  organisations: [warm]\n",
+            "content/organisations/warm.md": "---\nname: Warm\nwebsite: https://w.example\n"
+            "helplines:\n  - name: Warm line\n    phone: '555 0100'\n---\n",
+        }
+    )
+    assert run("check", "--site", site) == 1
+    assert capsys.readouterr().err == (
+        "site.yaml:4:19: error: the help block would show no crisis line: add an organisation "
+        "with a helpline marked crisis: true to help.organisations\n1 error, 0 warnings\n"
+    )
+
+
+def test_yaml_links_to_unpublished_pages_are_text(built: Path) -> None:
+    hub = (built / "spring-2023/index.html").read_text()
+    assert "<li>The next drop, once it is out</li>" in hub
+
+
+def test_static_files_keep_hidden_folders(built: Path) -> None:
+    assert (built / ".well-known/security.txt").is_file()
