@@ -27,7 +27,7 @@ SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 URL_SCHEMES = ("http", "https", "mailto", "tel", "sms")
 _REGION = re.compile(r"[A-Z]{2}")
 _LANGUAGE = re.compile(r"[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*")
-_PHONE = re.compile(r"\+?[0-9][0-9 ().-]*")
+_PHONE = re.compile(r"(?=(?:\D*\d){3})\+?[0-9][0-9 ().-]*")  # at least three digits
 
 
 class Invalid:
@@ -228,46 +228,32 @@ class MediaPath(Type):
         return text
 
 
-class Region(Type):
-    label = "a region code"
+@dataclass
+class Pattern(Type):
+    """Text that must match a regular expression; `problem` says what is expected."""
+
+    regex: re.Pattern[str] = re.compile(r".+")
+    code: str = "pattern"
+    problem: str = "'{text}' is not valid"
 
     def scalar(self, node: Scalar, ctx: Ctx) -> Any:
         text = node.text.strip()
-        if not _REGION.fullmatch(text):
-            return ctx.error(
-                node.span,
-                "region",
-                f"invalid region '{text}': use a two-letter ISO 3166-1 code like US, GB or NO",
-            )
+        if not self.regex.fullmatch(text):
+            return ctx.error(node.span, self.code, self.problem.format(text=text))
         return text
 
 
-class Language(Type):
-    label = "a language tag"
-
-    def scalar(self, node: Scalar, ctx: Ctx) -> Any:
-        text = node.text.strip()
-        if not _LANGUAGE.fullmatch(text):
-            return ctx.error(
-                node.span,
-                "language",
-                f"invalid language tag '{text}': use BCP 47, like en or es-MX",
-            )
-        return text
-
-
-class Phone(Type):
-    label = "a phone number"
-
-    def scalar(self, node: Scalar, ctx: Ctx) -> Any:
-        text = node.text.strip()
-        if not _PHONE.fullmatch(text) or sum(c.isdigit() for c in text) < 3:
-            return ctx.error(
-                node.span,
-                "phone",
-                f"invalid number '{text}': write digits, spaces and hyphens, like 1-800-950-6264",
-            )
-        return text
+REGION = Pattern(
+    _REGION, "region", "invalid region '{text}': use a two-letter ISO 3166-1 code like US, GB or NO"
+)
+LANGUAGE = Pattern(
+    _LANGUAGE, "language", "invalid language tag '{text}': use BCP 47, like en or es-MX"
+)
+PHONE = Pattern(
+    _PHONE,
+    "phone",
+    "invalid number '{text}': write digits, spaces and hyphens, like 1-800-950-6264",
+)
 
 
 class Timezone(Type):
@@ -362,7 +348,7 @@ class Record(Type):
                     ctx.error(node.span, "missing-field", spec.missing or self.missing(name))
             values[name] = spec.default
         fields = Fields(values, node.span, complete, key_spans)
-        if complete and self.check:
+        if complete and not invalid and self.check:  # cross-field rules need every field
             before = len(ctx.diags)
             self.check(fields, ctx)
             if len(ctx.diags) > before:  # a failed check leaves the record incomplete

@@ -9,6 +9,9 @@ the records' `check`s; rules that involve other files live in `resolve`.
 from __future__ import annotations
 
 from hubgen.fieldtypes import (
+    LANGUAGE,
+    PHONE,
+    REGION,
     Bool,
     Choice,
     Ctx,
@@ -16,14 +19,11 @@ from hubgen.fieldtypes import (
     Field,
     Fields,
     Int,
-    Language,
     ListOf,
     Markdown,
     MediaPath,
     Moment,
-    Phone,
     Record,
-    Region,
     Slug,
     SlugRef,
     Text,
@@ -78,7 +78,7 @@ SITE = Record(
     fields={
         "title": Field(Text(), required=True),
         "base_url": Field(Url(web_only=True)),
-        "language": Field(Language(), default="en"),
+        "language": Field(LANGUAGE, default="en"),
         "timezone": Field(Timezone()),
         "theme": Field(Slug(), default="default"),
         "description": Field(Text()),
@@ -203,7 +203,7 @@ TEXT_LINE = Record(
     name="a text line",
     fields={
         "keyword": Field(Text(), required=True),
-        "number": Field(Phone(), required=True),
+        "number": Field(PHONE, required=True),
     },
 )
 
@@ -223,14 +223,14 @@ HELPLINE = Record(
     name="a helpline",
     fields={
         "name": Field(Text(), required=True),
-        "phone": Field(Phone()),
-        "sms": Field(Phone()),
+        "phone": Field(PHONE),
+        "sms": Field(PHONE),
         "text": Field(TEXT_LINE),
         "chat": Field(Url(web_only=True)),
         "url": Field(Url(web_only=True)),
         "hours": Field(Text()),
-        "regions": Field(ListOf(Region()), default=()),
-        "languages": Field(ListOf(Language()), default=()),
+        "regions": Field(ListOf(REGION), default=()),
+        "languages": Field(ListOf(LANGUAGE), default=()),
         "crisis": Field(Bool(), default=False),
         "last_verified": Field(Day()),
         "until": Field(Moment()),
@@ -246,7 +246,7 @@ ORGANISATION = Record(
         "summary": Field(Text()),
         "logo": Field(IMAGE),
         "topics": Field(ListOf(Slug()), default=()),
-        "regions": Field(ListOf(Region()), default=()),
+        "regions": Field(ListOf(REGION), default=()),
         "helplines": Field(ListOf(HELPLINE), default=()),
     },
 )

@@ -134,3 +134,26 @@ def test_bom_and_crlf_files_simply_work(make_site: Callable[..., Path]) -> None:
     v, errors = validated(site)
     assert errors == []
     assert v.pages[0].title == "P" and v.pages[0].body.html == "<p>Body</p>"
+
+
+def test_helpline_shapes_are_checked(make_site: Callable[..., Path]) -> None:
+    site = make_site(
+        {
+            "content/organisations/o.md": "---\nname: O\nwebsite: https://o.example\n"
+            "regions: [uk]\nhelplines:\n  - name: A\n    phone: 1-800-950-NAMI\n"
+            "  - name: B\n    phone: '12'\n    languages: [english]\n  - name: C\n---\n",
+        }
+    )
+    _, errors = validated(site)
+    assert errors == [
+        "content/organisations/o.md:4:11: error: invalid region 'uk': use a two-letter "
+        "ISO 3166-1 code like US, GB or NO",
+        "content/organisations/o.md:7:12: error: invalid number '1-800-950-NAMI': write digits, "
+        "spaces and hyphens, like 1-800-950-6264",
+        "content/organisations/o.md:9:12: error: invalid number '12': write digits, "
+        "spaces and hyphens, like 1-800-950-6264",
+        "content/organisations/o.md:10:17: error: invalid language tag 'english': use BCP 47, "
+        "like en or es-MX",
+        "content/organisations/o.md:11:5: error: a helpline needs at least one of phone, sms, "
+        "text, chat or url",
+    ]
