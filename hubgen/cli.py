@@ -12,10 +12,11 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hubgen import __version__
+from hubgen import __version__, schedule
 from hubgen.diagnostics import Diagnostic, format_github, format_json, format_text
 from hubgen.errors import ContentErrors, HubgenError, UsageError
 from hubgen.pipeline import build, check
+from hubgen.publish import upcoming
 from hubgen.timeparse import TimeError, parse_now
 
 FORMATS: dict[str, Callable[[list[Diagnostic]], str]] = {
@@ -73,10 +74,23 @@ def _parser() -> argparse.ArgumentParser:
         default="text",
         help="how to print problems: text (default), json, or github (GitHub Actions annotations)",
     )
+    s = commands.add_parser(
+        "schedule",
+        help="list the coming changes: drops going live or expiring, campaigns starting or ending",
+        description="List every coming boundary (a moment at which the built site changes) "
+        "after --now, in local time and UTC, with the file it comes from; the next one first.",
+    )
+    _site_and_now(s)
+    s.add_argument("--json", action="store_true", help="print JSON for machines")
     return parser
 
 
 def _common(p: argparse.ArgumentParser) -> None:
+    _site_and_now(p)
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+
+def _site_and_now(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--site",
         type=Path,
@@ -87,11 +101,10 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--now",
         metavar="T",
-        help="the moment to build for, ISO 8601 like 2023-05-10T12:00 or "
+        help="the moment to act as if it were, ISO 8601 like 2023-05-10T12:00 or "
         "2023-05-10T12:00-04:00; without an offset it is in the site's time zone "
         "(default: the current time)",
     )
-    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -106,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError(f"no site folder at {args.site}")
         if args.command == "build":
             return _build(args, now)
+        if args.command == "schedule":
+            return _schedule(args, now)
         return _check(args, now)
     except ContentErrors as exc:
         fmt = getattr(args, "format", "text")
@@ -149,10 +164,25 @@ def _build(args: argparse.Namespace, now: datetime) -> int:
     pub = built.published
     shown = sum(s == "published" for s in pub.status.values())
     scheduled = sum(s == "scheduled" for s in pub.status.values())
+    coming = upcoming(pub.graph, built.checked.now)
+    nxt = f", next change at {schedule.local(coming[0].at, coming[0].zone)}" if coming else ""
+    preview = " (preview)" if args.preview else ""
     print(
-        f"built {len(built.output)} files into {out}: {shown} drops published, "
-        f"{scheduled} scheduled" + (" (preview)" if args.preview else "")
+        f"built {len(built.output)} files into {out}{preview}: "
+        f"{shown} drops published, {scheduled} scheduled{nxt}"
     )
+    return 0
+
+
+def _schedule(args: argparse.Namespace, now: datetime) -> int:
+    checked = check(args.site, now=now)
+    _warn(checked.diagnostics)
+    coming = upcoming(checked.graph, checked.now)
+    if args.json:
+        sys.stdout.write(schedule.format_json(coming, now=checked.now))
+    else:
+        zone = checked.graph.site.timezone
+        sys.stdout.write(schedule.format_text(coming, now=checked.now, zone=zone))
     return 0
 
 

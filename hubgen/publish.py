@@ -14,11 +14,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
+from zoneinfo import ZoneInfo
 
+from hubgen.diagnostics import Span
 from hubgen.model import Campaign, Drop, Helpline, Markup
 from hubgen.resolve import SiteGraph
 
 Status = Literal["published", "draft", "scheduled", "expired"]
+Event = Literal["campaign-starts", "campaign-ends", "drop-live", "drop-expires", "helpline-ends"]
 State = Literal["upcoming", "live", "ended"]
 
 
@@ -48,19 +51,45 @@ def helpline_current(line: Helpline, now: datetime) -> bool:
     return line.until is None or now < line.until
 
 
-def boundaries(graph: SiteGraph) -> list[datetime]:
-    """Every instant at which the output may change, in order."""
-    moments: set[datetime] = set()
+@dataclass(frozen=True)
+class Boundary:
+    """An instant at which the output may change, and what changes then."""
+
+    at: datetime
+    zone: ZoneInfo  # the zone its author wrote it in, for showing it back
+    event: Event
+    title: str
+    span: Span
+
+    def sort_key(self) -> tuple[datetime, str, str, Span]:
+        return (self.at, self.event, self.title, self.span)
+
+
+def boundaries(graph: SiteGraph) -> list[Boundary]:
+    """Every instant at which the output may change, in order. Drafts never do."""
+    found = []
     for c in graph.campaigns.values():
-        moments |= {c.opens, c.closes}
+        found.append(Boundary(c.opens, c.timezone, "campaign-starts", c.title, c.span))
+        found.append(Boundary(c.closes, c.timezone, "campaign-ends", c.title, c.span))
     for d in graph.drops:
-        if not d.draft:
-            moments.add(d.publish_at)
-            if d.expires_at is not None:
-                moments.add(d.expires_at)
+        if d.draft:
+            continue
+        zone = graph.campaign_of(d).timezone
+        found.append(Boundary(d.publish_at, zone, "drop-live", d.title, d.span))
+        if d.expires_at is not None:
+            found.append(Boundary(d.expires_at, zone, "drop-expires", d.title, d.span))
     for o in graph.organisations.values():
-        moments |= {h.until for h in o.helplines if h.until is not None}
-    return sorted(moments)
+        for h in o.helplines:
+            if h.until is not None:
+                found.append(
+                    Boundary(h.until, graph.site.timezone, "helpline-ends", h.name, h.span)
+                )
+    return sorted(found, key=Boundary.sort_key)
+
+
+def upcoming(graph: SiteGraph, now: datetime) -> list[Boundary]:
+    """The boundaries still to come: the output changes at each of them."""
+    return [b for b in boundaries(graph) if b.at > now]
 
 
 @dataclass(frozen=True)

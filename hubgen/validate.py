@@ -186,7 +186,9 @@ class _Validator:
             key = f.key_spans["intro"]
             verbatim = "\n".join(doc.text.split("\n")[key.line - 1 :])
             intro = self.converter.convert(
-                f["intro"], origin=Span(doc.path, key.line, 1), rewrite=self.urls.href,
+                f["intro"],
+                origin=Span(doc.path, key.line, 1),
+                rewrite=self.urls.href,
                 verbatim=verbatim,
             )
         return Campaign(

@@ -52,7 +52,7 @@ def test_campaign_state_uses_local_midnights() -> None:
 
 
 def test_boundaries_list_every_instant_the_output_may_change() -> None:
-    found = [b.astimezone(UTC).isoformat() for b in boundaries(graph())]
+    found = [b.at.astimezone(UTC).isoformat() for b in boundaries(graph())]
     assert "2023-05-15T13:00:00+00:00" in found  # later-drop goes live
     assert "2023-05-09T04:00:00+00:00" in found  # expired-note expires
     assert "2023-05-05T04:00:00+00:00" in found  # a helpline's until

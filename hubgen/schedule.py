@@ -1,0 +1,71 @@
+"""`hubgen schedule`: what will change on the site, and when.
+
+Authors see each coming boundary in the zone they wrote it in and in UTC, with
+the file it comes from, so "09:00" is never a guess; CI gets the same as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from hubgen.publish import Boundary
+
+EVENTS = {
+    "campaign-starts": "campaign starts",
+    "campaign-ends": "campaign ends",
+    "drop-live": "drop goes live",
+    "drop-expires": "drop expires",
+    "helpline-ends": "helpline ends",
+}
+
+
+def local(at: datetime, zone: ZoneInfo) -> str:
+    return f"{at.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+
+
+def utc(at: datetime) -> str:
+    return f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def format_text(coming: list[Boundary], *, now: datetime, zone: ZoneInfo) -> str:
+    lines = [f"now: {local(now, zone)} ({utc(now)})"]
+    if not coming:
+        lines.append("nothing is scheduled: the site will not change until the content does")
+        return "\n".join(lines) + "\n"
+    lines.append(f"{len(coming)} coming change(s); the next is marked with →")
+    for i, b in enumerate(coming):
+        mark = "→" if i == 0 else " "
+        lines.append(
+            f"{mark} {local(b.at, b.zone)}  ({utc(b.at)})  {EVENTS[b.event]}: "
+            f"{b.title}  [{b.span.path}:{b.span.line}]"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def format_json(coming: list[Boundary], *, now: datetime) -> str:
+    """A stable schema: see docs/publishing.md."""
+    records = [
+        {
+            "at": _iso(b.at.astimezone(UTC)),
+            "local": _iso(b.at.astimezone(b.zone)),
+            "zone": b.zone.key,
+            "event": b.event,
+            "title": b.title,
+            "file": b.span.path,
+            "line": b.span.line,
+        }
+        for b in coming
+    ]
+    doc = {
+        "now": _iso(now.astimezone(UTC)),
+        "next": records[0] if records else None,
+        "boundaries": records,
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def _iso(value: datetime) -> str:
+    text = value.isoformat(timespec="seconds")
+    return text.removesuffix("+00:00") + "Z" if value.utcoffset() == UTC.utcoffset(None) else text
