@@ -13,7 +13,7 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -370,13 +370,12 @@ class Record(Type):
 def check_order(fields: Fields, ctx: Ctx, first: str, second: str) -> None:
     """Report `second` (a date or instant) earlier than `first`, at `second`."""
     a, b = fields[first], fields[second]
-    if a is not None and b is not None and b < a:
-        ctx.error(
-            fields.key_spans.get(second, fields.span),
-            "date-order",
-            f"'{second}' ({_show(b)}) is before '{first}' ({_show(a)})",
-        )
-
-
-def _show(value: date) -> str:
-    return f"{value:%Y-%m-%d %H:%M %Z}".strip() if isinstance(value, datetime) else str(value)
+    if a is None or b is None or not b < a:
+        return
+    if isinstance(a, datetime) and isinstance(a.tzinfo, ZoneInfo):
+        assert isinstance(b, datetime)
+        shown = f": {format_local(b, b.tzinfo)} comes before {format_local(a, a.tzinfo)}"
+        message = f"'{second}' is before '{first}'{shown}"
+    else:
+        message = f"'{second}' ({b}) is before '{first}' ({a})"
+    ctx.error(fields.key_spans.get(second, fields.span), "date-order", message)

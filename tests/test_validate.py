@@ -157,3 +157,19 @@ def test_helpline_shapes_are_checked(make_site: Callable[..., Path]) -> None:
         "content/organisations/o.md:11:5: error: a helpline needs at least one of phone, sms, "
         "text, chat or url",
     ]
+
+
+def test_time_order_errors_show_the_resolved_utc_instants(make_site: Callable[..., Path]) -> None:
+    site = make_site(
+        {
+            "site.yaml": "title: T\nbase_url: https://e.org/\ntimezone: America/New_York\n",
+            "content/drops/may/a.md": "---\ntitle: A\npublish_at: 2023-05-04 09:00\n"
+            "expires_at: 2023-05-03\n---\n",
+        }
+    )
+    _, errors = validated(site)
+    assert errors == [
+        "content/drops/may/a.md:4:1: error: 'expires_at' is before 'publish_at': "
+        "2023-05-03 00:00 EDT (2023-05-03 04:00 UTC) comes before "
+        "2023-05-04 09:00 EDT (2023-05-04 13:00 UTC)"
+    ]
