@@ -160,15 +160,15 @@ def _build(args: argparse.Namespace, now: datetime) -> int:
         base_url=args.base_url,
         force=args.force,
     )
-    _warn(built.checked.diagnostics)
+    _warn(built.diagnostics)
     pub = built.published
     shown = sum(s == "published" for s in pub.status.values())
     scheduled = sum(s == "scheduled" for s in pub.status.values())
-    coming = upcoming(pub.graph, built.checked.now)
+    coming = upcoming(pub.graph, built.now)
     nxt = f", next change at {schedule.local(coming[0].at, coming[0].zone)}" if coming else ""
     preview = " (preview)" if args.preview else ""
     print(
-        f"built {len(built.output)} files into {out}{preview}: "
+        f"built {len(built.rendered.files)} files into {out}{preview}: "
         f"{shown} drops published, {scheduled} scheduled{nxt}"
     )
     return 0

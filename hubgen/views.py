@@ -9,11 +9,13 @@ next page sees.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup as Html
+from markupsafe import escape
 
 from hubgen import urls
 from hubgen.diagnostics import Span
@@ -209,21 +211,45 @@ class Views:
 
     def html(self, markup: Markup) -> Html:
         """A body's HTML, re-rendered without links to pages that are not published."""
-        dangling = {
+        dangling = self._dangling(markup)
+        if not dangling:
+            return Html(markup.html)
+        return Html(self._convert(markup, dangling, self.u.href))
+
+    def absolute_html(self, markup: Markup) -> str:
+        """A body's HTML with absolute URLs, for feed readers that have no page address."""
+        return self._convert(markup, self._dangling(markup), self.u.absolute)
+
+    def _dangling(self, markup: Markup) -> set[str]:
+        return {
             ref.url
             for ref in markup.refs
             if ref.url.startswith("/") and not ref.image and _path_of(ref.url) not in self.pages
         }
-        if not dangling:
-            return Html(markup.html)
+
+    def _convert(self, markup: Markup, dangling: set[str], link: Callable[[str], str]) -> str:
         if self._converter is None:
             self._converter = Converter(allow_html=self.g.site.allow_html)
-        origin = Span("", 1, 1)
-        keep = self.u.href
         redone = self._converter.convert(
-            markup.source, origin=origin, rewrite=lambda p: None if p in dangling else keep(p)
+            markup.source,
+            origin=Span("", 1, 1),
+            rewrite=lambda p: None if p in dangling else link(p),
         )
-        return Html(redone.html)
+        return redone.html
+
+    def feed_content(self, d: Drop) -> str:
+        """A drop's full content for a feed entry: image, event time, body."""
+        c = self.g.campaign_of(d)
+        parts = []
+        if d.image is not None:
+            src, alt = escape(self.u.absolute(d.image.src)), escape(d.image.alt)
+            parts.append(f'<p><img src="{src}" alt="{alt}"></p>')
+        event = self._event(d, c)
+        if event is not None:
+            where = f", {escape(event.location)}" if event.location else ""
+            parts.append(f"<p><strong>When:</strong> {escape(event.when)}{where}</p>")
+        parts.append(self.absolute_html(d.body))
+        return "\n".join(parts)
 
     def link(self, site_path: str) -> str:
         return self.u.href(site_path)

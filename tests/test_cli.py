@@ -107,7 +107,7 @@ def test_hubgen_command_runs_as_a_process(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("built 24 files into ")
+    assert result.stdout.startswith("built 31 files into ")
     assert (tmp_path / "o/index.html").is_file()
 
 
