@@ -98,6 +98,7 @@ class Campaign:
     summary: str | None
     intro: Markup | None
     theme: str
+    colour: str
     hero: Image | None
     creators: tuple[Ref, ...]
     organisations: tuple[Ref, ...]
@@ -146,6 +147,7 @@ class Drop:
     topics: tuple[str, ...]
     content_warning: str | None
     image: Image | None
+    blur_images: bool
     links: tuple[Link, ...]
     event: Event | None
     allow: tuple[Allow, ...]

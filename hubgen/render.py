@@ -47,6 +47,7 @@ class SiteInfo:
     help_lines: tuple[HelplineView, ...]
     nav: tuple[Anchor, ...]
     quick_exit: str
+    quick_exit_key: bool  # opt-in: the small script for triple-Escape and history replace
     preview: bool
 
 
@@ -63,6 +64,7 @@ class Meta:
     site_path: str
     feeds: tuple[Anchor, ...]  # Atom feeds this page advertises
     jsonld: Html | None
+    colour: str  # the campaign colour of the page (the site's default elsewhere)
 
 
 class TemplateProblem(Exception):
@@ -124,6 +126,7 @@ class _Renderer:
             help_lines=self.views.help_block(),
             nav=tuple(nav),
             quick_exit=site.quick_exit.url,
+            quick_exit_key=site.quick_exit.key,
             preview=self.pub.preview,
         )
 
@@ -139,16 +142,16 @@ class _Renderer:
         theme: str | None = None,
         source: str | None = None,
         lastmod: date | None = None,
-        campaign_feed: Campaign | None = None,
+        in_campaign: Campaign | None = None,
         jsonld: dict[str, Any] | None = None,
         **context: object,
     ) -> None:
         site = self.g.site
         full_title = title if site_path == "/" else f"{title} · {site.title}"
         feed_links = [self.site_feed]
-        if campaign_feed is not None:
-            href = self.u.href(feeds.campaign_feed_path(campaign_feed.slug))
-            feed_links.insert(0, Anchor(f"{campaign_feed.title} (Atom feed)", href))
+        if in_campaign is not None:
+            href = self.u.href(feeds.campaign_feed_path(in_campaign.slug))
+            feed_links.insert(0, Anchor(f"{in_campaign.title} (Atom feed)", href))
         meta = Meta(
             title=full_title,
             description=description or site.description or site.title,
@@ -159,6 +162,7 @@ class _Renderer:
             site_path=site_path,
             feeds=tuple(feed_links),
             jsonld=structured.embed(jsonld) if jsonld else None,
+            colour=in_campaign.colour if in_campaign is not None else "teal",
         )
         try:
             compiled = self.themes.env(theme).get_template(template)
@@ -233,7 +237,7 @@ class _Renderer:
                 theme=c.theme,
                 source=c.span.path,
                 lastmod=self._latest(self.pub.by_campaign[c.slug]),
-                campaign_feed=c,
+                in_campaign=c,
                 jsonld=structured.campaign_event(
                     c, self.u, view.card.hero and view.card.hero.absolute
                 ),
@@ -258,7 +262,7 @@ class _Renderer:
             theme=c.theme,
             source=d.span.path,
             lastmod=self._day(d),
-            campaign_feed=c,
+            in_campaign=c,
             jsonld=structured.drop_data(d, c, self.u, authors, image and image.absolute),
             drop=drop,
             campaign=self.views.campaign_card(c),

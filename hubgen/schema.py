@@ -34,6 +34,8 @@ from hubgen.fieldtypes import (
 from hubgen.model import DROP_KINDS
 
 SENSITIVE_TOPICS = ("suicide", "self-harm", "eating-disorders")
+# Campaign colours of the default theme; each passes WCAG AA in light and dark.
+COLOURS = ("teal", "blue", "violet", "rose", "orange")
 DEFAULT_EXIT_URL = "https://www.google.com/"
 
 LINK = Record(
@@ -114,6 +116,7 @@ CAMPAIGN = Record(
         "intro": Field(Markdown()),
         "timezone": Field(Timezone()),
         "theme": Field(Slug()),
+        "colour": Field(Choice(options=COLOURS), default="teal"),
         "hero": Field(IMAGE),
         "creators": Field(ListOf(SlugRef()), default=()),
         "organisations": Field(ListOf(SlugRef()), default=()),
@@ -180,6 +183,7 @@ DROP = Record(
         "draft": Field(Bool(), default=False),
         "slug": Field(Slug()),
         "image": Field(IMAGE),
+        "blur_images": Field(Bool(), default=False),
         "links": Field(ListOf(LINK), default=()),
         "event": Field(EVENT),
         "allow": Field(ListOf(ALLOW), default=()),

@@ -201,6 +201,7 @@ class _Validator:
             summary=f["summary"],
             intro=intro,
             theme=f["theme"] or self.site.theme,
+            colour=f["colour"],
             hero=_image(f["hero"]),
             creators=f["creators"],
             organisations=f["organisations"],
@@ -231,6 +232,7 @@ class _Validator:
             topics=tuple(f["topics"]),
             content_warning=f["content_warning"],
             image=_image(f["image"]),
+            blur_images=f["blur_images"],
             links=_links(f["links"]),
             event=Event(event["starts"], event["ends"], event["location"], event["url"])
             if event

@@ -99,6 +99,7 @@ class DropView:
     topics: tuple[Anchor, ...]
     content_warning: str | None
     image: Picture | None
+    blur_images: bool
     links: tuple[Anchor, ...]
     event: EventView | None
     body: Html
@@ -295,6 +296,7 @@ class Views:
             topics=tuple(self.topic(t) for t in d.topics),
             content_warning=d.content_warning,
             image=self.picture(d.image),
+            blur_images=d.blur_images,
             links=tuple(self.anchor_link(link) for link in d.links),
             event=self._event(d, c),
             body=self.html(d.body),

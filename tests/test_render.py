@@ -88,7 +88,7 @@ def test_every_local_link_is_under_the_base_path_and_exists(built: Path) -> None
 
 def test_theme_assets_are_fingerprinted(built: Path) -> None:
     names = [p.name for p in (built / "assets").iterdir()]
-    assert all(re.fullmatch(r"[a-z]+\.[0-9a-f]{10}\.[a-z]+", n) for n in names), names
+    assert all(re.fullmatch(r"[a-z-]+\.[0-9a-f]{10}\.[a-z]+", n) for n in names), names
 
 
 def test_helplines_are_tap_to_call_and_text(built: Path) -> None:
