@@ -82,7 +82,37 @@ def _parser() -> argparse.ArgumentParser:
     )
     _site_and_now(s)
     s.add_argument("--json", action="store_true", help="print JSON for machines")
+    _serve_parser(commands)
     return parser
+
+
+def _serve_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    v = commands.add_parser(
+        "serve",
+        help="preview the site in a browser, rebuilding and reloading as you save",
+        description="Build the site, serve it over HTTP, and rebuild when a file under "
+        "site.yaml, campaigns/, content/ or themes/ changes; open pages reload by "
+        "themselves, and show the problems when a save breaks the build.",
+    )
+    _site_and_now(v)
+    v.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1, this computer only)",
+    )
+    v.add_argument(
+        "--port",
+        type=int,
+        default=8000,
+        help="port to listen on; 0 picks a free one (default: 8000)",
+    )
+    v.add_argument(
+        "--preview",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="show drafts, scheduled and expired drops, labelled, with a preview banner "
+        "(the default); --no-preview shows the site as published at --now",
+    )
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -121,6 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _build(args, now)
         if args.command == "schedule":
             return _schedule(args, now)
+        if args.command == "serve":
+            return _serve(args, now)
         return _check(args, now)
     except ContentErrors as exc:
         fmt = getattr(args, "format", "text")
@@ -184,6 +216,25 @@ def _schedule(args: argparse.Namespace, now: datetime) -> int:
         zone = checked.graph.site.timezone
         sys.stdout.write(schedule.format_text(coming, now=checked.now, zone=zone))
     return 0
+
+
+def _serve(args: argparse.Namespace, now: datetime) -> int:
+    """Without --now the preview follows the clock: each rebuild reads it afresh."""
+    from hubgen.serve import serve  # the server and watchdog load only for this command
+
+    def clock() -> datetime:
+        return now if args.now is not None else datetime.now(UTC)
+
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port: {args.port} is not a port number (0 to 65535)")
+    return serve(
+        args.site,
+        host=args.host,
+        port=args.port,
+        preview=args.preview,
+        clock=clock,
+        follow_clock=args.now is None,
+    )
 
 
 def _check(args: argparse.Namespace, now: datetime) -> int:
