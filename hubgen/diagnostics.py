@@ -8,11 +8,13 @@ tools, or GitHub annotations for pull requests.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+_RULE_ID = re.compile(r"[A-Z]{2}\d{3}")
 
 
 @dataclass(frozen=True, order=True)
@@ -38,7 +40,14 @@ class Diagnostic:
         return (self.span.path, self.span.line, self.span.col, self.message)
 
     def format(self) -> str:
-        return f"{self.span}: {self.severity}: {self.message}"
+        """`path:line:col: warning: ...`; a content rule's finding names it: `warning[SM001]`."""
+        label = f"{self.severity}[{self.code}]" if is_rule_id(self.code) else self.severity
+        return f"{self.span}: {label}: {self.message}"
+
+
+def is_rule_id(code: str) -> bool:
+    """Content rules have ids like SM001 (docs/safe-messaging.md); other codes are words."""
+    return _RULE_ID.fullmatch(code) is not None
 
 
 class Diagnostics:

@@ -12,10 +12,12 @@ from pathlib import Path
 
 from hubgen.diagnostics import Diagnostic, Diagnostics, Span
 from hubgen.errors import ContentErrors
+from hubgen.helpcheck import check_helplines
 from hubgen.load import Theme, load_site
 from hubgen.publish import Published, publish
 from hubgen.render import Output, TemplateProblem, render_site
 from hubgen.resolve import SiteGraph, resolve_site
+from hubgen.safemessaging import review_content
 from hubgen.timeparse import localize
 from hubgen.validate import validate_site
 from hubgen.write import check_output, write_output
@@ -44,15 +46,17 @@ def check(
     base_url: str | None = None,
     need_base_url: bool = False,
 ) -> Checked:
-    """Load and check every file, published or not."""
+    """Load and check every file, published or not; `now` decides time-based checks."""
     diags = Diagnostics()
     tree = load_site(site_dir, diags)
     validated = validate_site(tree, diags, base_url=base_url, need_base_url=need_base_url)
     graph = resolve_site(tree, validated, diags)
-    if diags.has_errors(strict=strict):
-        raise ContentErrors(diags.sorted(strict=strict))
     if now.tzinfo is None:
         now = localize(now, graph.site.timezone).instant
+    check_helplines(tree, validated, diags, now=now)
+    review_content(tree, validated, diags, now=now)
+    if diags.has_errors(strict=strict):
+        raise ContentErrors(diags.sorted(strict=strict))
     return Checked(graph=graph, themes=tree.themes, diagnostics=diags.sorted(), now=now)
 
 
