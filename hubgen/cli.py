@@ -125,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ContentErrors as exc:
         fmt = getattr(args, "format", "text")
         stream = sys.stderr if fmt == "text" else sys.stdout
-        stream.write(FORMATS[fmt](exc.diagnostics))
+        stream.write(_formatted(fmt, exc.diagnostics, args.site))
         return exc.exit_code
     except HubgenError as exc:
         print(f"hubgen: error: {exc}", file=sys.stderr)
@@ -188,9 +188,24 @@ def _schedule(args: argparse.Namespace, now: datetime) -> int:
 
 def _check(args: argparse.Namespace, now: datetime) -> int:
     checked = check(args.site, now=now, strict=args.strict)
-    out = FORMATS[args.format](checked.diagnostics)
+    out = _formatted(args.format, checked.diagnostics, args.site)
     (sys.stdout if args.format != "text" else sys.stderr).write(out)
     return 0
+
+
+def _formatted(fmt: str, items: list[Diagnostic], site: Path) -> str:
+    """GitHub annotations need paths from the repository root: run from there."""
+    if fmt == "github":
+        return format_github(items, root=_from_here(site))
+    return FORMATS[fmt](items)
+
+
+def _from_here(site: Path) -> str:
+    """The site folder as a path from the working folder ("" for the folder itself)."""
+    here = Path.cwd().resolve()
+    resolved = site.resolve()
+    path = resolved.relative_to(here) if resolved.is_relative_to(here) else resolved
+    return "" if path == Path(".") else path.as_posix()
 
 
 def _warn(items: list[Diagnostic]) -> None:

@@ -95,7 +95,7 @@ def format_text(items: list[Diagnostic]) -> str:
 
 
 def format_json(items: list[Diagnostic]) -> str:
-    """A stable schema: see docs/authoring.md, "Checking in CI"."""
+    """A stable schema, documented in docs/authoring.md, "Machine-readable output"."""
     records = [
         {
             "file": d.span.path,
@@ -112,11 +112,24 @@ def format_json(items: list[Diagnostic]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def format_github(items: list[Diagnostic]) -> str:
-    """GitHub Actions workflow commands, shown as annotations on a pull request."""
+def format_github(items: list[Diagnostic], *, root: str = "") -> str:
+    """GitHub Actions workflow commands, shown as annotations on a pull request.
+
+    GitHub wants paths from the repository root: `root` is the site folder's
+    path from there ("" when the site is the repository).
+    """
     lines = []
     for d in items:
-        message = d.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        where = f"file={d.span.path},line={d.span.line},col={d.span.col}"
-        lines.append(f"::{d.severity} {where},title=hubgen {d.code}::{message}")
+        path = f"{root.rstrip('/')}/{d.span.path}" if root else d.span.path
+        props = {"file": path, "line": d.span.line, "col": d.span.col, "title": f"hubgen {d.code}"}
+        where = ",".join(f"{key}={_escape_property(str(value))}" for key, value in props.items())
+        lines.append(f"::{d.severity} {where}::{_escape(d.message)}")
     return "\n".join([*lines, count_line(items)]) + "\n"
+
+
+def _escape(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape(text).replace(":", "%3A").replace(",", "%2C")
