@@ -71,7 +71,7 @@ class Matcher:
 
     def may_match(self, lowered: str) -> bool:
         """False only if the pattern cannot match `lowered` (the text in lower case)."""
-        return self.factors is None or any(f in lowered for f in self.factors)
+        return self.factors is None or any(map(lowered.__contains__, self.factors))
 
 
 @dataclass(frozen=True)

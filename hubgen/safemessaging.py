@@ -131,11 +131,22 @@ class _Review:
     def findings(self) -> None:
         allowed = {a.rule for a in self.s.allow}
         topics = frozenset(self.s.topics)
+        whole = "\n".join(region.passage.lowered for region in self.regions)
+        lexicons = {n for n, lex in self.ruleset.lexicons.items() if lex.may_match(whole)}
+        # Quick tests for the whole file, so that most rules stop here: a rule
+        # that needs a term nearby needs one in the file; any needs its strings.
+        rules = [
+            r
+            for r in self.ruleset.rules
+            if (r.near is None or topics & set(r.near.topics) or lexicons & set(r.near.lexicons))
+            and r.matcher.may_match(whole)
+        ]
         for region in self.regions:
-            for rule in self.ruleset.rules:
+            for rule in rules:
                 if region.field not in rule.fields:
                     continue
-                for hit in region.passage.hits(rule, self.ruleset.lexicons, topics):
+                hits = region.passage.hits(rule, self.ruleset.lexicons, topics, quick_test=False)
+                for hit in hits:
                     if rule.id in allowed:
                         self.used.add(rule.id)
                     else:

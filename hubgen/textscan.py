@@ -89,9 +89,15 @@ class Passage:
         return self._terms[name]
 
     def hits(
-        self, rule: Rule, lexicons: dict[str, Matcher], topics: frozenset[str]
+        self,
+        rule: Rule,
+        lexicons: dict[str, Matcher],
+        topics: frozenset[str],
+        *,
+        quick_test: bool = True,
     ) -> Iterator[Hit]:
-        if not rule.matcher.may_match(self.lowered):
+        """The rule's matches here (`quick_test=False`: the caller did it for a larger text)."""
+        if quick_test and not rule.matcher.may_match(self.lowered):
             return
         near = rule.near
         if near is not None and topics & set(near.topics):
