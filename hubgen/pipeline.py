@@ -11,14 +11,14 @@ from datetime import datetime
 from pathlib import Path
 
 from hubgen.diagnostics import Diagnostic, Diagnostics, Span
-from hubgen.errors import ContentErrors
+from hubgen.errors import ContentErrors, UsageError
 from hubgen.helpcheck import check_helplines
 from hubgen.load import Theme, load_site
 from hubgen.publish import Published, publish
 from hubgen.render import Output, TemplateProblem, render_site
 from hubgen.resolve import SiteGraph, resolve_site
 from hubgen.safemessaging import review_content
-from hubgen.timeparse import localize
+from hubgen.timeparse import TimeError, localize
 from hubgen.validate import validate_site
 from hubgen.write import check_output, write_output
 
@@ -52,7 +52,10 @@ def check(
     validated = validate_site(tree, diags, base_url=base_url, need_base_url=need_base_url)
     graph = resolve_site(tree, validated, diags)
     if now.tzinfo is None:
-        now = localize(now, graph.site.timezone).instant
+        try:
+            now = localize(now, graph.site.timezone).instant
+        except TimeError as exc:
+            raise UsageError(f"--now: {exc}") from None
     check_helplines(tree, validated, diags, now=now)
     review_content(tree, validated, diags, now=now)
     if diags.has_errors(strict=strict):

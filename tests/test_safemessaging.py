@@ -281,3 +281,28 @@ def test_a_crisis_line_past_its_until_no_longer_counts(
         "content/pages/a.md:3:1: error[SM030]: this page is on the sensitive topic "
         "'eating-disorders' but the help block shows no crisis line at 2023-06-01 00:00 UTC"
     )
+
+
+def test_the_theme_shows_the_warning_and_the_help_block_before_the_text(
+    make_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    warned = "content_warning: Talks about suicide.\ntopics: [suicide]\n"
+    site = make_site(
+        {
+            "content/organisations/l.md": CRISIS_LINE,
+            "content/drops/may/a.md": f"---\ntitle: A\npublish_at: 2023-05-02\n{warned}---\n"
+            "The words of drop A.\n",
+            "content/drops/may/b.md": "---\ntitle: B\npublish_at: 2023-05-02\n---\n"
+            "The words of drop B.\n",
+        }
+    )
+    assert run("build", "--site", site, "--out", tmp_path / "o", "--now", NOW) == 0
+    a = (tmp_path / "o/may/a/index.html").read_text()
+    assert (
+        a.index('class="help-block"')
+        < a.index("Content warning:</strong> Talks about suicide.")
+        < a.index("The words of drop A.")
+    )
+    b = (tmp_path / "o/may/b/index.html").read_text()
+    assert "content-warning" not in b
+    assert b.index("The words of drop B.") < b.index('class="help-block"')
