@@ -122,7 +122,8 @@ class _Review:
             yield Region("body", start, Passage(doc.text[start:]))
 
     def offset(self, span: Span) -> int:
-        return self.lines[span.line - 1] + span.col - 1
+        line = min(max(span.line, 1), len(self.lines))
+        return min(self.lines[line - 1] + span.col - 1, len(self.s.doc.text))
 
     def span(self, offset: int) -> Span:
         line = bisect_right(self.lines, offset)
