@@ -104,6 +104,7 @@ class Campaign:
     organisations: tuple[Ref, ...]
     topics: tuple[str, ...]
     links: tuple[Link, ...]
+    allow: tuple[Allow, ...]
     span: Span
 
     @property

@@ -11,13 +11,15 @@ from datetime import datetime
 from pathlib import Path
 
 from hubgen.diagnostics import Diagnostic, Diagnostics, Span
-from hubgen.errors import ContentErrors
+from hubgen.errors import ContentErrors, UsageError
+from hubgen.helpcheck import check_helplines
 from hubgen.linkcheck import check_links
 from hubgen.load import load_site
 from hubgen.publish import Published, publish
 from hubgen.render import Rendered, TemplateProblem, render_site
 from hubgen.resolve import SiteGraph, resolve_site
-from hubgen.timeparse import localize
+from hubgen.safemessaging import review_content
+from hubgen.timeparse import TimeError, localize
 from hubgen.validate import validate_site
 from hubgen.write import check_output, write_output
 
@@ -42,15 +44,21 @@ def check(
     base_url: str | None = None,
     need_base_url: bool = False,
 ) -> Checked:
-    """Load and check every file, published or not, then render and link-check the site."""
+    """Check every file, published or not (`now` decides time-based checks), then
+    render the site in memory and link-check it."""
     diags = Diagnostics()
     tree = load_site(site_dir, diags)
     validated = validate_site(tree, diags, base_url=base_url, need_base_url=need_base_url)
     graph = resolve_site(tree, validated, diags)
+    if now.tzinfo is None:
+        try:
+            now = localize(now, graph.site.timezone).instant
+        except TimeError as exc:
+            raise UsageError(f"--now: {exc}") from None
+    check_helplines(tree, validated, diags, now=now)
+    review_content(tree, validated, diags, now=now)
     if diags.has_errors(strict=strict):
         raise ContentErrors(diags.sorted(strict=strict))
-    if now.tzinfo is None:
-        now = localize(now, graph.site.timezone).instant
     published = publish(graph, now, preview=preview)
     try:
         rendered = render_site(published, tree.themes)

@@ -93,6 +93,14 @@ SITE = Record(
     },
 )
 
+ALLOW = Record(
+    name="an allow entry",
+    fields={
+        "rule": Field(Text(), required=True),
+        "reason": Field(Text(), required=True),
+    },
+)
+
 
 def _campaign_check(fields: Fields, ctx: Ctx) -> None:
     check_order(fields, ctx, "starts", "ends")
@@ -122,6 +130,7 @@ CAMPAIGN = Record(
         "organisations": Field(ListOf(SlugRef()), default=()),
         "topics": Field(ListOf(Slug()), default=()),
         "links": Field(ListOf(LINK), default=()),
+        "allow": Field(ListOf(ALLOW), default=()),
     },
     check=_campaign_check,
 )
@@ -140,14 +149,6 @@ EVENT = Record(
         "url": Field(Url()),
     },
     check=_event_check,
-)
-
-ALLOW = Record(
-    name="an allow entry",
-    fields={
-        "rule": Field(Text(), required=True),
-        "reason": Field(Text(), required=True),
-    },
 )
 
 

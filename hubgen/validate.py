@@ -207,6 +207,7 @@ class _Validator:
             organisations=f["organisations"],
             topics=tuple(f["topics"]),
             links=_links(f["links"]),
+            allow=_allows(f["allow"]),
             span=f.span,
         )
 
@@ -237,7 +238,7 @@ class _Validator:
             event=Event(event["starts"], event["ends"], event["location"], event["url"])
             if event
             else None,
-            allow=tuple(Allow(a["rule"], a["reason"], a.span) for a in f["allow"]),
+            allow=_allows(f["allow"]),
             body=self.body(doc),
             span=f.span,
         )
@@ -290,7 +291,7 @@ class _Validator:
             content_warning=f["content_warning"],
             nav=f["nav"],
             order=f["order"],
-            allow=tuple(Allow(a["rule"], a["reason"], a.span) for a in f["allow"]),
+            allow=_allows(f["allow"]),
             body=self.body(doc),
             span=f.span,
         )
@@ -298,6 +299,10 @@ class _Validator:
 
 def _image(f: Fields | None) -> Image | None:
     return Image(f["src"], f["alt"], f.span) if f is not None and f.complete else None
+
+
+def _allows(items: tuple[Fields, ...]) -> tuple[Allow, ...]:
+    return tuple(Allow(a["rule"], a["reason"], a.span) for a in items if a.complete)
 
 
 def _links(items: tuple[Fields, ...]) -> tuple[Link, ...]:

@@ -30,6 +30,7 @@ class Scalar:
     text: str
     span: Span
     plain: bool  # written without quotes or block style
+    end: Span  # just after the value as written (for a block scalar: its last line)
 
     @property
     def is_null(self) -> bool:
@@ -40,6 +41,10 @@ class Scalar:
 class Mapping:
     items: tuple[tuple[Scalar, Node], ...]
     span: Span
+
+    def get(self, key: str) -> tuple[Scalar, Node] | None:
+        """The key and value written for `key`, or None."""
+        return next((item for item in self.items if item[0].text == key), None)
 
 
 @dataclass(frozen=True)
@@ -115,12 +120,17 @@ class _Builder:
         mark = node.start_mark
         return Span(self.path, mark.line + 1 + self.line_offset, mark.column + 1)
 
+    def end(self, node: yaml.Node) -> Span:
+        mark = node.end_mark
+        return Span(self.path, mark.line + 1 + self.line_offset, mark.column + 1)
+
     def build(self, node: yaml.Node) -> Node:
         self.count += 1
         if self.count > MAX_NODES:
             raise _TooLarge
         if isinstance(node, yaml.ScalarNode):
-            return Scalar(node.value, self.span(node), not node.style)  # libyaml: "" = plain
+            plain = not node.style  # libyaml: "" = plain
+            return Scalar(node.value, self.span(node), plain, self.end(node))
         if isinstance(node, yaml.SequenceNode):
             return Sequence(tuple(self.build(item) for item in node.value), self.span(node))
         return self.build_mapping(node)
