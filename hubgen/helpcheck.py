@@ -22,25 +22,15 @@ from datetime import datetime
 from hubgen.diagnostics import Diagnostics, Span
 from hubgen.load import Document, SourceTree
 from hubgen.model import Helpline, Organisation, Site
-from hubgen.publish import helpline_current
+from hubgen.publish import help_block, helpline_current
 from hubgen.timeparse import format_local
 from hubgen.validate import Validated
 from hubgen.yamlmarks import Mapping, Node, Scalar, Sequence
 
 
-def help_block(site: Site, organisations: Iterable[Organisation], now: datetime) -> list[Helpline]:
-    """The lines the "Get help now" block shows at `now` (as the default theme shows them)."""
-    by_slug = {o.slug: o for o in organisations}
-    chosen = site.help.organisations
-    if chosen is None:
-        orgs = list(by_slug.values())
-        return [h for o in orgs for h in o.helplines if h.crisis and helpline_current(h, now)]
-    orgs = [by_slug[r.slug] for r in chosen if r.slug in by_slug]
-    return [h for o in orgs for h in o.helplines if helpline_current(h, now)]
-
-
 def shows_crisis_line(site: Site, organisations: Iterable[Organisation], now: datetime) -> bool:
-    return any(h.crisis for h in help_block(site, organisations, now))
+    """Whether the "Get help now" block has a crisis line to show at `now`."""
+    return any(line.crisis for _, line in help_block(site, organisations, now))
 
 
 def check_helplines(tree: SourceTree, v: Validated, diags: Diagnostics, *, now: datetime) -> None:

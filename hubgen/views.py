@@ -400,16 +400,7 @@ class Views:
 
     def help_block(self) -> tuple[HelplineView, ...]:
         """The lines of the always-visible "Get help now" block, crisis lines first."""
-        chosen = self.g.site.help.organisations
-        slugs = [r.slug for r in chosen] if chosen is not None else list(self.g.organisations)
-        lines = [
-            self.helpline(slug, h)
-            for slug in slugs
-            if slug in self.pub.helplines
-            for h in self.pub.helplines[slug]
-            if chosen is not None or h.crisis
-        ]
-        return tuple(sorted(lines, key=lambda line: not line.crisis))
+        return tuple(self.helpline(slug, line) for slug, line in self.pub.help_lines)
 
     def all_helplines(self) -> dict[str, tuple[HelplineView, ...]]:
         """Every current line grouped by region ("Everywhere" for lines with none)."""
