@@ -18,7 +18,7 @@ from hubgen.render import Output, TemplateProblem, render_site
 from hubgen.resolve import SiteGraph, resolve_site
 from hubgen.timeparse import localize
 from hubgen.validate import validate_site
-from hubgen.write import check_output, write_output
+from hubgen.write import claim_output, write_output
 
 
 @dataclass(frozen=True)
@@ -66,15 +66,15 @@ def build(
     base_url: str | None = None,
     force: bool = False,
 ) -> Built:
-    keep = check_output(out_dir, site_dir, force=force)
-    checked = check(site_dir, now=now, strict=strict, base_url=base_url, need_base_url=True)
-    published = publish(checked.graph, checked.now, preview=preview)
-    try:
-        output = render_site(published, checked.themes)
-    except TemplateProblem as exc:
-        span = Span(_relative(exc.filename, site_dir), exc.line, 1)
-        raise ContentErrors([Diagnostic(span, "error", "template", exc.message)]) from None
-    write_output(out_dir, output, keep=keep)
+    with claim_output(out_dir, site_dir, force=force) as keep:
+        checked = check(site_dir, now=now, strict=strict, base_url=base_url, need_base_url=True)
+        published = publish(checked.graph, checked.now, preview=preview)
+        try:
+            output = render_site(published, checked.themes)
+        except TemplateProblem as exc:
+            span = Span(_relative(exc.filename, site_dir), exc.line, 1)
+            raise ContentErrors([Diagnostic(span, "error", "template", exc.message)]) from None
+        write_output(out_dir, output, keep=keep)
     return Built(checked=checked, published=published, output=output)
 
 
