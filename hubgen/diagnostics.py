@@ -8,11 +8,13 @@ tools, or GitHub annotations for pull requests.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True, order=True)
@@ -38,7 +40,9 @@ class Diagnostic:
         return (self.span.path, self.span.line, self.span.col, self.message)
 
     def format(self) -> str:
-        return f"{self.span}: {self.severity}: {self.message}"
+        """One line, always: control characters quoted from a file are shown escaped."""
+        message = _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], self.message)
+        return f"{self.span}: {self.severity}: {message}"
 
 
 class Diagnostics:

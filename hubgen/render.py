@@ -14,6 +14,7 @@ from pathlib import Path
 from jinja2 import TemplateError, TemplateSyntaxError
 
 from hubgen import urls
+from hubgen.headers import render_headers
 from hubgen.load import Theme
 from hubgen.publish import Published
 from hubgen.theme import Themes
@@ -78,7 +79,9 @@ class _Renderer:
         self.g = pub.graph
         self.u = pub.graph.urls
         self.views = Views(pub)
-        self.themes = Themes(themes, site_theme=self.g.site.theme, href=self.u.href)
+        self.themes = Themes(
+            themes, site_theme=self.g.site.theme, href=self.u.href, external=self.u.is_external
+        )
         self.info = self._site_info()
         self.out: Output = {}
 
@@ -151,6 +154,8 @@ class _Renderer:
         for rel, source in sorted(self.g.static.items()):
             self.out[rel] = source
         self.out.update(self.themes.assets)
+        if self.g.site.headers:
+            self.out["_headers"] = render_headers(self.u)
         return dict(sorted(self.out.items()))
 
     def home(self) -> None:

@@ -212,12 +212,14 @@ class Views:
         dangling = {
             ref.url
             for ref in markup.refs
-            if ref.url.startswith("/") and not ref.image and _path_of(ref.url) not in self.pages
+            if ref.url.startswith("/") and not ref.image and urls.path_of(ref.url) not in self.pages
         }
         if not dangling:
             return Html(markup.html)
         if self._converter is None:
-            self._converter = Converter(allow_html=self.g.site.allow_html)
+            self._converter = Converter(
+                allow_html=self.g.site.allow_html, external=self.u.is_external
+            )
         origin = Span("", 1, 1)
         keep = self.u.href
         redone = self._converter.convert(
@@ -237,7 +239,7 @@ class Views:
         """A YAML link; a site path that is not (yet) published is shown as text."""
         if not link.url.startswith("/"):
             return Anchor(link.title, link.url, link.description)
-        href = self.u.href(link.url) if _path_of(link.url) in self.pages else None
+        href = self.u.href(link.url) if urls.path_of(link.url) in self.pages else None
         return Anchor(link.title, href, link.description)
 
     def topic(self, slug: str) -> Anchor:
@@ -401,10 +403,6 @@ class Views:
             topics=tuple(self.topic(t) for t in p.topics),
             body=self.html(p.body),
         )
-
-
-def _path_of(url: str) -> str:
-    return url.split("#", 1)[0].split("?", 1)[0]
 
 
 def _host(url: str) -> str:
