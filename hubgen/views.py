@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup as Html
@@ -181,7 +182,7 @@ def tel(number: str) -> str:
 
 def sms(number: str, body: str | None = None) -> str:
     href = "sms:" + re.sub(r"[^0-9+]", "", number)
-    return f"{href}?body={body}" if body else href
+    return f"{href}?body={quote(body)}" if body else href
 
 
 class Views:

@@ -134,14 +134,14 @@ def test_killed_at_random_moments_the_output_is_always_one_whole_build(
     assert run("build", "--site", site, "--out", out, "--now", NOW_BEFORE) == 0
     rng = random.Random(6)
     killed = 0
-    for _ in range(8):
+    for _ in range(6):
         proc = start_build(site, out, NOW_AFTER)
         killed += kill_after(proc, rng.uniform(0.0, full))
         tree = read_tree(out)
         assert tree in (before, after), "the output is a mix of two builds"
         if tree == after:  # the kill came after the swap: go back for the next round
             assert run("build", "--site", site, "--out", out, "--now", NOW_BEFORE) == 0
-    assert killed >= 4
+    assert killed >= 3
 
 
 def test_the_build_after_a_kill_succeeds_and_removes_the_leftovers(
