@@ -21,8 +21,13 @@ YAML_SUFFIXES = (".yaml", ".yml")
 # A text file larger than this is refused before it is read: no site needs one,
 # and a huge file (a video saved as .md by mistake) would stall every build.
 MAX_TEXT_BYTES = 10 * 1024 * 1024
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _UNLINKABLE = re.compile(r"[#?%]")  # would end or garble a URL path
+# What makes an SVG run script when it is opened on its own, on the site's origin.
+_SVG_SCRIPT = re.compile(
+    rb"<script|\son[a-z]{3,}\s*=|(?:href|src)\s*=\s*[\"']?\s*(?:javascript|vbscript):",
+    re.IGNORECASE,
+)
 
 
 def _shipped_themes() -> Path:
@@ -93,7 +98,11 @@ def load_site(root: Path, diags: Diagnostics) -> SourceTree:
         creators=tuple(reader.markdown_files(content / "creators")),
         organisations=tuple(reader.markdown_files(content / "organisations")),
         pages=tuple(reader.markdown_files(content / "pages")),
-        media={"/media/" + rel: path for rel, path in media if reader.linkable(path)},
+        media={
+            "/media/" + rel: path
+            for rel, path in media
+            if reader.linkable(path) and reader.script_free(path)
+        },
         static=dict(_tree(content / "static", reader.accept, hidden=True)),
         themes=load_themes(root / "themes", SHIPPED_THEMES, accept=reader.accept),
     )
@@ -195,6 +204,30 @@ class _Reader:
             )
             return False
         return True
+
+    def script_free(self, path: Path) -> bool:
+        """An SVG (an XML document a browser runs when opened directly) without script."""
+        if path.suffix.lower() != ".svg":
+            return True
+        try:
+            with path.open("rb") as f:
+                data = f.read(MAX_TEXT_BYTES)
+        except OSError as exc:
+            self.diags.error(Span(self.rel(path)), "io", f"cannot read the file: {exc.strerror}")
+            return False
+        found = _SVG_SCRIPT.search(data)
+        if found:
+            what = found.group(0).decode("utf-8", "replace").strip()
+            start = found.start() + (found.group(0)[:1].isspace())
+            line = data.count(b"\n", 0, start) + 1
+            col = start - (data.rfind(b"\n", 0, start) + 1) + 1
+            self.diags.error(
+                Span(self.rel(path), line, col),
+                "svg-script",
+                f"the SVG holds script ({what!r}), which would run when it is opened on its "
+                "own: export it again without scripts or event handlers",
+            )
+        return found is None
 
     def linkable(self, path: Path) -> bool:
         """A media file whose name can be written in a link: no '#', '?' or '%'."""
