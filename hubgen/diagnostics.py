@@ -15,6 +15,7 @@ from typing import Literal
 
 Severity = Literal["error", "warning"]
 _RULE_ID = re.compile(r"[A-Z]{2}\d{3}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass(frozen=True, order=True)
@@ -40,9 +41,11 @@ class Diagnostic:
         return (self.span.path, self.span.line, self.span.col, self.message)
 
     def format(self) -> str:
-        """`path:line:col: warning: ...`; a content rule's finding names it: `warning[SM001]`."""
+        """`path:line:col: warning: ...`, always one line; a content rule's finding names
+        it (`warning[SM001]`), and control characters quoted from a file are shown escaped."""
         label = f"{self.severity}[{self.code}]" if is_rule_id(self.code) else self.severity
-        return f"{self.span}: {label}: {self.message}"
+        message = _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], self.message)
+        return f"{self.span}: {label}: {message}"
 
 
 def is_rule_id(code: str) -> bool:

@@ -8,6 +8,7 @@ content, never from the clock, so a feed only changes when a drop does.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from hubgen.publish import Published
 from hubgen.views import Views, topic_name
 
 ATOM = "http://www.w3.org/2005/Atom"
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 FEED_LIMIT = 50  # entries per feed; older drops stay on the site's pages
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -110,7 +112,7 @@ def _entry(feed: ET.Element, views: Views, drop: Drop) -> None:
         ET.SubElement(entry, "category", {"term": topic, "label": topic_name(topic)})
     _text(entry, "summary", drop.summary or drop.title)
     content = ET.SubElement(entry, "content", {"type": "html"})
-    content.text = views.feed_content(drop)
+    content.text = xml_safe(views.feed_content(drop))
 
 
 def _tag_uri(absolute: str, campaign: Campaign) -> str:
@@ -125,8 +127,13 @@ def _stamp(value: datetime) -> str:
 
 def _text(parent: ET.Element, tag: str, text: str) -> ET.Element:
     el = ET.SubElement(parent, tag)
-    el.text = text
+    el.text = xml_safe(text)
     return el
+
+
+def xml_safe(text: str) -> str:
+    """Drop the control characters XML 1.0 cannot carry (a stray ESC in a drop's text)."""
+    return _NOT_XML.sub("", text)
 
 
 def _link(parent: ET.Element, rel: str, href: str, kind: str) -> None:

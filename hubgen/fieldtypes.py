@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -127,7 +128,8 @@ class SlugRef(Slug):
 
 
 def slug_problem(text: str) -> str:
-    suggestion = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    suggestion = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     hint = f"; try '{suggestion}'" if suggestion and SLUG.fullmatch(suggestion) else ""
     return (
         f"invalid slug '{text}': use lowercase letters, digits and single hyphens "
@@ -197,9 +199,9 @@ class Url(Type):
 def url_problem(text: str, *, site_paths: bool, web_only: bool = False) -> str | None:
     """Why `text` is not an acceptable link target, or None if it is."""
     if text.startswith("/") and not text.startswith("//"):
-        return (
-            None if site_paths else f"expected a full URL like https://example.org/, not '{text}'"
-        )
+        if not site_paths:
+            return f"expected a full URL like https://example.org/, not '{text}'"
+        return dot_segment_problem(text)
     try:
         parts = urlsplit(text)
     except ValueError:
@@ -216,6 +218,15 @@ def url_problem(text: str, *, site_paths: bool, web_only: bool = False) -> str |
     return None
 
 
+def dot_segment_problem(site_path: str) -> str | None:
+    """Site paths are written whole, from /: no '.' or '..' steps, which could climb out."""
+    path = site_path.split("#", 1)[0].split("?", 1)[0]
+    steps = [part for part in path.split("/") if part in (".", "..")]
+    if steps:
+        return f"'{site_path}' holds a '{steps[0]}' step; write the whole path from /"
+    return None
+
+
 class MediaPath(Type):
     label = "a media path"
 
@@ -225,7 +236,8 @@ class MediaPath(Type):
             return ctx.error(
                 node.span, "media", f"'{text}' is not a media path; expected /media/<file>"
             )
-        return text
+        problem = dot_segment_problem(text)
+        return ctx.error(node.span, "media", problem) if problem else text
 
 
 @dataclass

@@ -67,9 +67,15 @@ def check_links(rendered: Rendered, u: urls.Urls) -> list[Diagnostic]:
     for out, content in files.items():
         if not isinstance(content, bytes):
             continue  # copied media and static files are not ours to parse
-        for link in _links_in(out, content):
+        source = rendered.sources.get(out, out)
+        try:
+            links = list(_links_in(out, content))
+        except (ET.ParseError, ValueError) as exc:  # hubgen's own output: a bug to report
+            message = f"the built file {out} cannot be read back ({exc}); please report this"
+            problems.append(Diagnostic(Span(source), "error", "unreadable-output", message))
+            continue
+        for link in links:
             if _internal(link, u) and not _exists(_site_path(link, u), files):
-                source = rendered.sources.get(out, out)
                 problems.append(
                     Diagnostic(
                         Span(source),

@@ -9,6 +9,8 @@ become diagnostics here; the file is then left out of later stages.
 from __future__ import annotations
 
 import difflib
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +18,16 @@ from hubgen.diagnostics import Diagnostics, Span
 from hubgen.yamlmarks import Node, parse_yaml
 
 YAML_SUFFIXES = (".yaml", ".yml")
+# A text file larger than this is refused before it is read: no site needs one,
+# and a huge file (a video saved as .md by mistake) would stall every build.
+MAX_TEXT_BYTES = 10 * 1024 * 1024
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_UNLINKABLE = re.compile(r"[#?%]")  # would end or garble a URL path
+# What makes an SVG run script when it is opened on its own, on the site's origin.
+_SVG_SCRIPT = re.compile(
+    rb"<script|\son[a-z]{3,}\s*=|(?:href|src)\s*=\s*[\"']?\s*(?:javascript|vbscript):",
+    re.IGNORECASE,
+)
 
 
 def _shipped_themes() -> Path:
@@ -72,58 +84,86 @@ def load_site(root: Path, diags: Diagnostics) -> SourceTree:
     reader.misplaced(content)
     drops: list[tuple[str, Document]] = []
     folders: list[tuple[str, Span]] = []
-    for folder in _subdirs(content / "drops"):
+    for folder in _subdirs(content / "drops", reader.accept):
         folders.append((folder.name, Span(reader.rel(folder))))
         drops.extend((folder.name, doc) for doc in reader.markdown_files(folder))
     site_file = root / "site.yaml"
+    media = _tree(content / "media", reader.accept)
     return SourceTree(
         root=root,
-        site=reader.yaml_file(site_file) if site_file.is_file() else None,
+        site=reader.yaml_file(site_file) if _is_file(site_file, reader.accept) else None,
         campaigns=tuple(reader.yaml_files(root / "campaigns")),
         drops=tuple(drops),
         drop_folders=tuple(folders),
         creators=tuple(reader.markdown_files(content / "creators")),
         organisations=tuple(reader.markdown_files(content / "organisations")),
         pages=tuple(reader.markdown_files(content / "pages")),
-        media={"/media/" + rel: path for rel, path in _tree(content / "media")},
-        static=dict(_tree(content / "static", hidden=True)),
-        themes=load_themes(root / "themes", SHIPPED_THEMES),
+        media={
+            "/media/" + rel: path
+            for rel, path in media
+            if reader.linkable(path) and reader.script_free(path)
+        },
+        static=dict(_tree(content / "static", reader.accept, hidden=True)),
+        themes=load_themes(root / "themes", SHIPPED_THEMES, accept=reader.accept),
     )
 
 
-def load_themes(*folders: Path) -> dict[str, Theme]:
-    """Every theme found in `folders`, earlier folders overriding later ones file by file."""
-    names = sorted({p.name for folder in folders for p in _subdirs(folder)})
+Accept = Callable[[Path], bool]
+
+
+def _anything(path: Path) -> bool:
+    return True
+
+
+def load_themes(*folders: Path, accept: Accept = _anything) -> dict[str, Theme]:
+    """Every theme found in `folders`, earlier folders overriding later ones file by file.
+
+    `accept` vets each file and folder before it is used (see `_Reader.accept`).
+    """
+    names = sorted({p.name for folder in folders for p in _subdirs(folder, accept)})
     themes = {}
     for name in names:
-        roots = [folder / name for folder in folders if (folder / name).is_dir()]
+        roots = [folder / name for folder in folders if _is_dir(folder / name, accept)]
         assets: dict[str, bytes] = {}
         for root in reversed(roots):
-            assets.update((rel, path.read_bytes()) for rel, path in _tree(root / "static"))
-        dirs = tuple(r / "templates" for r in roots if (r / "templates").is_dir())
+            assets.update((rel, path.read_bytes()) for rel, path in _tree(root / "static", accept))
+        for root in roots:
+            _tree(root / "templates", accept)  # vet them: Jinja reads them later
+        dirs = tuple(r / "templates" for r in roots if _is_dir(r / "templates", accept))
         themes[name] = Theme(name=name, template_dirs=dirs, assets=dict(sorted(assets.items())))
     return themes
 
 
-def _subdirs(folder: Path) -> list[Path]:
-    if not folder.is_dir():
+def _is_file(path: Path, accept: Accept) -> bool:
+    return path.is_file() and accept(path)
+
+
+def _is_dir(path: Path, accept: Accept) -> bool:
+    return path.is_dir() and accept(path)
+
+
+def _subdirs(folder: Path, accept: Accept) -> list[Path]:
+    if not _is_dir(folder, accept):
         return []
-    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    found = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    return [p for p in found if accept(p)]
 
 
-def _tree(folder: Path, *, hidden: bool = False) -> list[tuple[str, Path]]:
+def _tree(folder: Path, accept: Accept, *, hidden: bool = False) -> list[tuple[str, Path]]:
     """Every regular file under `folder`, as (posix path relative to it, path).
 
     Files in hidden folders are skipped unless `hidden` (static files may hold
-    `.well-known/`).
+    `.well-known/`). Symlinked folders are not followed.
     """
-    if not folder.is_dir():
+    if not _is_dir(folder, accept):
         return []
     files = []
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
         in_hidden = any(part.startswith(".") for part in rel.split("/")[:-1])
-        if path.is_file() and (hidden or not in_hidden):
+        if not hidden and in_hidden:
+            continue
+        if (path.is_file() or path.is_symlink()) and accept(path) and path.is_file():
             files.append((rel, path))
     return files
 
@@ -131,7 +171,77 @@ def _tree(folder: Path, *, hidden: bool = False) -> list[tuple[str, Path]]:
 class _Reader:
     def __init__(self, root: Path, diags: Diagnostics) -> None:
         self.root = root
+        self.top = root.resolve()
         self.diags = diags
+
+    def accept(self, path: Path) -> bool:
+        """Whether a file or folder found in the site may be used; if not, say why.
+
+        hubgen reads nothing outside the site folder, so a symlink that leads
+        out of it is refused; so is a name with control characters, which
+        could not be shown in a diagnostic line. Paths outside the site folder
+        to begin with (hubgen's own shipped themes) are not the site's to vet.
+        """
+        try:
+            rel = path.relative_to(self.root)
+        except ValueError:
+            return True
+        shown = rel.as_posix()
+        if _CONTROL.search(shown):
+            self.diags.error(
+                Span(_CONTROL.sub("?", shown)),
+                "file-name",
+                f"the name {shown!r} holds control characters; rename it",
+            )
+            return False
+        target = path.resolve()
+        if target != self.top and self.top not in target.parents:
+            self.diags.error(
+                Span(shown),
+                "symlink",
+                f"this leads outside the site through a symlink (to {target}); hubgen reads "
+                "only files inside the site folder: copy it in instead",
+            )
+            return False
+        return True
+
+    def script_free(self, path: Path) -> bool:
+        """An SVG (an XML document a browser runs when opened directly) without script."""
+        if path.suffix.lower() != ".svg":
+            return True
+        try:
+            with path.open("rb") as f:
+                data = f.read(MAX_TEXT_BYTES)
+        except OSError as exc:
+            self.diags.error(Span(self.rel(path)), "io", f"cannot read the file: {exc.strerror}")
+            return False
+        found = _SVG_SCRIPT.search(data)
+        if found:
+            what = found.group(0).decode("utf-8", "replace").strip()
+            start = found.start() + (found.group(0)[:1].isspace())
+            line = data.count(b"\n", 0, start) + 1
+            col = start - (data.rfind(b"\n", 0, start) + 1) + 1
+            self.diags.error(
+                Span(self.rel(path), line, col),
+                "svg-script",
+                f"the SVG holds script ({what!r}), which would run when it is opened on its "
+                "own: export it again without scripts or event handlers",
+            )
+        return found is None
+
+    def linkable(self, path: Path) -> bool:
+        """A media file whose name can be written in a link: no '#', '?' or '%'."""
+        name = path.relative_to(self.root).as_posix()
+        found = sorted(set(_UNLINKABLE.findall(name)))
+        if found:
+            chars = " and ".join(f"'{c}'" for c in found)
+            self.diags.error(
+                Span(name),
+                "file-name",
+                f"the media file name holds {chars}, which cannot be written in a link; "
+                "rename it (letters, digits, spaces, hyphens and dots are fine)",
+            )
+        return not found
 
     def misplaced(self, content: Path) -> None:
         """Report files that hubgen would otherwise silently ignore."""
@@ -159,23 +269,34 @@ class _Reader:
         return path.relative_to(self.root).as_posix()
 
     def yaml_files(self, folder: Path) -> list[Document]:
-        if not folder.is_dir():
+        if not _is_dir(folder, self.accept):
             return []
-        paths = sorted(p for p in folder.iterdir() if p.suffix in YAML_SUFFIXES and p.is_file())
-        return [self.yaml_file(p) for p in paths]
+        paths = sorted(p for p in folder.iterdir() if p.suffix in YAML_SUFFIXES)
+        return [self.yaml_file(p) for p in paths if _is_file(p, self.accept)]
 
     def markdown_files(self, folder: Path) -> list[Document]:
-        if not folder.is_dir():
+        if not _is_dir(folder, self.accept):
             return []
-        paths = sorted(p for p in folder.iterdir() if p.suffix == ".md" and p.is_file())
-        return [self.markdown_file(p) for p in paths]
+        paths = sorted(p for p in folder.iterdir() if p.suffix == ".md")
+        return [self.markdown_file(p) for p in paths if _is_file(p, self.accept)]
 
     def read_text(self, path: Path) -> str | None:
         rel = self.rel(path)
         try:
-            data = path.read_bytes()
+            size = path.stat().st_size
+            with path.open("rb") as f:
+                data = f.read(MAX_TEXT_BYTES + 1) if size <= MAX_TEXT_BYTES else b""
         except OSError as exc:
             self.diags.error(Span(rel), "io", f"cannot read the file: {exc.strerror}")
+            return None
+        if size > MAX_TEXT_BYTES or len(data) > MAX_TEXT_BYTES:
+            self.diags.error(
+                Span(rel),
+                "file-size",
+                f"the file is too large ({max(size, len(data)) / 2**20:.1f} MB): text files "
+                f"may be at most {MAX_TEXT_BYTES // 2**20} MB; split it, and put large files "
+                "in content/media/",
+            )
             return None
         try:
             text = data.decode("utf-8-sig")

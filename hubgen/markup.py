@@ -4,18 +4,22 @@ One `markdown.Markdown` instance per configuration is reused (`reset()` between
 documents), because building one is costly. A tree processor sees every link
 and image: it rewrites site paths ("/about/", "/media/x.png") to URLs under
 `base_url`, records them with their position for validation, and can unlink
-targets that will not be published. Raw HTML is escaped by removing the two
-processors that pass it through, unless the site opts in with `allow_html`.
+targets that will not be published, and marks links to other hosts
+`rel="noopener"`. Raw HTML is escaped by removing the two processors that pass
+it through, unless the site opts in with `allow_html`; where it was written is
+recorded, so that the author is told it shows as text.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
 import markdown
 from markdown.extensions import Extension
+from markdown.extensions.tables import TableExtension
 from markdown.treeprocessors import Treeprocessor
 
 from hubgen.diagnostics import Span
@@ -24,13 +28,26 @@ from hubgen.model import LinkRef, Markup
 
 # Given a site path, the URL to write, or None to drop the link (keep its text).
 Rewrite = Callable[[str], str | None]
-_EXTENSIONS = ["tables", "fenced_code", "sane_lists", "smarty"]
+# Tables align cells with the align attribute, not style="": pages satisfy a
+# Content-Security-Policy without 'unsafe-inline' styles.
+_EXTENSIONS = [TableExtension(use_align_attribute=True), "fenced_code", "sane_lists", "smarty"]
+# What a browser would take for a tag or a comment, had it not been escaped.
+_RAW_TAG = re.compile(r"<(/?[A-Za-z][A-Za-z0-9-]*)[^<>]*>|<!")  # smarty has turned -- into –
+
+
+class TooDeep(Exception):
+    """The Markdown nests lists or quotes too deeply to be rendered."""
+
+
+def _never(url: str) -> bool:
+    return False
 
 
 class _Links(Treeprocessor):
-    def __init__(self, md: markdown.Markdown) -> None:
+    def __init__(self, md: markdown.Markdown, external: Callable[[str], bool]) -> None:
         super().__init__(md)
         self.rewrite: Rewrite = lambda path: path
+        self.external = external
         self.found: list[tuple[str, bool, str]] = []  # (url, is image, alt text)
 
     def run(self, root: Element) -> None:
@@ -47,6 +64,8 @@ class _Links(Treeprocessor):
         if not _is_site_path(href):
             if url_problem(href, site_paths=False) and not href.startswith("#"):
                 del el.attrib["href"]  # reported by validation; never written
+            elif self.external(href):
+                el.set("rel", "noopener")
             return
         target = self.rewrite(href)
         if target is not None:
@@ -68,20 +87,61 @@ def _is_site_path(url: str) -> bool:
     return url.startswith("/") and not url.startswith("//")
 
 
+class _RawHtml(Treeprocessor):
+    """Finds text that was written as HTML (and so is shown escaped), outside code."""
+
+    def __init__(self, md: markdown.Markdown) -> None:
+        super().__init__(md)
+        self.found: list[str] = []  # "<div", "</b", "<!--", in document order
+
+    def run(self, root: Element) -> None:
+        # Depth first, in document order, with a stack: nesting can be deep.
+        stack: list[Element | str | None] = [root]
+        while stack:
+            item = stack.pop()
+            if item is None or isinstance(item, str):
+                self._text(item)
+                continue
+            if item is not root:
+                stack.append(item.tail)
+            if item.tag not in ("code", "pre"):
+                for child in reversed(item):
+                    stack.append(child)
+                stack.append(item.text)
+
+    def _text(self, text: str | None) -> None:
+        for m in _RAW_TAG.finditer(text or ""):
+            self.found.append("<!" if m.group(1) is None else "<" + m.group(1))
+
+
 class _LinkExtension(Extension):
+    def __init__(self, external: Callable[[str], bool]) -> None:
+        super().__init__()
+        self.external = external
+
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (API name)
-        md.treeprocessors.register(_Links(md), "hubgen_links", 1)
+        md.treeprocessors.register(_Links(md, self.external), "hubgen_links", 1)
+        md.treeprocessors.register(_RawHtml(md), "hubgen_raw_html", 2)
 
 
 @dataclass
 class Converter:
-    """A reusable Markdown converter for one `allow_html` setting."""
+    """A reusable Markdown converter for one `allow_html` setting.
+
+    `external` says whether an absolute URL leads to another site; such links
+    get rel="noopener".
+    """
 
     allow_html: bool
+    external: Callable[[str], bool] = field(default=_never)
 
     def __post_init__(self) -> None:
-        self.md = markdown.Markdown(extensions=[*_EXTENSIONS, _LinkExtension()])
-        if not self.allow_html:
+        extensions = [*_EXTENSIONS, _LinkExtension(self.external)]
+        self.md = markdown.Markdown(extensions=extensions)
+        self.raw: _RawHtml = self.md.treeprocessors["hubgen_raw_html"]
+        if self.allow_html:
+            self.md.treeprocessors.deregister("hubgen_raw_html")
+        else:
             self.md.preprocessors.deregister("html_block")
             self.md.inlinePatterns.deregister("html")
         self.links: _Links = self.md.treeprocessors["hubgen_links"]
@@ -93,15 +153,21 @@ class Converter:
 
         When `source` is not the file's text as written (a YAML value, unfolded
         and unindented), `verbatim` is that text from `origin` on, so that link
-        positions are found where the author wrote them.
+        positions are found where the author wrote them. Raises `TooDeep`
+        for text nested beyond what Python-Markdown (which recurses) can render.
         """
         self.md.reset()
         self.links.found = []
         self.links.rewrite = rewrite
-        html = self.md.convert(source)
+        self.raw.found = []
+        try:
+            html = self.md.convert(source)
+        except RecursionError:
+            raise TooDeep from None
         haystack = source if verbatim is None else verbatim
         refs = tuple(_locate(haystack, origin, self.links.found))
-        return Markup(source=source, html=html, refs=refs)
+        raw = tuple(_locate_tags(haystack, origin, self.raw.found))
+        return Markup(source=source, html=html, refs=refs, raw_html=raw)
 
 
 def _locate(text: str, origin: Span, found: list[tuple[str, bool, str]]) -> list[LinkRef]:
@@ -116,6 +182,21 @@ def _locate(text: str, origin: Span, found: list[tuple[str, bool, str]]) -> list
     return refs
 
 
+def _locate_tags(text: str, origin: Span, found: list[str]) -> list[tuple[str, Span]]:
+    """Each raw tag's position, searched in order like links; one per line is enough."""
+    tags: dict[int, tuple[str, Span]] = {}
+    pos = 0
+    for tag in found:
+        index = text.find(tag, pos)
+        if index < 0:
+            continue
+        pos = index + len(tag)
+        span = _span_at(text, index, origin)
+        shown = text[index : index + 4] if tag == "<!" else tag + ">"
+        tags.setdefault(span.line, (shown, span))
+    return list(tags.values())
+
+
 def _find_url(text: str, url: str, start: int) -> int:
     """Where `url` is written as a link target: after "(" or "<" if possible."""
     if not url:
@@ -126,7 +207,10 @@ def _find_url(text: str, url: str, start: int) -> int:
             return min(hits)
         if (i := text.find(url, begin)) >= 0:
             return i
-    return -1
+    # Markdown expanded tabs to spaces: match any run of blanks as written.
+    loose = r"[ \t]+".join(re.escape(part) for part in url.split())
+    found = re.compile(loose).search(text, start) if loose else None
+    return found.start() if found else -1
 
 
 def _span_at(text: str, index: int, origin: Span) -> Span:

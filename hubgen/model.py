@@ -56,6 +56,8 @@ class Markup:
     source: str
     html: str
     refs: tuple[LinkRef, ...]
+    # Raw HTML shown as text (allow_html is off): the first tag of each line.
+    raw_html: tuple[tuple[str, Span], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class Site:
     helpline_max_age_days: int
     quick_exit: QuickExit
     span: Span
+    headers: bool = False  # write a _headers file for the host
 
 
 @dataclass(frozen=True)

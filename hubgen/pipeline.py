@@ -21,7 +21,7 @@ from hubgen.resolve import SiteGraph, resolve_site
 from hubgen.safemessaging import review_content
 from hubgen.timeparse import TimeError, localize
 from hubgen.validate import validate_site
-from hubgen.write import check_output, write_output
+from hubgen.write import claim_output, write_output
 
 
 @dataclass(frozen=True)
@@ -84,11 +84,11 @@ def build(
     force: bool = False,
 ) -> Checked:
     """Check, then write the rendered site; the output folder is only swapped on success."""
-    keep = check_output(out_dir, site_dir, force=force)
-    checked = check(
-        site_dir, now=now, strict=strict, preview=preview, base_url=base_url, need_base_url=True
-    )
-    write_output(out_dir, checked.rendered.files, keep=keep)
+    with claim_output(out_dir, site_dir, force=force) as keep:
+        checked = check(
+            site_dir, now=now, strict=strict, preview=preview, base_url=base_url, need_base_url=True
+        )
+        write_output(out_dir, checked.rendered.files, keep=keep)
     return checked
 
 

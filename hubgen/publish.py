@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from hubgen import urls
 from hubgen.diagnostics import Span
 from hubgen.model import Campaign, Drop, Helpline, Markup, Organisation, Site
 from hubgen.resolve import SiteGraph
@@ -192,5 +193,5 @@ def _media(graph: SiteGraph, visible: Iterable[Drop], creators: Iterable[str]) -
         markups.append(o.description)
     markups += [p.body for p in graph.pages.values()]
     used = {i.src for i in images if i is not None}
-    used |= {r.url.split("#")[0].split("?")[0] for m in markups for r in m.refs}
+    used |= {urls.path_of(r.url) for m in markups for r in m.refs}
     return {path for path in used if path in graph.media}

@@ -18,6 +18,7 @@ from jinja2 import TemplateError, TemplateSyntaxError
 from markupsafe import Markup as Html
 
 from hubgen import feeds, ical, sitemap, structured, urls
+from hubgen.headers import render_headers
 from hubgen.load import Theme
 from hubgen.model import Campaign, Drop
 from hubgen.publish import Published
@@ -95,7 +96,9 @@ class _Renderer:
         self.g = pub.graph
         self.u = pub.graph.urls
         self.views = Views(pub)
-        self.themes = Themes(themes, site_theme=self.g.site.theme, href=self.u.href)
+        self.themes = Themes(
+            themes, site_theme=self.g.site.theme, href=self.u.href, external=self.u.is_external
+        )
         self.info = self._site_info()
         self.out: Output = {}
         self.sources: dict[str, str] = {}
@@ -187,6 +190,8 @@ class _Renderer:
             self.out[rel] = source
         self.out.update(self.themes.assets)
         self.machine_readable()
+        if self.g.site.headers:
+            self.out["_headers"] = render_headers(self.u)
         return Rendered(dict(sorted(self.out.items())), self.sources)
 
     def machine_readable(self) -> None:

@@ -30,6 +30,8 @@ BUILTIN_FILES = {
     "robots.txt": "robots.txt",
     ".hubgen-manifest": "hubgen's list of written files",
 }
+# Written too when site.yaml says `headers: true`; otherwise a static file may be it.
+HEADERS_FILE = "_headers"
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,8 @@ class _Checker:
         }
         for name, what in urls.RESERVED.items():
             owners[f"{name}/index.html"] = (None, what)
+        if self.g.site.headers:
+            owners[HEADERS_FILE] = (None, "the _headers file hubgen writes (headers: true)")
         for path, span, what in self._claimants(tree):
             out = urls.output_file(path)
             first = owners.get(out)
@@ -203,8 +207,12 @@ class _Checker:
             return
         if not url.startswith("/"):
             return
-        path = url.split("#", 1)[0].split("?", 1)[0]
-        if path.startswith("/media/") or image:
+        path = urls.path_of(url)
+        if image and not path.startswith("/media/"):
+            self.diags.error(
+                span, "media", f"an image must be a media file, /media/<file>, not {url}"
+            )
+        elif path.startswith("/media/") or image:
             self._media(path, span)
         elif path not in paths:
             hint = f" — did you mean '{path}/'?" if path + "/" in paths else ""

@@ -87,6 +87,7 @@ SITE = Record(
         "help": Field(HELP),
         "nav": Field(ListOf(LINK), default=()),
         "allow_html": Field(Bool(), default=False),
+        "headers": Field(Bool(), default=False),
         "sensitive_topics": Field(ListOf(Slug()), default=SENSITIVE_TOPICS),
         "helpline_max_age_days": Field(Int(minimum=1), default=180),
         "quick_exit": Field(QUICK_EXIT),

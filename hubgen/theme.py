@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 from hubgen import urls
 from hubgen.load import Theme
@@ -28,10 +29,18 @@ def fingerprint(name: str, data: bytes) -> str:
 class Themes:
     """Jinja environments per theme name, and the assets they reference."""
 
-    def __init__(self, themes: dict[str, Theme], *, site_theme: str, href: Callable[[str], str]):
+    def __init__(
+        self,
+        themes: dict[str, Theme],
+        *,
+        site_theme: str,
+        href: Callable[[str], str],
+        external: Callable[[str], bool] = lambda url: False,
+    ):
         self.themes = themes
         self.site_theme = site_theme
         self.href = href
+        self.external = external
         self._envs: dict[str, Environment] = {}
         self.assets: dict[str, bytes] = {}  # output path -> content, of assets pages use
 
@@ -68,5 +77,10 @@ class Themes:
             self.assets[urls.output_file(urls.asset(hashed[rel]))] = assets[rel]
             return self.href(urls.asset(hashed[rel]))
 
+        def rel(href: str | None) -> Markup:
+            """' rel="noopener"' for a link to another site, else nothing."""
+            return Markup(' rel="noopener"' if href and self.external(href) else "")
+
         env.globals["asset"] = asset
+        env.globals["rel"] = rel
         return env

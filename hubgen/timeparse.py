@@ -19,6 +19,9 @@ _DATETIME = re.compile(
     re.IGNORECASE,
 )
 EXPECTED = "a date like 2023-05-01 or a date and time like 2023-05-01 09:00"
+# Far from the ends of what datetime can hold, so that adding a day or moving
+# to another zone never overflows; and far beyond any campaign.
+YEARS = (1900, 2999)
 
 
 class TimeError(ValueError):
@@ -36,9 +39,16 @@ def parse_date(text: str) -> date:
     if not _DATE.fullmatch(text):
         raise TimeError(f"'{text}' is not a date; expected a date like 2023-05-01")
     try:
-        return date.fromisoformat(text)
+        value = date.fromisoformat(text)
     except ValueError as exc:
         raise TimeError(f"'{text}' is not a date: {exc}") from None
+    return _in_range(value, text)
+
+
+def _in_range(value: date, text: str) -> date:
+    if not YEARS[0] <= value.year <= YEARS[1]:
+        raise TimeError(f"'{text}' is out of range: use a year from {YEARS[0]} to {YEARS[1]}")
+    return value
 
 
 def parse_moment(text: str, zone: ZoneInfo) -> Resolved:
@@ -51,6 +61,7 @@ def parse_moment(text: str, zone: ZoneInfo) -> Resolved:
             value = datetime.fromisoformat(re.sub(r"\s+(?=[Zz+-]\d*)", "", text))
         except ValueError as exc:
             raise TimeError(f"'{text}' is not a valid date and time: {exc}") from None
+        _in_range(value, text)
     else:
         raise TimeError(f"'{text}' is not a date or time; expected {EXPECTED}")
     if value.tzinfo is not None:
@@ -113,6 +124,10 @@ def parse_now(text: str) -> datetime:
     try:
         if _DATE.fullmatch(text):
             return datetime.combine(parse_date(text), datetime.min.time())
-        return datetime.fromisoformat(text)
+        value = datetime.fromisoformat(text)
+    except TimeError:
+        raise
     except ValueError:
         raise TimeError(f"'{text}' is not an ISO 8601 time like 2023-05-10T12:00") from None
+    _in_range(value, text)
+    return value

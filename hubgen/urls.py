@@ -10,7 +10,7 @@ into the absolute URL used for canonical links and share cards.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 # Top-level names that hubgen itself writes; a campaign or page may not use them.
 RESERVED = {
@@ -41,9 +41,24 @@ class Urls:
         """The link to write in a page for a site path."""
         return quote(self.prefix + site_path, safe="/#?&=%~:+@!$,;")
 
+    def is_external(self, url: str) -> bool:
+        """Whether a link leaves the site: http(s) to another host (it gets rel="noopener")."""
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return False
+        own = urlsplit(self.base_url).netloc.lower()
+        return parts.scheme.lower() in ("http", "https") and parts.netloc.lower() != own
+
     def absolute(self, site_path: str) -> str:
         parts = urlsplit(self.base_url)
         return f"{parts.scheme}://{parts.netloc}{self.href(site_path)}"
+
+
+def path_of(url: str) -> str:
+    """The site path a link written by an author points at: no '#...' or '?...',
+    and percent-escapes decoded, so /media/my%20photo.png is /media/my photo.png."""
+    return unquote(url.split("#", 1)[0].split("?", 1)[0])
 
 
 def output_file(site_path: str) -> str:

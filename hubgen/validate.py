@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from hubgen.diagnostics import Diagnostics, Span
 from hubgen.fieldtypes import INVALID, SLUG, Ctx, Fields, Record, slug_problem
 from hubgen.load import Document, SourceTree
-from hubgen.markup import Converter
+from hubgen.markup import Converter, TooDeep
 from hubgen.model import (
     Allow,
     Campaign,
@@ -129,6 +129,7 @@ def _site(doc: Document | None, diags: Diagnostics) -> Site | None:
             key=quick_exit["key"] if quick_exit else False,
         ),
         span=f.span,
+        headers=f["headers"],
     )
 
 
@@ -156,7 +157,7 @@ class _Validator:
         self.site = site
         self.urls = urls
         self.diags = diags
-        self.converter = Converter(allow_html=site.allow_html)
+        self.converter = Converter(allow_html=site.allow_html, external=urls.is_external)
 
     def fields(self, doc: Document, record: Record, zone: ZoneInfo) -> Fields | None:
         if doc.meta is None:
@@ -170,8 +171,26 @@ class _Validator:
         self.diags.error(Span(doc.path), "slug", "the file name gives an " + slug_problem(stem))
         return None
 
-    def markdown(self, source: str, origin: Span) -> Markup:
-        return self.converter.convert(source, origin=origin, rewrite=self.urls.href)
+    def markdown(self, source: str, origin: Span, verbatim: str | None = None) -> Markup:
+        try:
+            markup = self.converter.convert(
+                source, origin=origin, rewrite=self.urls.href, verbatim=verbatim
+            )
+        except TooDeep:
+            self.diags.error(
+                origin,
+                "markdown-depth",
+                "the Markdown nests lists or quotes too deeply to be rendered; flatten it",
+            )
+            return Markup(source=source, html="", refs=())
+        for tag, span in markup.raw_html:
+            self.diags.warning(
+                span,
+                "raw-html",
+                f"raw HTML ({tag}) is shown as text; set allow_html: true in site.yaml "
+                "to use it as HTML",
+            )
+        return markup
 
     def body(self, doc: Document) -> Markup:
         return self.markdown(doc.body, Span(doc.path, doc.body_line, 1))
@@ -185,12 +204,7 @@ class _Validator:
         if f["intro"] is not None:
             key = f.key_spans["intro"]
             verbatim = "\n".join(doc.text.split("\n")[key.line - 1 :])
-            intro = self.converter.convert(
-                f["intro"],
-                origin=Span(doc.path, key.line, 1),
-                rewrite=self.urls.href,
-                verbatim=verbatim,
-            )
+            intro = self.markdown(f["intro"], Span(doc.path, key.line, 1), verbatim)
         return Campaign(
             slug=slug,
             title=f["title"],

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup as Html
@@ -184,7 +185,7 @@ def tel(number: str) -> str:
 
 def sms(number: str, body: str | None = None) -> str:
     href = "sms:" + re.sub(r"[^0-9+]", "", number)
-    return f"{href}?body={body}" if body else href
+    return f"{href}?body={quote(body)}" if body else href
 
 
 class Views:
@@ -225,12 +226,14 @@ class Views:
         return {
             ref.url
             for ref in markup.refs
-            if ref.url.startswith("/") and not ref.image and _path_of(ref.url) not in self.pages
+            if ref.url.startswith("/") and not ref.image and urls.path_of(ref.url) not in self.pages
         }
 
     def _convert(self, markup: Markup, dangling: set[str], link: Callable[[str], str]) -> str:
         if self._converter is None:
-            self._converter = Converter(allow_html=self.g.site.allow_html)
+            self._converter = Converter(
+                allow_html=self.g.site.allow_html, external=self.u.is_external
+            )
         redone = self._converter.convert(
             markup.source,
             origin=Span("", 1, 1),
@@ -264,7 +267,7 @@ class Views:
         """A YAML link; a site path that is not (yet) published is shown as text."""
         if not link.url.startswith("/"):
             return Anchor(link.title, link.url, link.description)
-        href = self.u.href(link.url) if _path_of(link.url) in self.pages else None
+        href = self.u.href(link.url) if urls.path_of(link.url) in self.pages else None
         return Anchor(link.title, href, link.description)
 
     def topic(self, slug: str) -> Anchor:
@@ -420,10 +423,6 @@ class Views:
             topics=tuple(self.topic(t) for t in p.topics),
             body=self.html(p.body),
         )
-
-
-def _path_of(url: str) -> str:
-    return url.split("#", 1)[0].split("?", 1)[0]
 
 
 def _host(url: str) -> str:

@@ -1,39 +1,68 @@
 """Stage 6 (I/O): put the rendered site on disk, all or nothing.
 
 The site is written into a fresh folder beside the output and swapped in only
-when every file is there, so a failed build leaves the previous output as it
-was. A manifest records what hubgen wrote; a folder holding anything else is
-refused unless `--force`, and even then those files are carried over, never
-deleted.
+when every file is there, so a failed or killed build leaves the previous
+output as it was. On Linux the swap is one atomic exchange of the two folders
+(renameat2 with RENAME_EXCHANGE), so there is no instant without an output;
+elsewhere it is two renames, and a build killed between them is repaired by
+the next one (`_recover`). A lock beside the output keeps two builds of one
+output from interleaving. A manifest records what hubgen wrote; a folder
+holding anything else is refused unless `--force`, and even then those files
+are carried over, never deleted.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import functools
 import os
+import re
 import shutil
+import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from hubgen.errors import OutputRefused
 from hubgen.render import Output
 
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; builds are not locked there
+    fcntl = None  # type: ignore[assignment]
+
 MANIFEST = ".hubgen-manifest"
 SOURCE_NAMES = ("site.yaml", "campaigns", "content", "themes")
 
 
-def check_output(out: Path, site: Path, *, force: bool) -> list[str]:
-    """Refuse an output folder that is not ours; return the foreign files `--force` keeps."""
+@contextmanager
+def claim_output(out: Path, site: Path, *, force: bool) -> Iterator[list[str]]:
+    """Hold `out` for one build: refuse it if it is not ours, and lock it meanwhile.
+
+    Yields the foreign files that `--force` keeps. A second build of the same
+    output fails at once (exit 2) while the first holds the lock.
+    """
     out, site = out.resolve(), site.resolve()
+    _refuse_sources(out, site)
+    with _locked(out):
+        _recover(out)
+        yield _check_foreign(out, force=force)
+
+
+def _refuse_sources(out: Path, site: Path) -> None:
     if out == site or out in site.parents:
         raise OutputRefused(f"refusing to write to {out}: it is (or contains) the site folder")
     for name in SOURCE_NAMES:
         source = site / name
         if out == source or source in out.parents:
             raise OutputRefused(f"refusing to write to {out}: it is inside the sources ({name})")
-    _recover(out)
     if out.exists() and not out.is_dir():
         raise OutputRefused(f"refusing to write to {out}: it is a file, not a folder")
+
+
+def _check_foreign(out: Path, *, force: bool) -> list[str]:
     foreign = _foreign_files(out)
     if foreign and not force:
         shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
@@ -59,6 +88,48 @@ def _foreign_files(out: Path) -> list[str]:
     return [rel for rel in found if rel not in ours]
 
 
+@contextmanager
+def _locked(out: Path) -> Iterator[None]:
+    """An exclusive flock on `.<out>.lock` beside the output, removed when done."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fcntl is None:
+        yield
+        return
+    lock = out.parent / f".{out.name}.lock"
+    fd = _acquire(lock, out)
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)  # while still holding it: see _acquire
+        os.close(fd)
+
+
+def _acquire(lock: Path, out: Path) -> int:
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode("ascii", "replace").strip() or "?"
+            os.close(fd)
+            raise OutputRefused(
+                f"another hubgen build (process {holder}) is writing to {out}; wait for it "
+                f"to finish, or build into another --out (lock: {lock})"
+            ) from None
+        # The holder before us removes the lock file when it is done; if it did
+        # so while we waited, we hold a lock nobody else can see: take a new one.
+        try:
+            current = os.stat(lock)
+        except FileNotFoundError:
+            current = None
+        mine = os.fstat(fd)
+        if current is not None and (current.st_dev, current.st_ino) == (mine.st_dev, mine.st_ino):
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            return fd
+        os.close(fd)
+
+
 def write_output(out: Path, output: Output, *, keep: Sequence[str] = ()) -> None:
     """Write `output` (path -> bytes or source file) as the new content of `out`."""
     out = out.resolve()
@@ -67,7 +138,7 @@ def write_output(out: Path, output: Output, *, keep: Sequence[str] = ()) -> None
     try:
         for rel in keep:
             if rel not in output:
-                _place(staging / rel, out / rel)
+                _keep(out / rel, staging / rel)
         for rel, content in output.items():
             _place(staging / rel, content)
         (staging / MANIFEST).write_text("".join(f"{rel}\n" for rel in output), "utf-8")
@@ -86,9 +157,18 @@ def _place(target: Path, content: bytes | Path) -> None:
         target.write_bytes(content)
 
 
+def _keep(source: Path, target: Path) -> None:
+    """Carry a foreign file over as it is: a symlink stays a link, never its target."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source, target, follow_symlinks=False)
+
+
 def _swap_in(staging: Path, out: Path) -> None:
     if not out.exists():
         os.rename(staging, out)
+        return
+    if _exchange(staging, out):
+        shutil.rmtree(staging, ignore_errors=True)  # it now holds the previous output
         return
     old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
     old.rmdir()
@@ -98,12 +178,57 @@ def _swap_in(staging: Path, out: Path) -> None:
 
 
 def _recover(out: Path) -> None:
-    """Put back an output folder left aside by a build killed mid-swap."""
-    if out.exists():
-        return
-    left = sorted(out.parent.glob(f".{out.name}.old-*"))
-    if left:
-        os.rename(left[-1], out)
+    """Repair what a killed build left beside the output; called under the lock.
+
+    A build killed between the two renames of the fallback swap leaves the
+    previous output aside as `.<out>.old-*`: put it back. Any other staging
+    folder of ours (`.<out>.new-*`, `.<out>.old-*`) is then a leftover.
+    """
+    leftovers = _leftovers(out)
+    if not out.exists():
+        old = [p for p in leftovers if ".old-" in p.name]
+        if old:
+            os.rename(old[-1], out)
+            leftovers.remove(old[-1])
+    for path in leftovers:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _leftovers(out: Path) -> list[Path]:
+    """Folders hubgen made beside `out`: `.<out>.new-XXXXXXXX` or `.<out>.old-XXXXXXXX`."""
+    pattern = re.compile(re.escape(f".{out.name}.") + r"(new|old)-[a-z0-9_]{8}")
+    return sorted(
+        p
+        for p in out.parent.iterdir()
+        if pattern.fullmatch(p.name) and p.is_dir() and not p.is_symlink()
+    )
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders atomically; False where the system cannot (then: two renames)."""
+    renameat2 = _renameat2()
+    if renameat2 is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False  # an old kernel, or a file system without exchange
+    raise OSError(err, os.strerror(err), str(b))
+
+
+@functools.cache
+def _renameat2() -> Callable[..., int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):  # a libc without it (glibc < 2.28)
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return fn
 
 
 def _umask() -> int:

@@ -36,8 +36,13 @@ def test_bad_command_lines_exit_2(argv: list[str], capsys: pytest.CaptureFixture
 
 
 def test_check_passes_on_the_fixture(capsys: pytest.CaptureFixture[str]) -> None:
+    """The fixture writes raw HTML on purpose: it is shown as text, with a warning."""
     assert run("check", "--site", FIXTURES / "site", "--now", "2023-05-10T12:00") == 0
-    assert capsys.readouterr().err == "0 errors, 0 warnings\n"
+    assert capsys.readouterr().err == (
+        "content/drops/spring-2023/2023-05-08-live-chat.md:11:44: warning: raw HTML (<b>) "
+        "is shown as text; set allow_html: true in site.yaml to use it as HTML\n"
+        "0 errors, 1 warning\n"
+    )
 
 
 def test_check_json_format(

@@ -223,3 +223,19 @@ def test_the_built_in_link_check_catches_a_broken_theme_link(
     assert not (tmp_path / "o").exists()
     assert run("check", "--site", site) == 1
     assert capsys.readouterr().err == expected
+
+
+def test_control_characters_in_content_never_break_the_feed(
+    make_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    site = make_site(
+        {
+            "content/drops/may/x.md": '---\ntitle: "Bell \\a here"\npublish_at: 2023-05-02\n'
+            "---\nAn escape \x1b character.\n"
+        }
+    )
+    assert run("build", "--site", site, "--out", tmp_path / "o", "--now", "2023-05-10") == 0
+    feed = feedparser.parse((tmp_path / "o/feed.xml").read_bytes())
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.entries[0].title == "Bell  here"
+    assert "An escape  character." in feed.entries[0].content[0].value

@@ -86,7 +86,7 @@ def test_edit_break_and_fix_a_drop(served: Served, tmp_path: Path) -> None:
         assert f"<code {_CODE}>{WELCOME}:2:1</code>: error: unknown key " in problems
         assert html.escape("'<b>titel</b>'") in problems and "<b>titel" not in problems
         assert f"<code {_CODE}>campaigns/spring-2023.yaml:" in problems
-        assert "The site does not build: 3 errors, 0 warnings" in problems
+        assert "The site does not build: 3 errors, 1 warning" in problems
         assert "hubgen-problems" in served.get("/no/such/page/").text  # on the 404 page too
         stderr = "".join(served.stderr)
         assert f"{WELCOME}:2:1: error: unknown key '<b>titel</b>' in a drop" in stderr

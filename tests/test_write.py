@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, read_tree, run
+
+from hubgen import write
 
 NOW = "2023-05-10T12:00"
 
@@ -92,3 +95,40 @@ def test_output_folder_is_world_readable(make_site: Callable[..., Path], tmp_pat
     out = tmp_path / "out"
     assert build(make_site({}), out) == 0
     assert out.stat().st_mode & 0o755 == 0o755
+
+
+def test_force_keeps_a_foreign_symlink_as_a_link_not_its_target(
+    make_site: Callable[..., Path], tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("outside the output")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "link").symlink_to(secret)
+    assert build(make_site({}), out, "--force") == 0
+    assert (out / "link").is_symlink()
+    assert os.readlink(out / "link") == str(secret)
+
+
+def test_folders_are_exchanged_atomically_where_the_system_can(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "x").write_text("a")
+    (b / "x").write_text("b")
+    if not write._exchange(a, b):
+        pytest.skip("no atomic exchange here (not Linux, or the file system lacks it)")
+    assert ((a / "x").read_text(), (b / "x").read_text()) == ("b", "a")
+
+
+def test_without_atomic_exchange_two_renames_swap_the_output(
+    make_site: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(write, "_exchange", lambda a, b: False)
+    site = make_site({"content/pages/about.md": "---\ntitle: About\n---\n"})
+    out = tmp_path / "out"
+    assert build(site, out) == 0
+    (site / "content/pages/about.md").unlink()
+    assert build(site, out) == 0
+    assert not (out / "about").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "site"]

@@ -1,0 +1,186 @@
+"""Fuzzing: random front matter and Markdown end in a build or in diagnostics, never a crash.
+
+Hypothesis writes a small valid site, then replaces one file with generated
+content: front matter built from known and random keys with values of every
+YAML type (text in any script, huge numbers, dates, nesting, shared values that
+YAML writes as anchors and aliases), raw YAML-like text, or Markdown made of
+the characters Markdown cares about. `hubgen build` must then exit 0 with the
+site written, or exit 1 with nothing but `path:line:col: severity: message`
+lines and the count line. Any exception fails the test, with the example that
+raised it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from conftest import write_site
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hubgen.cli import main
+from hubgen.schema import CAMPAIGN, CREATOR, DROP, ORGANISATION, PAGE, SITE
+
+NOW = "2023-05-10T12:00"
+DIAGNOSTIC = re.compile(r"[^:]+:\d+:\d+: (error|warning): .+")
+COUNT = re.compile(r"\d+ errors?, \d+ warnings?")
+FUZZ = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=bool(os.environ.get("CI")),  # reproducible in CI; exploring elsewhere
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+BASE = {
+    "site.yaml": "title: Fuzz\nbase_url: https://example.org/\n",
+    "campaigns/may.yaml": "title: May\nstarts: 2023-05-01\nends: 2023-05-31\n",
+    "content/media/x.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>\n",
+    "content/pages/about.md": "---\ntitle: About\n---\nAbout us.\n",
+    "content/creators/ada.md": "---\nname: Ada\n---\nHi.\n",
+    "content/organisations/org.md": "---\nname: Org\nwebsite: https://example.com/\n---\n",
+}
+# Each kind of file: where it goes, its schema, and a valid start to mutate.
+KINDS: dict[str, tuple[str, Any, dict[str, Any]]] = {
+    "drop": ("content/drops/may/fuzz.md", DROP, {"title": "T", "publish_at": "2023-05-02"}),
+    "page": ("content/pages/fuzz.md", PAGE, {"title": "T"}),
+    "creator": ("content/creators/fuzz.md", CREATOR, {"name": "N"}),
+    "organisation": (
+        "content/organisations/fuzz.md",
+        ORGANISATION,
+        {"name": "N", "website": "https://example.com/"},
+    ),
+    "campaign": (
+        "campaigns/fuzz.yaml",
+        CAMPAIGN,
+        {"title": "T", "starts": "2023-05-01", "ends": "2023-05-31"},
+    ),
+    "site": ("site.yaml", SITE, {"title": "T", "base_url": "https://example.org/"}),
+}
+KNOWN_KEYS = sorted(
+    {name for _, record, _ in KINDS.values() for name in record.fields}
+    | {"src", "alt", "url", "starts", "ends", "location", "keyword", "number", "phone", "rule"}
+)
+TRICKY = [
+    "NO", "yes", "off", "18:00", "2023-05-02 09:00", "2023-03-12 02:30", "2023-05-02T09:00+14:00",
+    "/media/x.svg", "/media/../x", "/about/", "/nowhere/", "https://example.com/", "mailto:a@b.c",
+    "javascript:alert(1)", "data:,x", "#tag", "anxiety", "event", "video", "988", "741741", "US",
+    "en-GB", "America/New_York", "Not/AZone", "~", "", " ", "<script>alert(1)</script>", "..",
+    "ada", "org", "may", "fuzz", "default",
+]  # fmt: skip
+
+scalars = st.one_of(
+    st.text(max_size=20),
+    st.sampled_from(TRICKY),
+    st.integers(),
+    st.integers(min_value=10**18, max_value=10**40),
+    st.floats(),
+    st.booleans(),
+    st.none(),
+    st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)),
+    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+)
+keys = st.one_of(st.sampled_from(KNOWN_KEYS), st.text(min_size=1, max_size=12))
+values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=4),
+    max_leaves=12,
+)
+MARKDOWN_BITS = [
+    "#", "*", "_", "`", "```", "~~~", "\n", "\n\n", "    ", "\t", "> ", "- ", "1. ", "[", "]",
+    "(", ")", "![", "](", "/media/x.svg", "/about/", "/help/", "/missing/", "https://example.com/",
+    "javascript:", "<b>", "</b>", "<script>", "<!--", "-->", "&amp;", "&#106;", "|", "| --- |",
+    "<", ">", "\\", "\"", "'", "<https://example.com/>", "<a@example.com>", "[x]: /about/\n",
+    "---", "===", " ", "é", "\u200b", "\ufeff",
+]  # fmt: skip
+markdown = st.lists(st.one_of(st.sampled_from(MARKDOWN_BITS), st.text(max_size=5)), max_size=40)
+YAML_BITS = [
+    ":", ": ", "- ", "  ", "\t", "[", "]", "{", "}", ",", "&a ", "*a", "!!str ", "!x ", "|",
+    ">", "'", '"', "#", "\n", "title", "publish_at", "2023-05-02", "? ", "%YAML 1.1\n", "\\",
+    "é", "\x00", "\x85", "\ufeff", "---\n", "...\n", "<<: ",
+]  # fmt: skip
+raw_yaml = st.lists(st.one_of(st.sampled_from(YAML_BITS), st.text(max_size=5)), max_size=40)
+
+
+def build(files: dict[str, str | bytes]) -> tuple[int, str, bool]:
+    """Build BASE with `files` laid over it: exit code, stderr, whether the output exists."""
+    with tempfile.TemporaryDirectory() as tmp:
+        site = write_site(Path(tmp) / "site", BASE)
+        for rel, content in files.items():
+            path = site / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, str):
+                path.write_text(content, "utf-8", errors="surrogatepass")
+            else:
+                path.write_bytes(content)
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(
+                ["build", "--site", str(site), "--out", str(Path(tmp) / "out"), "--now", NOW]
+            )
+        return code, err.getvalue(), (Path(tmp) / "out/index.html").is_file()
+
+
+def assert_clean_outcome(code: int, err: str, built: bool) -> None:
+    lines = err.splitlines()
+    if code == 0:
+        assert built
+        assert not lines or COUNT.fullmatch(lines[-1]), err
+    else:
+        assert code == 1, err
+        assert not built
+        assert lines and COUNT.fullmatch(lines[-1]), err
+    for line in lines[:-1]:
+        assert DIAGNOSTIC.fullmatch(line), line
+
+
+def as_file(kind: str, fields: dict[str, Any], body: str = "Body.\n") -> dict[str, str]:
+    path, _, _ = KINDS[kind]
+    text = yaml.safe_dump(fields, allow_unicode=True, sort_keys=False)
+    return {path: text if path.endswith(".yaml") else f"---\n{text}---\n{body}"}
+
+
+@FUZZ
+@given(
+    kind=st.sampled_from(sorted(KINDS)),
+    fuzzed=st.dictionaries(keys, values, max_size=6),
+    share=st.booleans(),
+)
+def test_random_front_matter_builds_or_reports(
+    kind: str, fuzzed: dict[str, Any], share: bool
+) -> None:
+    fields = {**KINDS[kind][2], **fuzzed}
+    nested = [k for k, v in fields.items() if isinstance(v, (list, dict))]
+    if share and nested:  # the same object twice: YAML writes an anchor and an alias
+        fields["shared"] = fields[nested[0]]
+    assert_clean_outcome(*build(as_file(kind, fields)))
+
+
+@FUZZ
+@given(kind=st.sampled_from(sorted(KINDS)), text=raw_yaml)
+def test_random_yaml_text_builds_or_reports(kind: str, text: list[str]) -> None:
+    path = KINDS[kind][0]
+    yaml_text = "".join(text)
+    content = yaml_text if path.endswith(".yaml") else f"---\n{yaml_text}\n---\nBody.\n"
+    assert_clean_outcome(*build({path: content}))
+
+
+@FUZZ
+@given(kind=st.sampled_from(["drop", "page", "creator", "organisation"]), body=markdown)
+def test_random_markdown_builds_or_reports(kind: str, body: list[str]) -> None:
+    fields = dict(KINDS[kind][2])
+    assert_clean_outcome(*build(as_file(kind, fields, "".join(body))))
+
+
+@FUZZ
+@given(data=st.binary(max_size=200))
+def test_random_bytes_build_or_report(data: bytes) -> None:
+    assert_clean_outcome(*build({"content/pages/fuzz.md": b"---\ntitle: T\n---\n" + data}))
+    assert_clean_outcome(*build({"campaigns/fuzz.yaml": data}))
