@@ -64,6 +64,7 @@ class Row:
     peak_mb: float | None = None
     pages_per_s: float | None = None
     x_bare: float | None = None  # wall / bare loop over two processes
+    x_bare_cpu: float | None = None  # the same for CPU time, steadier on a busy machine
     x_hugo: float | None = None
     written: int | None = None  # output files new or changed by the last run (hubgen only)
     runs: list[float] = field(default_factory=list)
@@ -84,6 +85,9 @@ class Size:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.table is not None:
+        print(format_table(json.loads(args.table.read_text("utf-8"))))
+        return 0
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
     work = args.work or Path(tempfile.mkdtemp(prefix="hubgen-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -122,6 +126,9 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE",
         help="also write the results as JSON to FILE ('-': print JSON instead of the table)",
+    )
+    parser.add_argument(
+        "--table", type=Path, metavar="FILE", help="print the table of a saved --json FILE"
     )
     parser.add_argument("--work", type=Path, help="working folder (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary working folder")
@@ -245,7 +252,7 @@ def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
 
 
 def _ratios(size: Size) -> None:
-    base = size.rows["bare_2"].wall
+    base, base_cpu = size.rows["bare_2"].wall, size.rows["bare_2"].cpu
     pages = {
         "hubgen_cold": size.hubgen_pages,
         "bare_1": size.bare_pages,
@@ -256,6 +263,7 @@ def _ratios(size: Size) -> None:
         if row.wall is None:
             continue
         row.x_bare = row.wall / base if base else None
+        row.x_bare_cpu = row.cpu / base_cpu if base_cpu and row.cpu is not None else None
         if key in WHOLE_SITE and pages[key]:
             row.pages_per_s = pages[key] / row.wall
         hugo_row = size.rows.get(HUGO_RATIO.get(key, ""))
@@ -327,9 +335,19 @@ def format_table(report: dict) -> str:
     ]
     for size in report["sizes"]:
         lines += ["", _heading(size), _header()]
+        bare_cpu = size["rows"]["bare_2"]["cpu"]
         for key, label in ROWS.items():
-            lines.append(_line(label, size["rows"][key]))
-    return "\n".join(lines)
+            lines.append(_line(label, size["rows"][key], bare_cpu).rstrip())
+    return "\n".join([*lines, "", *LEGEND])
+
+
+LEGEND = (
+    "wall s, CPU s: median seconds of a whole process (CPU: user + system, with its workers)",
+    "peak MB: most resident memory of the process and its workers together",
+    "x bare, CPU x bare: wall time and CPU time over those of the bare loop in 2 processes",
+    "x Hugo: wall time over Hugo's (cold build; rebuild after editing one drop)",
+    "written: output files created or changed by the run (the last one, for repeats)",
+)
 
 
 def _heading(size: dict) -> str:
@@ -342,11 +360,14 @@ def _heading(size: dict) -> str:
 
 
 def _header() -> str:
-    cols = ("wall s", "CPU s", "peak MB", "pages/s", "x bare 2p", "x Hugo", "written")
-    return f"{'':34}" + "".join(f"{c:>11}" for c in cols)
+    cols = ("wall s", "CPU s", "peak MB", "pages/s", "x bare", "CPU x bare", "x Hugo", "written")
+    return f"{'':34}" + "".join(f"{c:>{WIDTH}}" for c in cols)
 
 
-def _line(label: str, row: dict) -> str:
+WIDTH = 11
+
+
+def _line(label: str, row: dict, bare_cpu: float | None) -> str:
     if row["wall"] is None:
         return f"{label:34}{row['note']}"
     cells = (
@@ -355,10 +376,11 @@ def _line(label: str, row: dict) -> str:
         f"{row['peak_mb']:.0f}",
         f"{row['pages_per_s']:.0f}" if row["pages_per_s"] else "",
         f"{row['x_bare']:.2f}" if row["x_bare"] is not None else "",
+        f"{row['cpu'] / bare_cpu:.2f}" if bare_cpu else "",
         f"{row['x_hugo']:.2f}" if row["x_hugo"] is not None else "",
         f"{row['written']:,}" if row["written"] is not None else "",
     )
-    return f"{label:34}" + "".join(f"{c:>11}" for c in cells)
+    return f"{label:34}" + "".join(f"{c:>{WIDTH}}" for c in cells)
 
 
 if __name__ == "__main__":
