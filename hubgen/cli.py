@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hubgen import __version__, schedule
+from hubgen import __version__, scaffold, schedule
 from hubgen.diagnostics import Diagnostic, format_github, format_json, format_text
 from hubgen.errors import ContentErrors, HubgenError, UsageError
 from hubgen.pipeline import build, check
@@ -82,7 +82,75 @@ def _parser() -> argparse.ArgumentParser:
     )
     _site_and_now(s)
     s.add_argument("--json", action="store_true", help="print JSON for machines")
+    _serve_parser(commands)
+    _new_parser(commands)
     return parser
+
+
+def _serve_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    v = commands.add_parser(
+        "serve",
+        help="preview the site in a browser, rebuilding and reloading as you save",
+        description="Build the site, serve it over HTTP, and rebuild when a file under "
+        "site.yaml, campaigns/, content/ or themes/ changes; open pages reload by "
+        "themselves, and show the problems when a save breaks the build.",
+    )
+    _site_and_now(v)
+    v.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1, this computer only)",
+    )
+    v.add_argument(
+        "--port",
+        type=int,
+        default=8000,
+        help="port to listen on; 0 picks a free one (default: 8000)",
+    )
+    v.add_argument(
+        "--preview",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="show drafts, scheduled and expired drops, labelled, with a preview banner "
+        "(the default); --no-preview shows the site as published at --now",
+    )
+
+
+def _new_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    n = commands.add_parser(
+        "new",
+        help="start a campaign, drop, creator, organisation or page from a commented template",
+        description="Write a valid, commented starter file and print its path. "
+        "An existing file is never replaced.",
+    )
+    kinds = n.add_subparsers(dest="kind", required=True, metavar="KIND")
+    c = kinds.add_parser("campaign", help="campaigns/<slug>.yaml")
+    c.add_argument("slug")
+    c.add_argument("--starts", required=True, metavar="DATE", help="first day, like 2023-05-01")
+    c.add_argument("--ends", required=True, metavar="DATE", help="last day (included)")
+    c.add_argument("--title", help="default: made from the slug")
+    d = kinds.add_parser("drop", help="content/drops/<campaign>/<date>-<slug>.md, as a draft")
+    d.add_argument("campaign", help="the campaign's slug")
+    d.add_argument("title", help="the drop's title; the file name is made from it")
+    d.add_argument("--at", required=True, metavar="T", help="publish_at, like 2023-05-10 09:00")
+    cr = kinds.add_parser("creator", help="content/creators/<slug>.md")
+    cr.add_argument("slug")
+    cr.add_argument("--name", help="default: made from the slug")
+    o = kinds.add_parser("organisation", help="content/organisations/<slug>.md")
+    o.add_argument("slug")
+    o.add_argument("--website", required=True, metavar="URL", help="its website, https://...")
+    o.add_argument("--name", help="default: made from the slug")
+    p = kinds.add_parser("page", help="content/pages/<slug>.md")
+    p.add_argument("slug")
+    p.add_argument("--title", help="default: made from the slug")
+    for kind in (c, d, cr, o, p):
+        kind.add_argument(
+            "--site",
+            type=Path,
+            default=Path("."),
+            metavar="DIR",
+            help="the site folder (default: the current folder)",
+        )
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -114,18 +182,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse has printed usage or help
         return int(exc.code or 0)
     try:
-        now = _now(args.now)
+        now = _now(getattr(args, "now", None))
         if not args.site.is_dir():
             raise UsageError(f"no site folder at {args.site}")
+        if args.command == "new":
+            return _new(args)
         if args.command == "build":
             return _build(args, now)
         if args.command == "schedule":
             return _schedule(args, now)
+        if args.command == "serve":
+            return _serve(args, now)
         return _check(args, now)
     except ContentErrors as exc:
         fmt = getattr(args, "format", "text")
         stream = sys.stderr if fmt == "text" else sys.stdout
-        stream.write(FORMATS[fmt](exc.diagnostics))
+        stream.write(_formatted(fmt, exc.diagnostics, args.site))
         return exc.exit_code
     except HubgenError as exc:
         print(f"hubgen: error: {exc}", file=sys.stderr)
@@ -160,15 +232,15 @@ def _build(args: argparse.Namespace, now: datetime) -> int:
         base_url=args.base_url,
         force=args.force,
     )
-    _warn(built.checked.diagnostics)
+    _warn(built.diagnostics)
     pub = built.published
     shown = sum(s == "published" for s in pub.status.values())
     scheduled = sum(s == "scheduled" for s in pub.status.values())
-    coming = upcoming(pub.graph, built.checked.now)
+    coming = upcoming(pub.graph, built.now)
     nxt = f", next change at {schedule.local(coming[0].at, coming[0].zone)}" if coming else ""
     preview = " (preview)" if args.preview else ""
     print(
-        f"built {len(built.output)} files into {out}{preview}: "
+        f"built {len(built.rendered.files)} files into {out}{preview}: "
         f"{shown} drops published, {scheduled} scheduled{nxt}"
     )
     return 0
@@ -186,10 +258,64 @@ def _schedule(args: argparse.Namespace, now: datetime) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace, now: datetime) -> int:
+    """Without --now the preview follows the clock: each rebuild reads it afresh."""
+    from hubgen.serve import serve  # the server and watchdog load only for this command
+
+    def clock() -> datetime:
+        return now if args.now is not None else datetime.now(UTC)
+
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port: {args.port} is not a port number (0 to 65535)")
+    return serve(
+        args.site,
+        host=args.host,
+        port=args.port,
+        preview=args.preview,
+        clock=clock,
+        follow_clock=args.now is None,
+    )
+
+
 def _check(args: argparse.Namespace, now: datetime) -> int:
     checked = check(args.site, now=now, strict=args.strict)
-    out = FORMATS[args.format](checked.diagnostics)
+    out = _formatted(args.format, checked.diagnostics, args.site)
     (sys.stdout if args.format != "text" else sys.stderr).write(out)
+    return 0
+
+
+def _formatted(fmt: str, items: list[Diagnostic], site: Path) -> str:
+    """GitHub annotations need paths from the repository root: run from there."""
+    if fmt == "github":
+        return format_github(items, root=_from_here(site))
+    return FORMATS[fmt](items)
+
+
+def _from_here(site: Path) -> str:
+    """The site folder as a path from the working folder ("" for the folder itself)."""
+    here = Path.cwd().resolve()
+    resolved = site.resolve()
+    path = resolved.relative_to(here) if resolved.is_relative_to(here) else resolved
+    return "" if path == Path(".") else path.as_posix()
+
+
+def _new(args: argparse.Namespace) -> int:
+    if args.kind == "campaign":
+        starter = scaffold.campaign(args.slug, starts=args.starts, ends=args.ends, title=args.title)
+    elif args.kind == "drop":
+        if not scaffold.campaign_exists(args.site, args.campaign):
+            raise UsageError(
+                f"no campaign '{args.campaign}' (campaigns/{args.campaign}.yaml): start it with "
+                f"hubgen new campaign {args.campaign} --starts DATE --ends DATE"
+            )
+        starter = scaffold.drop(args.campaign, args.title, at=args.at)
+    elif args.kind == "creator":
+        starter = scaffold.creator(args.slug, name=args.name)
+    elif args.kind == "organisation":
+        starter = scaffold.organisation(args.slug, website=args.website, name=args.name)
+    else:
+        starter = scaffold.page(args.slug, title=args.title)
+    print(scaffold.write_starter(args.site, starter))
     return 0
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+_RULE_ID = re.compile(r"[A-Z]{2}\d{3}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -40,9 +41,16 @@ class Diagnostic:
         return (self.span.path, self.span.line, self.span.col, self.message)
 
     def format(self) -> str:
-        """One line, always: control characters quoted from a file are shown escaped."""
+        """`path:line:col: warning: ...`, always one line; a content rule's finding names
+        it (`warning[SM001]`), and control characters quoted from a file are shown escaped."""
+        label = f"{self.severity}[{self.code}]" if is_rule_id(self.code) else self.severity
         message = _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], self.message)
-        return f"{self.span}: {self.severity}: {message}"
+        return f"{self.span}: {label}: {message}"
+
+
+def is_rule_id(code: str) -> bool:
+    """Content rules have ids like SM001 (docs/safe-messaging.md); other codes are words."""
+    return _RULE_ID.fullmatch(code) is not None
 
 
 class Diagnostics:
@@ -90,7 +98,7 @@ def format_text(items: list[Diagnostic]) -> str:
 
 
 def format_json(items: list[Diagnostic]) -> str:
-    """A stable schema: see docs/authoring.md, "Checking in CI"."""
+    """A stable schema, documented in docs/authoring.md, "Machine-readable output"."""
     records = [
         {
             "file": d.span.path,
@@ -107,11 +115,24 @@ def format_json(items: list[Diagnostic]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def format_github(items: list[Diagnostic]) -> str:
-    """GitHub Actions workflow commands, shown as annotations on a pull request."""
+def format_github(items: list[Diagnostic], *, root: str = "") -> str:
+    """GitHub Actions workflow commands, shown as annotations on a pull request.
+
+    GitHub wants paths from the repository root: `root` is the site folder's
+    path from there ("" when the site is the repository).
+    """
     lines = []
     for d in items:
-        message = d.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        where = f"file={d.span.path},line={d.span.line},col={d.span.col}"
-        lines.append(f"::{d.severity} {where},title=hubgen {d.code}::{message}")
+        path = f"{root.rstrip('/')}/{d.span.path}" if root else d.span.path
+        props = {"file": path, "line": d.span.line, "col": d.span.col, "title": f"hubgen {d.code}"}
+        where = ",".join(f"{key}={_escape_property(str(value))}" for key, value in props.items())
+        lines.append(f"::{d.severity} {where}::{_escape(d.message)}")
     return "\n".join([*lines, count_line(items)]) + "\n"
+
+
+def _escape(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape(text).replace(":", "%3A").replace(",", "%2C")

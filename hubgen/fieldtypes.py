@@ -28,7 +28,7 @@ SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 URL_SCHEMES = ("http", "https", "mailto", "tel", "sms")
 _REGION = re.compile(r"[A-Z]{2}")
 _LANGUAGE = re.compile(r"[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*")
-_PHONE = re.compile(r"(?=(?:\D*\d){3})\+?[0-9][0-9 ().-]*")  # at least three digits
+_PHONE = re.compile(r"(?=(?:\D*\d){3})\+?\(?[0-9][0-9 ().-]*")  # at least three digits
 
 
 class Invalid:
@@ -261,7 +261,39 @@ REGION = Pattern(
 LANGUAGE = Pattern(
     _LANGUAGE, "language", "invalid language tag '{text}': use BCP 47, like en or es-MX"
 )
-PHONE = Pattern(
+
+
+@dataclass
+class Phone(Pattern):
+    """A number to call or text: a short code like 988 or 741741, or a full number.
+
+    Digits, spaces, hyphens, dots and brackets, with an optional leading +. At
+    most 15 digits (the international limit, E.164); a number written with +
+    is international, so it has a country code and at least 7 digits.
+    """
+
+    def scalar(self, node: Scalar, ctx: Ctx) -> Any:
+        text = super().scalar(node, ctx)
+        if text is INVALID:
+            return text
+        digits = sum(ch.isdigit() for ch in text)
+        if digits > 15:
+            return ctx.error(
+                node.span,
+                self.code,
+                f"invalid number '{text}': {digits} digits, but a phone number has at most 15",
+            )
+        if text.startswith("+") and digits < 7:
+            return ctx.error(
+                node.span,
+                self.code,
+                f"invalid number '{text}': a number with + needs its country code and at "
+                "least 7 digits; write a short code without +, like 988",
+            )
+        return text
+
+
+PHONE = Phone(
     _PHONE,
     "phone",
     "invalid number '{text}': write digits, spaces and hyphens, like 1-800-950-6264",

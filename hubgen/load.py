@@ -57,7 +57,7 @@ class Document:
     meta: Node | None
     body: str = ""
     body_line: int = 1  # the file line on which the body starts
-    text: str = ""  # a YAML file's whole text, to find positions inside its values
+    text: str = ""  # the whole file as read, to find positions inside its values
 
 
 @dataclass(frozen=True)
@@ -351,4 +351,6 @@ class _Reader:
         else:
             self.diags.error(Span(rel), "front-matter", "the front matter is empty")
         body = "\n".join(lines[end + 1 :])
-        return Document(path=rel, stem=path.stem, meta=meta, body=body, body_line=end + 2)
+        return Document(
+            path=rel, stem=path.stem, meta=meta, body=body, body_line=end + 2, text=text
+        )

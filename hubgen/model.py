@@ -101,11 +101,13 @@ class Campaign:
     summary: str | None
     intro: Markup | None
     theme: str
+    colour: str
     hero: Image | None
     creators: tuple[Ref, ...]
     organisations: tuple[Ref, ...]
     topics: tuple[str, ...]
     links: tuple[Link, ...]
+    allow: tuple[Allow, ...]
     span: Span
 
     @property
@@ -149,6 +151,7 @@ class Drop:
     topics: tuple[str, ...]
     content_warning: str | None
     image: Image | None
+    blur_images: bool
     links: tuple[Link, ...]
     event: Event | None
     allow: tuple[Allow, ...]

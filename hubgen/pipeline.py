@@ -11,29 +11,28 @@ from datetime import datetime
 from pathlib import Path
 
 from hubgen.diagnostics import Diagnostic, Diagnostics, Span
-from hubgen.errors import ContentErrors
-from hubgen.load import Theme, load_site
+from hubgen.errors import ContentErrors, UsageError
+from hubgen.helpcheck import check_helplines
+from hubgen.linkcheck import check_links
+from hubgen.load import load_site
 from hubgen.publish import Published, publish
-from hubgen.render import Output, TemplateProblem, render_site
+from hubgen.render import Rendered, TemplateProblem, render_site
 from hubgen.resolve import SiteGraph, resolve_site
-from hubgen.timeparse import localize
+from hubgen.safemessaging import review_content
+from hubgen.timeparse import TimeError, localize
 from hubgen.validate import validate_site
 from hubgen.write import claim_output, write_output
 
 
 @dataclass(frozen=True)
 class Checked:
+    """A site that passed every check, rendered in memory, ready to be written."""
+
     graph: SiteGraph
-    themes: dict[str, Theme]
     diagnostics: list[Diagnostic]  # warnings only: errors raise ContentErrors
     now: datetime  # aware: a naive --now is read in the site's time zone
-
-
-@dataclass(frozen=True)
-class Built:
-    checked: Checked
     published: Published
-    output: Output
+    rendered: Rendered
 
 
 def check(
@@ -41,19 +40,37 @@ def check(
     *,
     now: datetime,
     strict: bool = False,
+    preview: bool = False,
     base_url: str | None = None,
     need_base_url: bool = False,
 ) -> Checked:
-    """Load and check every file, published or not."""
+    """Check every file, published or not (`now` decides time-based checks), then
+    render the site in memory and link-check it."""
     diags = Diagnostics()
     tree = load_site(site_dir, diags)
     validated = validate_site(tree, diags, base_url=base_url, need_base_url=need_base_url)
     graph = resolve_site(tree, validated, diags)
+    if now.tzinfo is None:
+        try:
+            now = localize(now, graph.site.timezone).instant
+        except TimeError as exc:
+            raise UsageError(f"--now: {exc}") from None
+    check_helplines(tree, validated, diags, now=now)
+    review_content(tree, validated, diags, now=now)
     if diags.has_errors(strict=strict):
         raise ContentErrors(diags.sorted(strict=strict))
-    if now.tzinfo is None:
-        now = localize(now, graph.site.timezone).instant
-    return Checked(graph=graph, themes=tree.themes, diagnostics=diags.sorted(), now=now)
+    published = publish(graph, now, preview=preview)
+    try:
+        rendered = render_site(published, tree.themes)
+    except TemplateProblem as exc:
+        span = Span(_relative(exc.filename, site_dir), exc.line, 1)
+        raise ContentErrors([Diagnostic(span, "error", "template", exc.message)]) from None
+    for problem in check_links(rendered, graph.urls):
+        span = Span(_relative(problem.span.path, site_dir))
+        diags.error(span, problem.code, problem.message)
+    if diags.has_errors(strict=strict):
+        raise ContentErrors(diags.sorted(strict=strict))
+    return Checked(graph, diags.sorted(), now, published, rendered)
 
 
 def build(
@@ -65,22 +82,22 @@ def build(
     strict: bool = False,
     base_url: str | None = None,
     force: bool = False,
-) -> Built:
+) -> Checked:
+    """Check, then write the rendered site; the output folder is only swapped on success."""
     with claim_output(out_dir, site_dir, force=force) as keep:
-        checked = check(site_dir, now=now, strict=strict, base_url=base_url, need_base_url=True)
-        published = publish(checked.graph, checked.now, preview=preview)
-        try:
-            output = render_site(published, checked.themes)
-        except TemplateProblem as exc:
-            span = Span(_relative(exc.filename, site_dir), exc.line, 1)
-            raise ContentErrors([Diagnostic(span, "error", "template", exc.message)]) from None
-        write_output(out_dir, output, keep=keep)
-    return Built(checked=checked, published=published, output=output)
+        checked = check(
+            site_dir, now=now, strict=strict, preview=preview, base_url=base_url, need_base_url=True
+        )
+        write_output(out_dir, checked.rendered.files, keep=keep)
+    return checked
 
 
 def _relative(filename: str, site_dir: Path) -> str:
-    path = Path(filename).resolve()
+    """A template's absolute path as the site-relative path authors know, if it is one."""
+    path = Path(filename)
+    if not path.is_absolute():
+        return filename
     try:
-        return path.relative_to(site_dir.resolve()).as_posix()
+        return path.resolve().relative_to(site_dir.resolve()).as_posix()
     except ValueError:
         return str(path)

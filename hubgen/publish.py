@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from hubgen import urls
 from hubgen.diagnostics import Span
-from hubgen.model import Campaign, Drop, Helpline, Markup
+from hubgen.model import Campaign, Drop, Helpline, Markup, Organisation, Site
 from hubgen.resolve import SiteGraph
 
 Status = Literal["published", "draft", "scheduled", "expired"]
@@ -66,6 +66,26 @@ class Boundary:
         return (self.at, self.event, self.title, self.span)
 
 
+def help_block(
+    site: Site, organisations: Iterable[Organisation], now: datetime
+) -> list[tuple[str, Helpline]]:
+    """(organisation slug, line) pairs the "Get help now" block shows at `now`.
+
+    The site's `help.organisations`, every current line of each; by default every
+    organisation's current crisis lines. Crisis lines first, otherwise in order.
+    """
+    by_slug = {o.slug: o for o in organisations}
+    chosen = site.help.organisations
+    slugs = [r.slug for r in chosen if r.slug in by_slug] if chosen is not None else list(by_slug)
+    lines = [
+        (slug, line)
+        for slug in slugs
+        for line in by_slug[slug].helplines
+        if helpline_current(line, now) and (chosen is not None or line.crisis)
+    ]
+    return sorted(lines, key=lambda pair: not pair[1].crisis)
+
+
 def boundaries(graph: SiteGraph) -> list[Boundary]:
     """Every instant at which the output may change, in order. Drafts never do."""
     found = []
@@ -108,6 +128,7 @@ class Published:
     credited: dict[str, tuple[Drop, ...]]
     topics: dict[str, tuple[Drop, ...]]
     helplines: dict[str, tuple[Helpline, ...]]  # organisation slug -> current lines
+    help_lines: tuple[tuple[str, Helpline], ...]  # what the "Get help now" block shows
     media: frozenset[str]
 
 
@@ -144,6 +165,7 @@ def publish(graph: SiteGraph, now: datetime, *, preview: bool = False) -> Publis
         credited={k: tuple(v) for k, v in credited.items() if k in graph.creators},
         topics={k: tuple(topics[k]) for k in sorted(topics)},
         helplines=helplines,
+        help_lines=tuple(help_block(graph.site, graph.organisations.values(), now)),
         media=frozenset(_media(graph, visible, creators)),
     )
 

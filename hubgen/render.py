@@ -8,19 +8,32 @@ source paths, so large media are never held in memory.
 from __future__ import annotations
 
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from jinja2 import TemplateError, TemplateSyntaxError
+from markupsafe import Markup as Html
 
-from hubgen import urls
+from hubgen import feeds, ical, sitemap, structured, urls
 from hubgen.headers import render_headers
 from hubgen.load import Theme
+from hubgen.model import Campaign, Drop
 from hubgen.publish import Published
 from hubgen.theme import Themes
 from hubgen.views import Anchor, HelplineView, Picture, Views, topic_name
 
 Output = dict[str, bytes | Path]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The output files, and for each page the source file it was made from."""
+
+    files: Output
+    sources: dict[str, str]  # output path -> site-relative source path or template
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,7 @@ class SiteInfo:
     help_lines: tuple[HelplineView, ...]
     nav: tuple[Anchor, ...]
     quick_exit: str
+    quick_exit_key: bool  # opt-in: the small script for triple-Escape and history replace
     preview: bool
 
 
@@ -49,6 +63,9 @@ class Meta:
     image: Picture | None
     noindex: bool
     site_path: str
+    feeds: tuple[Anchor, ...]  # Atom feeds this page advertises
+    jsonld: Html | None
+    colour: str  # the campaign colour of the page (the site's default elsewhere)
 
 
 class TemplateProblem(Exception):
@@ -69,7 +86,7 @@ class TemplateProblem(Exception):
         return cls(filename, line, f"template failed: {exc}")
 
 
-def render_site(pub: Published, themes: dict[str, Theme]) -> Output:
+def render_site(pub: Published, themes: dict[str, Theme]) -> Rendered:
     return _Renderer(pub, themes).render()
 
 
@@ -84,6 +101,11 @@ class _Renderer:
         )
         self.info = self._site_info()
         self.out: Output = {}
+        self.sources: dict[str, str] = {}
+        self.lastmods: dict[str, date | None] = {}  # published pages, for the sitemap
+        self.site_feed = Anchor(
+            f"{self.g.site.title} (Atom feed)", self.u.href(feeds.site_feed_path())
+        )
 
     def _site_info(self) -> SiteInfo:
         site = self.g.site
@@ -107,6 +129,7 @@ class _Renderer:
             help_lines=self.views.help_block(),
             nav=tuple(nav),
             quick_exit=site.quick_exit.url,
+            quick_exit_key=site.quick_exit.key,
             preview=self.pub.preview,
         )
 
@@ -120,10 +143,18 @@ class _Renderer:
         image: Picture | None = None,
         og_type: str = "website",
         theme: str | None = None,
+        source: str | None = None,
+        lastmod: date | None = None,
+        in_campaign: Campaign | None = None,
+        jsonld: dict[str, Any] | None = None,
         **context: object,
     ) -> None:
         site = self.g.site
         full_title = title if site_path == "/" else f"{title} · {site.title}"
+        feed_links = [self.site_feed]
+        if in_campaign is not None:
+            href = self.u.href(feeds.campaign_feed_path(in_campaign.slug))
+            feed_links.insert(0, Anchor(f"{in_campaign.title} (Atom feed)", href))
         meta = Meta(
             title=full_title,
             description=description or site.description or site.title,
@@ -132,16 +163,20 @@ class _Renderer:
             image=image,
             noindex=self.pub.preview,
             site_path=site_path,
+            feeds=tuple(feed_links),
+            jsonld=structured.embed(jsonld) if jsonld else None,
+            colour=in_campaign.colour if in_campaign is not None else "teal",
         )
         try:
-            html = (
-                self.themes.env(theme)
-                .get_template(template)
-                .render(site=self.info, meta=meta, url=self.u.href, **context)
-            )
+            compiled = self.themes.env(theme).get_template(template)
+            html = compiled.render(site=self.info, meta=meta, url=self.u.href, **context)
         except (TemplateError, LookupError) as exc:
             raise TemplateProblem.from_exception(exc, template) from None
-        self.out[urls.output_file(site_path)] = html.encode("utf-8")
+        out = urls.output_file(site_path)
+        self.out[out] = html.encode("utf-8")
+        self.sources[out] = source or compiled.filename or template
+        if site_path != urls.NOT_FOUND:
+            self.lastmods[site_path] = lastmod
 
     def render(self) -> Output:
         self.home()
@@ -154,9 +189,22 @@ class _Renderer:
         for rel, source in sorted(self.g.static.items()):
             self.out[rel] = source
         self.out.update(self.themes.assets)
+        self.machine_readable()
         if self.g.site.headers:
             self.out["_headers"] = render_headers(self.u)
-        return dict(sorted(self.out.items()))
+        return Rendered(dict(sorted(self.out.items())), self.sources)
+
+    def machine_readable(self) -> None:
+        """Feeds, calendars, sitemap and robots.txt: for readers' tools and crawlers."""
+        self.out.update(feeds.render_feeds(self.pub, self.views))
+        self.out.update(ical.render_calendars(self.pub, self.views))
+        self.sources[urls.output_file(feeds.site_feed_path())] = self.g.site.span.path
+        for c in self.g.campaigns.values():
+            self.sources[urls.output_file(feeds.campaign_feed_path(c.slug))] = c.span.path
+            self.sources[urls.output_file(ical.calendar_path(c.slug))] = c.span.path
+        self.out[urls.output_file(sitemap.SITEMAP)] = sitemap.render_sitemap(self.lastmods, self.u)
+        robots = sitemap.render_robots(self.u, preview=self.pub.preview)
+        self.out[urls.output_file(sitemap.ROBOTS)] = robots
 
     def home(self) -> None:
         cards = [self.views.campaign_card(c) for c in self.g.campaigns.values()]
@@ -168,11 +216,19 @@ class _Renderer:
             "/",
             "home.html",
             title=site.title,
+            lastmod=self._latest(self.pub.drops),
             live=groups.get("live", []),
             upcoming=groups.get("upcoming", []),
             ended=list(reversed(groups.get("ended", []))),
             latest=[self.views.drop(d) for d in self.pub.drops[:6]],
         )
+
+    def _latest(self, drops: Iterable[Drop]) -> date | None:
+        """The local date of the newest published drop: a page's lastmod."""
+        return max((self._day(d) for d in drops if self.pub.status[d] == "published"), default=None)
+
+    def _day(self, d: Drop) -> date:
+        return d.publish_at.astimezone(self.g.campaign_of(d).timezone).date()
 
     def campaigns(self) -> None:
         for c in self.g.campaigns.values():
@@ -184,22 +240,39 @@ class _Renderer:
                 description=c.summary,
                 image=view.card.hero,
                 theme=c.theme,
+                source=c.span.path,
+                lastmod=self._latest(self.pub.by_campaign[c.slug]),
+                in_campaign=c,
+                jsonld=structured.campaign_event(
+                    c, self.u, view.card.hero and view.card.hero.absolute
+                ),
                 campaign=view,
+                calendar=self.u.href(ical.calendar_path(c.slug)),
             )
         for d in self.pub.drops:
-            c = self.g.campaign_of(d)
-            drop = self.views.drop(d)
-            self.page(
-                urls.drop(d.campaign, d.slug),
-                "drop.html",
-                title=f"{d.title} · {c.title}",
-                description=d.summary,
-                image=drop.image or self.views.picture(c.hero),
-                og_type="article",
-                theme=c.theme,
-                drop=drop,
-                campaign=self.views.campaign_card(c),
-            )
+            self.drop_page(d)
+
+    def drop_page(self, d: Drop) -> None:
+        c = self.g.campaign_of(d)
+        drop = self.views.drop(d)
+        image = drop.image or self.views.picture(c.hero)
+        authors = [a.text for a in drop.creators]
+        self.page(
+            urls.drop(d.campaign, d.slug),
+            "drop.html",
+            title=f"{d.title} · {c.title}",
+            description=d.summary,
+            image=image,
+            og_type="article",
+            theme=c.theme,
+            source=d.span.path,
+            lastmod=self._day(d),
+            in_campaign=c,
+            jsonld=structured.drop_data(d, c, self.u, authors, image and image.absolute),
+            drop=drop,
+            campaign=self.views.campaign_card(c),
+            calendar=self.u.href(ical.calendar_path(c.slug)) if d.event else None,
+        )
 
     def people_and_partners(self) -> None:
         creators = [self.views.creator(s) for s in self.pub.creators]
@@ -212,19 +285,23 @@ class _Renderer:
                 description=self.g.creators[slug].handle,
                 image=view.avatar,
                 og_type="profile",
+                source=self.g.creators[slug].span.path,
+                lastmod=self._latest(self.pub.credited.get(slug, ())),
                 creator=view,
             )
         orgs = [self.views.organisation(s) for s in self.g.organisations]
         self.page(
             urls.organisations(), "organisations.html", title="Organisations", organisations=orgs
         )
-        for view, slug in zip(orgs, self.g.organisations, strict=True):
+        for view, o in zip(orgs, self.g.organisations.values(), strict=True):
             self.page(
-                urls.organisation(slug),
+                urls.organisation(o.slug),
                 "organisation.html",
                 title=view.name,
                 description=view.summary,
                 image=view.logo,
+                source=o.span.path,
+                jsonld=structured.organisation(o, self.u),
                 organisation=view,
             )
 
@@ -238,6 +315,7 @@ class _Renderer:
                 "topic.html",
                 title=f"Topic: {name}",
                 description=f"Updates about {name.lower()}.",
+                lastmod=self._latest(drops),
                 topic=name,
                 drops=[self.views.drop(d) for d in drops],
             )
@@ -256,6 +334,7 @@ class _Renderer:
                 "page.html",
                 title=p.title,
                 description=p.summary,
+                source=p.span.path,
                 page=self.views.page(p),
             )
         self.page(urls.NOT_FOUND, "404.html", title="Page not found")

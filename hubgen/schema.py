@@ -34,6 +34,8 @@ from hubgen.fieldtypes import (
 from hubgen.model import DROP_KINDS
 
 SENSITIVE_TOPICS = ("suicide", "self-harm", "eating-disorders")
+# Campaign colours of the default theme; each passes WCAG AA in light and dark.
+COLOURS = ("teal", "blue", "violet", "rose", "orange")
 DEFAULT_EXIT_URL = "https://www.google.com/"
 
 LINK = Record(
@@ -92,6 +94,14 @@ SITE = Record(
     },
 )
 
+ALLOW = Record(
+    name="an allow entry",
+    fields={
+        "rule": Field(Text(), required=True),
+        "reason": Field(Text(), required=True),
+    },
+)
+
 
 def _campaign_check(fields: Fields, ctx: Ctx) -> None:
     check_order(fields, ctx, "starts", "ends")
@@ -115,11 +125,13 @@ CAMPAIGN = Record(
         "intro": Field(Markdown()),
         "timezone": Field(Timezone()),
         "theme": Field(Slug()),
+        "colour": Field(Choice(options=COLOURS), default="teal"),
         "hero": Field(IMAGE),
         "creators": Field(ListOf(SlugRef()), default=()),
         "organisations": Field(ListOf(SlugRef()), default=()),
         "topics": Field(ListOf(Slug()), default=()),
         "links": Field(ListOf(LINK), default=()),
+        "allow": Field(ListOf(ALLOW), default=()),
     },
     check=_campaign_check,
 )
@@ -138,14 +150,6 @@ EVENT = Record(
         "url": Field(Url()),
     },
     check=_event_check,
-)
-
-ALLOW = Record(
-    name="an allow entry",
-    fields={
-        "rule": Field(Text(), required=True),
-        "reason": Field(Text(), required=True),
-    },
 )
 
 
@@ -181,6 +185,7 @@ DROP = Record(
         "draft": Field(Bool(), default=False),
         "slug": Field(Slug()),
         "image": Field(IMAGE),
+        "blur_images": Field(Bool(), default=False),
         "links": Field(ListOf(LINK), default=()),
         "event": Field(EVENT),
         "allow": Field(ListOf(ALLOW), default=()),

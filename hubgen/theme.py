@@ -42,7 +42,7 @@ class Themes:
         self.href = href
         self.external = external
         self._envs: dict[str, Environment] = {}
-        self.assets: dict[str, bytes] = {}  # output path -> content, for used themes
+        self.assets: dict[str, bytes] = {}  # output path -> content, of assets pages use
 
     def chain(self, name: str) -> list[Theme]:
         names = dict.fromkeys([name, self.site_theme, "default"])
@@ -69,12 +69,12 @@ class Themes:
         for theme in reversed(chain):
             assets.update(theme.assets)
         hashed = {rel: fingerprint(rel, data) for rel, data in assets.items()}
-        for rel, out in hashed.items():
-            self.assets[urls.output_file(urls.asset(out))] = assets[rel]
 
         def asset(rel: str) -> str:
+            """The URL of a theme file; only files some page asks for are written."""
             if rel not in hashed:
                 raise LookupError(f"theme '{name}' has no static file '{rel}'")
+            self.assets[urls.output_file(urls.asset(hashed[rel]))] = assets[rel]
             return self.href(urls.asset(hashed[rel]))
 
         def rel(href: str | None) -> Markup:

@@ -215,11 +215,13 @@ class _Validator:
             summary=f["summary"],
             intro=intro,
             theme=f["theme"] or self.site.theme,
+            colour=f["colour"],
             hero=_image(f["hero"]),
             creators=f["creators"],
             organisations=f["organisations"],
             topics=tuple(f["topics"]),
             links=_links(f["links"]),
+            allow=_allows(f["allow"]),
             span=f.span,
         )
 
@@ -245,11 +247,12 @@ class _Validator:
             topics=tuple(f["topics"]),
             content_warning=f["content_warning"],
             image=_image(f["image"]),
+            blur_images=f["blur_images"],
             links=_links(f["links"]),
             event=Event(event["starts"], event["ends"], event["location"], event["url"])
             if event
             else None,
-            allow=tuple(Allow(a["rule"], a["reason"], a.span) for a in f["allow"]),
+            allow=_allows(f["allow"]),
             body=self.body(doc),
             span=f.span,
         )
@@ -302,7 +305,7 @@ class _Validator:
             content_warning=f["content_warning"],
             nav=f["nav"],
             order=f["order"],
-            allow=tuple(Allow(a["rule"], a["reason"], a.span) for a in f["allow"]),
+            allow=_allows(f["allow"]),
             body=self.body(doc),
             span=f.span,
         )
@@ -310,6 +313,10 @@ class _Validator:
 
 def _image(f: Fields | None) -> Image | None:
     return Image(f["src"], f["alt"], f.span) if f is not None and f.complete else None
+
+
+def _allows(items: tuple[Fields, ...]) -> tuple[Allow, ...]:
+    return tuple(Allow(a["rule"], a["reason"], a.span) for a in items if a.complete)
 
 
 def _links(items: tuple[Fields, ...]) -> tuple[Link, ...]:

@@ -9,12 +9,14 @@ next page sees.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup as Html
+from markupsafe import escape
 
 from hubgen import urls
 from hubgen.diagnostics import Span
@@ -98,6 +100,7 @@ class DropView:
     topics: tuple[Anchor, ...]
     content_warning: str | None
     image: Picture | None
+    blur_images: bool
     links: tuple[Anchor, ...]
     event: EventView | None
     body: Html
@@ -210,23 +213,47 @@ class Views:
 
     def html(self, markup: Markup) -> Html:
         """A body's HTML, re-rendered without links to pages that are not published."""
-        dangling = {
+        dangling = self._dangling(markup)
+        if not dangling:
+            return Html(markup.html)
+        return Html(self._convert(markup, dangling, self.u.href))
+
+    def absolute_html(self, markup: Markup) -> str:
+        """A body's HTML with absolute URLs, for feed readers that have no page address."""
+        return self._convert(markup, self._dangling(markup), self.u.absolute)
+
+    def _dangling(self, markup: Markup) -> set[str]:
+        return {
             ref.url
             for ref in markup.refs
             if ref.url.startswith("/") and not ref.image and urls.path_of(ref.url) not in self.pages
         }
-        if not dangling:
-            return Html(markup.html)
+
+    def _convert(self, markup: Markup, dangling: set[str], link: Callable[[str], str]) -> str:
         if self._converter is None:
             self._converter = Converter(
                 allow_html=self.g.site.allow_html, external=self.u.is_external
             )
-        origin = Span("", 1, 1)
-        keep = self.u.href
         redone = self._converter.convert(
-            markup.source, origin=origin, rewrite=lambda p: None if p in dangling else keep(p)
+            markup.source,
+            origin=Span("", 1, 1),
+            rewrite=lambda p: None if p in dangling else link(p),
         )
-        return Html(redone.html)
+        return redone.html
+
+    def feed_content(self, d: Drop) -> str:
+        """A drop's full content for a feed entry: image, event time, body."""
+        c = self.g.campaign_of(d)
+        parts = []
+        if d.image is not None:
+            src, alt = escape(self.u.absolute(d.image.src)), escape(d.image.alt)
+            parts.append(f'<p><img src="{src}" alt="{alt}"></p>')
+        event = self._event(d, c)
+        if event is not None:
+            where = f", {escape(event.location)}" if event.location else ""
+            parts.append(f"<p><strong>When:</strong> {escape(event.when)}{where}</p>")
+        parts.append(self.absolute_html(d.body))
+        return "\n".join(parts)
 
     def link(self, site_path: str) -> str:
         return self.u.href(site_path)
@@ -272,6 +299,7 @@ class Views:
             topics=tuple(self.topic(t) for t in d.topics),
             content_warning=d.content_warning,
             image=self.picture(d.image),
+            blur_images=d.blur_images,
             links=tuple(self.anchor_link(link) for link in d.links),
             event=self._event(d, c),
             body=self.html(d.body),
@@ -375,16 +403,7 @@ class Views:
 
     def help_block(self) -> tuple[HelplineView, ...]:
         """The lines of the always-visible "Get help now" block, crisis lines first."""
-        chosen = self.g.site.help.organisations
-        slugs = [r.slug for r in chosen] if chosen is not None else list(self.g.organisations)
-        lines = [
-            self.helpline(slug, h)
-            for slug in slugs
-            if slug in self.pub.helplines
-            for h in self.pub.helplines[slug]
-            if chosen is not None or h.crisis
-        ]
-        return tuple(sorted(lines, key=lambda line: not line.crisis))
+        return tuple(self.helpline(slug, line) for slug, line in self.pub.help_lines)
 
     def all_helplines(self) -> dict[str, tuple[HelplineView, ...]]:
         """Every current line grouped by region ("Everywhere" for lines with none)."""

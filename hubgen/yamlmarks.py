@@ -34,6 +34,7 @@ class Scalar:
     text: str
     span: Span
     plain: bool  # written without quotes or block style
+    end: Span  # just after the value as written (for a block scalar: its last line)
 
     @property
     def is_null(self) -> bool:
@@ -44,6 +45,10 @@ class Scalar:
 class Mapping:
     items: tuple[tuple[Scalar, Node], ...]
     span: Span
+
+    def get(self, key: str) -> tuple[Scalar, Node] | None:
+        """The key and value written for `key`, or None."""
+        return next((item for item in self.items if item[0].text == key), None)
 
 
 @dataclass(frozen=True)
@@ -177,6 +182,10 @@ class _Builder:
         mark = event.start_mark
         return Span(self.path, mark.line + 1 + self.line_offset, mark.column + 1)
 
+    def end(self, event: yaml.Event) -> Span:
+        mark = event.end_mark
+        return Span(self.path, mark.line + 1 + self.line_offset, mark.column + 1)
+
     def run(self, events: Iterator[yaml.Event]) -> Node | None:
         stack: list[_Open] = []
         root: list[Node] = []
@@ -205,7 +214,8 @@ class _Builder:
                 )
                 self.add(stack, root, node, done.size, done.anchor, done.span)
             elif isinstance(event, yaml.ScalarEvent):
-                scalar = Scalar(event.value, self.span(event), not event.style)  # "" = plain
+                plain = not event.style  # libyaml: "" = plain
+                scalar = Scalar(event.value, self.span(event), plain, self.end(event))
                 self.add(stack, root, scalar, 1, event.anchor, scalar.span)
             elif isinstance(event, yaml.AliasEvent):
                 if event.anchor not in self.anchors:

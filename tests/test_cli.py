@@ -112,7 +112,7 @@ def test_hubgen_command_runs_as_a_process(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("built 24 files into ")
+    assert result.stdout.startswith("built 31 files into ")
     assert (tmp_path / "o/index.html").is_file()
 
 
@@ -161,4 +161,16 @@ def test_content_errors_exit_1_without_traceback(tmp_path: Path) -> None:
     assert result.stderr == (
         "content/pages/p.md:2:8: error: the file is not UTF-8 (byte 0xff); save it as UTF-8\n"
         "1 error, 0 warnings\n"
+    )
+
+
+def test_a_naive_now_that_does_not_exist_in_the_site_time_zone_is_a_usage_error(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = make_site({"site.yaml": "title: T\ntimezone: America/New_York\n"})
+    assert run("check", "--site", site, "--now", "2023-03-12T02:30") == 2
+    assert capsys.readouterr().err == (
+        "hubgen: error: --now: 2023-03-12 02:30 does not exist in America/New_York: that night "
+        "the clocks go forward from 02:00 EST to 03:00 EDT; use 01:59 or 03:00, or give a UTC "
+        "offset\n"
     )

@@ -84,7 +84,7 @@ def test_build_prints_a_summary_with_the_next_change(
 ) -> None:
     assert run("build", "--site", FIXTURES / "site", "--out", tmp_path / "o", "--now", NOW) == 0
     assert capsys.readouterr().out == (
-        f"built 24 files into {tmp_path / 'o'}: 3 drops published, 2 scheduled, "
+        f"built 31 files into {tmp_path / 'o'}: 3 drops published, 2 scheduled, "
         "next change at 2023-05-15 09:00 EDT\n"
     )
 
@@ -193,6 +193,9 @@ def test_a_build_after_a_boundary_differs_only_where_it_must(tmp_path: Path) -> 
         "topics/index.html",
         "topics/future-topic/index.html",
         "media/future.svg",
+        "feed.xml",  # a new entry in both feeds
+        "spring-2023/feed.xml",
+        "sitemap.xml",  # new pages
     }
 
 

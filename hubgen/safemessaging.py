@@ -1,0 +1,247 @@
+"""Reading every campaign, drop and page the way a careful reviewer would.
+
+Runs after `resolve`, on all content, published or not (`check` checks
+everything), with three checks:
+
+- the safe-messaging rules (`ruleset`) on titles, summaries and Markdown
+  texts: each finding is `warning[SM001]` at the words that matched, unless
+  the file's `allow` names the rule with a reason; an allow that silences
+  nothing is reported, so allows do not outlive the wording they excused;
+- SM032: a drop or page whose topics include a sensitive topic (site.yaml's
+  `sensitive_topics`) needs a `content_warning`;
+- SM030: text about suicide, self-harm or eating disorders needs a crisis line
+  in the help block at `now` (checked here when the block shows every crisis
+  line; a configured block is checked by `helpcheck`).
+
+Pure: positions come from the loaded documents, the time from `now`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from bisect import bisect_right
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from hubgen.diagnostics import Diagnostics, Span
+from hubgen.helpcheck import shows_crisis_line
+from hubgen.load import Document, SourceTree
+from hubgen.model import Allow
+from hubgen.ruleset import RuleSet, safe_messaging
+from hubgen.textscan import Hit, Passage, Term
+from hubgen.timeparse import format_local
+from hubgen.validate import Validated
+from hubgen.yamlmarks import Mapping, Scalar
+
+HELP_LEXICONS = {
+    "suicide": "suicide",
+    "self-harm": "self-harm",
+    "eating-disorders": "eating disorders",
+}
+_SHOWN = 60  # longest matched text quoted in a message
+# Checks with ids that `allow` cannot silence (docs/safe-messaging.md).
+REQUIRED = {
+    "SM030": "help resources on sensitive pages",
+    "SM032": "content warnings on sensitive topics",
+    "SM050": "helplines verified lately",
+    "SM051": "helpline regions",
+}
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One file under review and what the checks need to know about it."""
+
+    kind: str  # "campaign", "drop" or "page"
+    doc: Document
+    topics: tuple[str, ...]
+    allow: tuple[Allow, ...]
+    content_warning: str | None
+    warns: bool  # drops and pages may carry a content warning
+
+
+@dataclass(frozen=True)
+class Region:
+    """A stretch of a file's text: a field's value as written, or the Markdown body."""
+
+    field: str  # "title", "summary" or "body"
+    start: int  # offset in the file's text
+    passage: Passage
+
+
+def review_content(tree: SourceTree, v: Validated, diags: Diagnostics, *, now: datetime) -> None:
+    rules = safe_messaging()
+    needs_check = v.site.help.organisations is None
+    crisis = shows_crisis_line(v.site, v.organisations, now) if needs_check else True
+    when = format_local(now, v.site.timezone)
+    for subject in _subjects(tree, v):
+        review = _Review(subject, rules, diags)
+        review.findings()
+        review.allows()
+        if subject.warns:
+            review.content_warning(v.site.sensitive_topics)
+        if not crisis:
+            review.help_needed(v.site.sensitive_topics, when)
+
+
+def _subjects(tree: SourceTree, v: Validated) -> Iterator[Subject]:
+    docs = {d.path: d for d in (*tree.campaigns, *(d for _, d in tree.drops), *tree.pages)}
+    for c in v.campaigns:
+        yield Subject("campaign", docs[c.span.path], c.topics, c.allow, None, warns=False)
+    for d in v.drops:
+        yield Subject("drop", docs[d.span.path], d.topics, d.allow, d.content_warning, True)
+    for p in v.pages:
+        yield Subject("page", docs[p.span.path], p.topics, p.allow, p.content_warning, True)
+
+
+class _Review:
+    def __init__(self, subject: Subject, rules: RuleSet, diags: Diagnostics) -> None:
+        self.s = subject
+        self.ruleset = rules
+        self.diags = diags
+        self.lines = _line_starts(subject.doc.text)
+        self.regions = list(self._regions())
+        self.used: set[str] = set()
+
+    def _regions(self) -> Iterator[Region]:
+        doc = self.s.doc
+        meta = doc.meta if isinstance(doc.meta, Mapping) else None
+        fields = {"title": "title", "summary": "summary"}
+        if self.s.kind == "campaign":
+            fields["intro"] = "body"
+        for key, field in fields.items():
+            found = meta.get(key) if meta is not None else None
+            if found is not None and isinstance(found[1], Scalar):
+                start, end = self.offset(found[1].span), self.offset(found[1].end)
+                yield Region(field, start, Passage(doc.text[start:end]))
+        if doc.path.endswith(".md"):
+            lines = self.lines
+            start = lines[doc.body_line - 1] if doc.body_line <= len(lines) else len(doc.text)
+            yield Region("body", start, Passage(doc.text[start:]))
+
+    def offset(self, span: Span) -> int:
+        line = min(max(span.line, 1), len(self.lines))
+        return min(self.lines[line - 1] + span.col - 1, len(self.s.doc.text))
+
+    def span(self, offset: int) -> Span:
+        line = bisect_right(self.lines, offset)
+        return Span(self.s.doc.path, line, offset - self.lines[line - 1] + 1)
+
+    def findings(self) -> None:
+        allowed = {a.rule for a in self.s.allow}
+        topics = frozenset(self.s.topics)
+        whole = "\n".join(region.passage.lowered for region in self.regions)
+        lexicons = {n for n, lex in self.ruleset.lexicons.items() if lex.may_match(whole)}
+        # Quick tests for the whole file, so that most rules stop here: a rule
+        # that needs a term nearby needs one in the file; any needs its strings.
+        rules = [
+            r
+            for r in self.ruleset.rules
+            if (r.near is None or topics & set(r.near.topics) or lexicons & set(r.near.lexicons))
+            and r.matcher.may_match(whole)
+        ]
+        for region in self.regions:
+            for rule in rules:
+                if region.field not in rule.fields:
+                    continue
+                hits = region.passage.hits(rule, self.ruleset.lexicons, topics, quick_test=False)
+                for hit in hits:
+                    if rule.id in allowed:
+                        self.used.add(rule.id)
+                    else:
+                        self.finding(region, hit)
+
+    def finding(self, region: Region, hit: Hit) -> None:
+        shown = hit.text if len(hit.text) <= _SHOWN else hit.text[: _SHOWN - 1] + "…"
+        near = f' (near "{hit.near}")' if hit.near else ""
+        rule = hit.rule
+        message = f'"{shown}"{near} — {rule.suggestion} ({rule.why})'
+        span = self.span(region.start + hit.offset)
+        if rule.level == "error":
+            self.diags.error(span, rule.id, message)
+        else:
+            self.diags.warning(span, rule.id, message)
+
+    def allows(self) -> None:
+        known = [r.id for r in self.ruleset.rules]
+        for a in self.s.allow:
+            if a.rule in REQUIRED:
+                self.diags.error(
+                    a.span,
+                    "unknown-rule",
+                    f"allow cannot silence {a.rule} ({REQUIRED[a.rule]}): it is required; "
+                    "fix what it reports",
+                )
+            elif a.rule not in known:
+                hint = _did_you_mean(a.rule, known)
+                self.diags.error(
+                    a.span,
+                    "unknown-rule",
+                    f"allow names an unknown rule '{a.rule}'{hint}: use the id of a "
+                    "safe-messaging rule listed in docs/safe-messaging.md",
+                )
+            elif a.rule not in self.used:
+                self.diags.warning(
+                    a.span,
+                    "unused-allow",
+                    f"unused allow: {a.rule} finds nothing in this file; remove this entry",
+                )
+
+    def content_warning(self, sensitive: tuple[str, ...]) -> None:
+        topics = [t for t in self.s.topics if t in sensitive]
+        if not topics or self.s.content_warning is not None:
+            return
+        names = ", ".join(f"'{t}'" for t in topics)
+        self.diags.error(
+            self._key_span("topics"),
+            "SM032",
+            f"this {self.s.kind} is on the sensitive topic {names} but has no content_warning: "
+            'add one that says what it discusses, like content_warning: "This post talks '
+            f'about {topics[0].replace("-", " ")}."',
+        )
+
+    def help_needed(self, sensitive: tuple[str, ...], when: str) -> None:
+        """SM030: text about suicide, self-harm or eating disorders, and no crisis line."""
+        found = self._first_mention()
+        topics = [t for t in self.s.topics if t in sensitive]
+        if found is not None:
+            span, what = self.span(found[0]), f'talks about {found[1]} ("{found[2].text}")'
+        elif topics:
+            span, what = self._key_span("topics"), f"is on the sensitive topic '{topics[0]}'"
+        else:
+            return
+        self.diags.error(
+            span,
+            "SM030",
+            f"this {self.s.kind} {what} but the help block shows no crisis line at {when}: "
+            "add an organisation with a current helpline marked crisis: true",
+        )
+
+    def _first_mention(self) -> tuple[int, str, Term] | None:
+        found: list[tuple[int, str, Term]] = []
+        for region in self.regions:
+            for name, label in HELP_LEXICONS.items():
+                terms = region.passage.terms(name, self.ruleset.lexicons[name])
+                found += [
+                    (region.start + region.passage.where(t.index), label, t) for t in terms[:1]
+                ]
+        return min(found, key=lambda f: f[0]) if found else None
+
+    def _key_span(self, key: str) -> Span:
+        meta = self.s.doc.meta
+        found = meta.get(key) if isinstance(meta, Mapping) else None
+        return found[0].span if found is not None else Span(self.s.doc.path)
+
+
+def _did_you_mean(rule: str, known: list[str]) -> str:
+    """' (did you mean SM001?)' for SM0O1, sm001 or SM01, if one is close."""
+    fixed = rule.strip().upper().replace("O", "0").replace("I", "1").replace("L", "1")
+    fixed = fixed if fixed in known else f"SM{fixed.removeprefix('SM').zfill(3)}"
+    close = [fixed] if fixed in known else difflib.get_close_matches(rule.upper(), known, n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _line_starts(text: str) -> list[int]:
+    return [0, *(m.end() for m in re.finditer("\n", text))]

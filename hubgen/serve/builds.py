@@ -1,0 +1,180 @@
+"""The preview server's own builds: each in a fresh folder, shown only when finished.
+
+Every rebuild runs the normal pipeline into a new folder inside a temporary
+folder the server owns; when it succeeds the server switches to it in one step
+under a lock, so a request sees the old site or the new one, never a mix. A
+folder that requests are still reading is removed only when the last of them
+is done. A failed rebuild keeps the last good site and records its problems,
+which every page then shows.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from secrets import token_hex
+
+from hubgen import schedule
+from hubgen.diagnostics import Diagnostic, Span
+from hubgen.errors import ContentErrors, HubgenError
+from hubgen.pipeline import Checked, build
+from hubgen.publish import upcoming
+
+
+@dataclass(frozen=True)
+class State:
+    """What the server shows: the last good build and the latest attempt's problems."""
+
+    root: Path | None  # the last good build's folder; None until a build succeeds
+    generation: str  # new for every attempt, good or bad: pages reload when it changes
+    problems: tuple[Diagnostic, ...]  # the latest attempt's, when it failed
+    next_change: datetime | None  # when the site changes next with no file changing
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The result of one rebuild, for the terminal."""
+
+    built: Checked | None
+    problems: tuple[Diagnostic, ...]
+
+
+class Builds:
+    def __init__(
+        self,
+        site: Path,
+        *,
+        base_url: str,
+        preview: bool,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._site, self._base_url, self._preview, self._clock = site, base_url, preview, clock
+        self._home = Path(tempfile.mkdtemp(prefix="hubgen-serve-"))
+        self._token = token_hex(4)  # pages served by an earlier server reload too
+        self._count = 0
+        self._state = State(None, f"{self._token}-0", (), None)
+        self._readers: Counter[Path] = Counter()
+        self._retired: set[Path] = set()
+        self._cond = threading.Condition()
+        self._closed = False
+
+    def rebuild(self) -> Attempt:
+        """Build the site now; show it if it built, else keep the last good one."""
+        self._count += 1
+        out = self._home / f"build-{self._count}"
+        try:
+            built = build(
+                self._site, out, now=self._clock(), preview=self._preview, base_url=self._base_url
+            )
+        except ContentErrors as exc:
+            return self._finish(None, tuple(exc.diagnostics))
+        except (HubgenError, OSError) as exc:
+            return self._finish(None, (_problem(exc, self._site),))
+        except Exception as exc:  # a bug in hubgen: show it, and keep the preview running
+            message = f"hubgen failed unexpectedly ({exc!r}); please report this"
+            return self._finish(None, (Diagnostic(Span("."), "error", "internal", message),))
+        return self._finish(built, ())
+
+    def _finish(self, built: Checked | None, problems: tuple[Diagnostic, ...]) -> Attempt:
+        with self._cond:
+            old = self._state
+            root, next_change = old.root, None  # broken content: wait for the next save
+            if built is not None:
+                root = self._home / f"build-{self._count}"
+                coming = upcoming(built.published.graph, built.now)
+                next_change = coming[0].at if coming else None
+                if old.root is not None:
+                    self._retired.add(old.root)
+            generation = f"{self._token}-{self._count}"
+            self._state = State(root, generation, problems, next_change)
+            unused = self._take_unused()
+            self._cond.notify_all()
+        _remove(unused)
+        return Attempt(built, problems)
+
+    @contextmanager
+    def current(self) -> Iterator[State]:
+        """The state to answer one request from; its folder stays until the request ends."""
+        with self._cond:
+            state = self._state
+            if state.root is not None:
+                self._readers[state.root] += 1
+        try:
+            yield state
+        finally:
+            if state.root is not None:
+                with self._cond:
+                    self._readers[state.root] -= 1
+                    unused = self._take_unused()
+                _remove(unused)
+
+    def _take_unused(self) -> list[Path]:
+        unused = [p for p in self._retired if self._readers[p] <= 0]
+        for p in unused:
+            self._retired.discard(p)
+            del self._readers[p]
+        return unused
+
+    def wait_change(self, seen: str | None, timeout: float) -> State | None:
+        """The state once its generation is not `seen` (or after `timeout`); None once closed."""
+        with self._cond:
+            self._cond.wait_for(
+                lambda: self._closed or self._state.generation != seen, timeout=timeout
+            )
+            return None if self._closed else self._state
+
+    def seconds_to_next_change(self) -> float | None:
+        """How long until the site changes by itself (a drop going live), plus a second."""
+        at = self._state.next_change
+        if at is None:
+            return None
+        return max(0.0, (at - self._clock()) / timedelta(seconds=1)) + 1.0
+
+    def close(self) -> None:
+        """Wake everything waiting for a change, for good."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def remove(self) -> None:
+        """Delete every build folder (once no request can read them)."""
+        shutil.rmtree(self._home, ignore_errors=True)
+
+
+def summary(built: Checked) -> str:
+    """One line for the terminal about a successful build."""
+    status = built.published.status.values()
+    shown = sum(s == "published" for s in status)
+    scheduled = sum(s == "scheduled" for s in status)
+    coming = upcoming(built.published.graph, built.now)
+    nxt = f", next change at {schedule.local(coming[0].at, coming[0].zone)}" if coming else ""
+    files = len(built.rendered.files)
+    return f"built {files} files: {shown} drops published, {scheduled} scheduled{nxt}"
+
+
+def _problem(exc: HubgenError | OSError, site: Path) -> Diagnostic:
+    """A failure that is not a content error, as a diagnostic the page can show."""
+    if isinstance(exc, OSError):
+        path = _relative(str(exc.filename), site) if exc.filename else "."
+        return Diagnostic(Span(path), "error", "io", exc.strerror or str(exc))
+    return Diagnostic(Span("."), "error", "build", str(exc))
+
+
+def _relative(filename: str, site: Path) -> str:
+    path = Path(filename).resolve()
+    try:
+        return path.relative_to(site.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _remove(folders: list[Path]) -> None:
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)

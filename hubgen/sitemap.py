@@ -1,0 +1,35 @@
+"""sitemap.xml and robots.txt, for search engines and hosts.
+
+The sitemap lists every published HTML page once, with absolute URLs and, where
+the content has a date, `lastmod` from that date (never the build clock). A
+preview build's robots.txt disallows everything.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import date
+
+from hubgen import urls
+
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+SITEMAP = "/sitemap.xml"
+ROBOTS = "/robots.txt"
+
+
+def render_sitemap(pages: dict[str, date | None], absolute: urls.Urls) -> bytes:
+    """`pages` maps each published page's site path to its content date, if any."""
+    root = ET.Element("urlset", {"xmlns": SITEMAP_NS})
+    for path, lastmod in sorted(pages.items()):
+        url = ET.SubElement(root, "url")
+        ET.SubElement(url, "loc").text = absolute.absolute(path)
+        if lastmod is not None:
+            ET.SubElement(url, "lastmod").text = lastmod.isoformat()
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def render_robots(absolute: urls.Urls, *, preview: bool) -> bytes:
+    if preview:
+        return b"# A preview build: not for search engines.\nUser-agent: *\nDisallow: /\n"
+    return f"User-agent: *\nAllow: /\n\nSitemap: {absolute.absolute(SITEMAP)}\n".encode()

@@ -1,0 +1,151 @@
+"""Finding rule matches in author text, and where the author wrote them.
+
+Rules are written for prose, but a site's prose is Markdown and YAML values: a
+phrase may be broken across lines, indented, quoted, emphasised or inside a
+block quote. A `Passage` normalises one stretch of a file (every run of
+whitespace becomes one space; `*` and `_` emphasis and line-leading `>` go;
+curly quotes become straight) and remembers, for every character it keeps, its
+offset in the original, so a match points at the line and column the author
+typed. Proximity ("within N words of a suicide term") counts words in the
+normalised text.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from hubgen.ruleset import Matcher, Near, Rule
+
+_WORD = re.compile(r"\w+(?:'\w+)*")
+_RUN = re.compile(r"[^\s*_]+")  # what is kept: all but whitespace and emphasis marks
+_QUOTE_MARKS = re.compile(r"^[ \t>]+", re.MULTILINE)  # indentation and block-quote markers
+_EMPHASIS = re.compile(r"[*_]+")
+_SPACES = re.compile(r"\s+")
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+_STRAIGHT = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
+
+
+@dataclass(frozen=True)
+class Term:
+    """A lexicon term found in a passage: its word range and text."""
+
+    first: int  # index of its first word
+    last: int  # index of its last word
+    index: int  # in the normalised text (`Passage.where` maps it back)
+    text: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    rule: Rule
+    offset: int  # where the match starts in the original text
+    text: str  # the matched words, normalised
+    near: str | None  # for proximity rules: the term that made the match count
+
+
+class Passage:
+    """One stretch of author text, normalised for matching."""
+
+    def __init__(self, raw: str) -> None:
+        self.raw = raw
+        self.text = normalise(raw)
+        self.lowered = self.text.translate(_ASCII_LOWER)  # same length: offsets hold
+        self._map: tuple[list[int], list[int]] | None = None
+        self._words: tuple[list[int], list[int]] | None = None
+        self._terms: dict[str, list[Term]] = {}
+
+    def where(self, index: int) -> int:
+        """The offset in the original text of the normalised text's character `index`."""
+        if self._map is None:
+            self._map = _runs(self.raw)
+        norm_starts, raw_starts = self._map
+        k = max(0, bisect_right(norm_starts, index) - 1)
+        return raw_starts[k] + index - norm_starts[k] if raw_starts else 0
+
+    def words(self, start: int, end: int) -> tuple[int, int]:
+        """The indexes of the first and last word touching text[start:end]."""
+        if self._words is None:
+            found = list(_WORD.finditer(self.lowered))
+            self._words = ([m.start() for m in found], [m.end() for m in found])
+        starts, ends = self._words
+        first = bisect_right(ends, start)
+        last = bisect_left(starts, end) - 1
+        return first, max(first, last)
+
+    def terms(self, name: str, lexicon: Matcher) -> list[Term]:
+        """Every term of the lexicon `name` in this passage (cached)."""
+        if name not in self._terms:
+            found = []
+            if lexicon.may_match(self.lowered):
+                for m in lexicon.pattern.finditer(self.lowered):
+                    if m.end() > m.start():
+                        first, last = self.words(m.start(), m.end())
+                        found.append(Term(first, last, m.start(), self.text[m.start() : m.end()]))
+            self._terms[name] = found
+        return self._terms[name]
+
+    def hits(
+        self,
+        rule: Rule,
+        lexicons: dict[str, Matcher],
+        topics: frozenset[str],
+        *,
+        quick_test: bool = True,
+    ) -> Iterator[Hit]:
+        """The rule's matches here (`quick_test=False`: the caller did it for a larger text)."""
+        if quick_test and not rule.matcher.may_match(self.lowered):
+            return
+        near = rule.near
+        if near is not None and topics & set(near.topics):
+            near = None  # on the rule's topics, a match counts anywhere in the file
+        if near is not None and not any(self.terms(n, lexicons[n]) for n in near.lexicons):
+            return
+        for m in rule.matcher.pattern.finditer(self.lowered):
+            if m.end() == m.start():
+                continue
+            term = None
+            if near is not None:
+                term = self._nearby(m.start(), m.end(), near, lexicons)
+                if term is None:
+                    continue
+            shown = self.text[m.start() : m.end()]
+            yield Hit(rule, self.where(m.start()), shown, term)
+
+    def _nearby(self, start: int, end: int, near: Near, lexicons: dict[str, Matcher]) -> str | None:
+        """The closest lexicon term within `near.within` words of text[start:end], if any."""
+        first, last = self.words(start, end)
+        best: tuple[int, str] | None = None
+        for name in near.lexicons:
+            for term in self.terms(name, lexicons[name]):
+                gap = max(0, term.first - last - 1, first - term.last - 1)
+                if gap <= near.within and (best is None or gap < best[0]):
+                    best = (gap, term.text)
+        return best[1] if best else None
+
+
+def normalise(raw: str) -> str:
+    """The text rules see: one space for each run of whitespace, no emphasis marks."""
+    text = _QUOTE_MARKS.sub(" ", raw.translate(_STRAIGHT))
+    return _SPACES.sub(" ", _EMPHASIS.sub("", text)).strip()
+
+
+def _runs(raw: str) -> tuple[list[int], list[int]]:
+    """Where `normalise(raw)` comes from: for each run of kept characters, the
+    index in the normalised text at which it starts and its offset in `raw`."""
+    raw = _QUOTE_MARKS.sub(lambda m: " " * len(m.group()), raw.translate(_STRAIGHT))
+    norm_starts: list[int] = []
+    raw_starts: list[int] = []
+    length = 0
+    previous_end = 0
+    for m in _RUN.finditer(raw):
+        if norm_starts and raw[previous_end : m.start()].strip("*_"):  # whitespace between
+            length += 1
+        norm_starts.append(length)
+        raw_starts.append(m.start())
+        length += m.end() - m.start()
+        previous_end = m.end()
+    return norm_starts, raw_starts

@@ -1,0 +1,137 @@
+"""hubgen serve's builds: only finished builds are shown, the last good one on errors."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from serving import WELCOME, copy_fixture
+
+from hubgen.serve import rebuild_when_needed
+from hubgen.serve.builds import Builds
+from hubgen.serve.watch import Debouncer
+
+BASE = "http://127.0.0.1:8123/"
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    return copy_fixture(tmp_path)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2023, 5, 10, 16, 0, tzinfo=UTC))  # noon in New York
+
+
+@pytest.fixture
+def builds(site: Path, clock: Clock) -> Iterator[Builds]:
+    b = Builds(site, base_url=BASE, preview=False, clock=clock)
+    yield b
+    b.close()
+    b.remove()
+
+
+def test_a_failed_rebuild_keeps_the_last_good_build(site: Path, builds: Builds) -> None:
+    assert builds.rebuild().built is not None
+    with builds.current() as good:
+        assert good.root is not None and good.problems == ()
+        page = (good.root / "spring-2023/welcome/index.html").read_text()
+        assert f'href="{BASE}spring-2023/welcome/"' in page  # built for the served address
+        assert "hubgen serve" not in page and "EventSource" not in page  # never on disk
+    welcome = site / WELCOME
+    welcome.write_text(welcome.read_text().replace("title:", "titel:"))
+    attempt = builds.rebuild()
+    assert attempt.built is None
+    raw_html = "content/drops/spring-2023/2023-05-08-live-chat.md:11:44"  # the fixture's warning
+    spans = [str(d.span) for d in attempt.problems]
+    assert spans == [f"{WELCOME}:2:1", f"{WELCOME}:2:1", raw_html]
+    with builds.current() as broken:
+        assert broken.root == good.root and broken.root.is_dir()
+        assert broken.problems == attempt.problems
+        assert broken.generation != good.generation
+    welcome.write_text(welcome.read_text().replace("titel:", "title:"))
+    builds.rebuild()
+    with builds.current() as fixed:
+        assert fixed.root != good.root and fixed.problems == ()
+    assert not good.root.exists()  # no request was reading it
+
+
+def test_a_build_being_read_stays_until_the_request_ends(builds: Builds) -> None:
+    builds.rebuild()
+    with builds.current() as reading:
+        assert reading.root is not None
+        builds.rebuild()
+        builds.rebuild()
+        assert (reading.root / "index.html").is_file()
+    assert not reading.root.exists()
+
+
+def test_wait_change_returns_the_new_state_or_none_once_closed(builds: Builds) -> None:
+    builds.rebuild()
+    with builds.current() as now:
+        pass
+    assert builds.wait_change(None, timeout=30) == now
+    assert builds.wait_change(now.generation, timeout=0) == now  # timed out: unchanged
+    builds.close()
+    assert builds.wait_change(now.generation, timeout=30) is None
+
+
+def test_following_the_clock_rebuilds_when_a_drop_goes_live(
+    site: Path, builds: Builds, clock: Clock
+) -> None:
+    clock.now = datetime(2023, 5, 15, 12, 59, tzinfo=UTC)  # 08:59 in New York
+    builds.rebuild()
+    with builds.current() as before:
+        assert before.next_change == datetime(2023, 5, 15, 13, 0, tzinfo=UTC)
+        assert before.root is not None
+        assert not (before.root / "spring-2023/later-drop/index.html").exists()
+    assert builds.seconds_to_next_change() == 61.0  # a minute, plus a second to be sure
+    clock.now = datetime(2023, 5, 15, 13, 0, tzinfo=UTC)  # the drop's time has come
+    debouncer = Debouncer()
+    worker = threading.Thread(target=rebuild_when_needed, args=(site, builds, debouncer, True))
+    worker.start()
+    try:
+        after = builds.wait_change(before.generation, timeout=30)
+    finally:
+        debouncer.stop()
+        worker.join(timeout=30)
+    assert after is not None and after.root is not None
+    assert (after.root / "spring-2023/later-drop/index.html").is_file()
+    assert not worker.is_alive()
+
+
+def test_a_broken_site_does_not_rebuild_by_the_clock(site: Path, builds: Builds) -> None:
+    builds.rebuild()
+    assert builds.seconds_to_next_change() is not None
+    (site / "site.yaml").write_text("title: [unclosed\n")
+    builds.rebuild()
+    assert builds.seconds_to_next_change() is None  # until the next save
+
+
+def test_a_bug_in_hubgen_is_shown_not_fatal(
+    builds: Builds, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builds.rebuild()
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("hubgen.serve.builds.build", broken)
+    attempt = builds.rebuild()
+    assert [d.format() for d in attempt.problems] == [
+        ".:1:1: error: hubgen failed unexpectedly (RuntimeError('boom')); please report this"
+    ]
+    with builds.current() as state:
+        assert state.root is not None and (state.root / "index.html").is_file()
