@@ -12,6 +12,7 @@ recorded, so that the author is told it shows as text.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ import markdown
 from markdown.extensions import Extension
 from markdown.extensions.tables import TableExtension
 from markdown.treeprocessors import Treeprocessor
+from markdown.util import AMP_SUBSTITUTE
 
 from hubgen.diagnostics import Span
 from hubgen.fieldtypes import url_problem
@@ -60,6 +62,8 @@ class _Links(Treeprocessor):
 
     def _link(self, parent: Element, el: Element) -> None:
         href = el.attrib["href"]
+        if AMP_SUBSTITUTE in href:  # an <a@b.c> autolink, obfuscated with entities
+            href = html.unescape(href.replace(AMP_SUBSTITUTE, "&"))
         self.found.append((href, False, ""))
         if not _is_site_path(href):
             if url_problem(href, site_paths=False) and not href.startswith("#"):
@@ -207,6 +211,8 @@ def _find_url(text: str, url: str, start: int) -> int:
             return min(hits)
         if (i := text.find(url, begin)) >= 0:
             return i
+        if url.startswith("mailto:") and (i := text.find("<" + url[7:], begin)) >= 0:
+            return i + 1  # written as <a@b.c>
     # Markdown expanded tabs to spaces: match any run of blanks as written.
     loose = r"[ \t]+".join(re.escape(part) for part in url.split())
     found = re.compile(loose).search(text, start) if loose else None

@@ -26,6 +26,7 @@ from conftest import write_site
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hubgen import fieldtypes as ft
 from hubgen.cli import main
 from hubgen.schema import CAMPAIGN, CREATOR, DROP, ORGANISATION, PAGE, SITE
 
@@ -109,6 +110,49 @@ YAML_BITS = [
 raw_yaml = st.lists(st.one_of(st.sampled_from(YAML_BITS), st.text(max_size=5)), max_size=40)
 
 
+def shaped(t: ft.Type, depth: int = 0) -> st.SearchStrategy[Any]:
+    """Values of the shape a field type expects, mostly valid, sometimes just off."""
+    if isinstance(t, ft.Record):
+        if depth > 2:
+            return st.none()
+        required = {k: shaped(f.type, depth + 1) for k, f in t.fields.items() if f.required}
+        optional = {k: shaped(f.type, depth + 1) for k, f in t.fields.items() if not f.required}
+        return st.fixed_dictionaries(required, optional=optional)
+    if isinstance(t, ft.ListOf):
+        return st.lists(shaped(t.item, depth + 1), max_size=3)
+    by_type: list[tuple[type, st.SearchStrategy[Any]]] = [
+        (ft.Markdown, markdown.map("".join)),
+        (ft.Text, st.text(min_size=1, max_size=30)),
+        (ft.Bool, st.booleans()),
+        (ft.Int, st.integers(min_value=-5) | st.integers(min_value=10**18, max_value=10**40)),
+        (ft.SlugRef, st.sampled_from(["ada", "org", "nobody"])),
+        (ft.Slug, st.from_regex(ft.SLUG, fullmatch=True).filter(lambda x: len(x) < 30)),
+        (ft.Choice, st.sampled_from([*getattr(t, "options", ()), "bogus"])),
+        (ft.Day, st.dates(min_value=date(1850, 1, 1), max_value=date(3100, 1, 1))),
+        (ft.Moment, moments),
+        (ft.Url, st.sampled_from(URLS)),
+        (ft.MediaPath, st.sampled_from(["/media/x.svg", "/media/x.svg", "/media/missing.svg"])),
+        (ft.Timezone, st.sampled_from(["UTC", "America/New_York", "Pacific/Kiritimati", "No/ne"])),
+        (ft.Pattern, st.sampled_from(["US", "GB", "NO", "en", "es-MX", "988", "741741", "x"])),
+    ]
+    return next((strategy for cls, strategy in by_type if isinstance(t, cls)), scalars)
+
+
+moments = st.one_of(
+    st.dates(min_value=date(1890, 1, 1), max_value=date(3100, 1, 1)),
+    st.datetimes(min_value=datetime(1890, 1, 1), max_value=datetime(3100, 1, 1)),
+    st.datetimes(
+        min_value=datetime(1890, 1, 1), max_value=datetime(3100, 1, 1), timezones=st.timezones()
+    ),
+    st.sampled_from(["2023-05-02 09:00", "2023-03-12 02:30", "2023-11-05 01:30", "2023-05-02"]),
+)
+URLS = [
+    "https://example.com/", "https://example.org/x", "http://example.com/a?b=c#d", "/about/",
+    "/help/", "/media/x.svg", "/nowhere/", "mailto:a@example.com", "tel:988", "sms:741741",
+    "javascript:alert(1)", "//evil.example/", "example.com",
+]  # fmt: skip
+
+
 def build(files: dict[str, str | bytes]) -> tuple[int, str, bool]:
     """Build BASE with `files` laid over it: exit code, stderr, whether the output exists."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -148,19 +192,28 @@ def as_file(kind: str, fields: dict[str, Any], body: str = "Body.\n") -> dict[st
 
 
 @FUZZ
-@given(
-    kind=st.sampled_from(sorted(KINDS)),
-    fuzzed=st.dictionaries(keys, values, max_size=6),
-    share=st.booleans(),
-)
-def test_random_front_matter_builds_or_reports(
-    kind: str, fuzzed: dict[str, Any], share: bool
-) -> None:
+@given(kind=st.sampled_from(sorted(KINDS)), data=st.data())
+def test_random_front_matter_builds_or_reports(kind: str, data: st.DataObject) -> None:
+    """Random keys mostly meet 'unknown key'; the kind's own keys get deeper, to rendering."""
+    own = sorted(KINDS[kind][1].fields)
+    field_keys = data.draw(st.sampled_from([keys, st.sampled_from(own)]))
+    fuzzed = data.draw(st.dictionaries(field_keys, values, max_size=6))
     fields = {**KINDS[kind][2], **fuzzed}
     nested = [k for k, v in fields.items() if isinstance(v, (list, dict))]
-    if share and nested:  # the same object twice: YAML writes an anchor and an alias
-        fields["shared"] = fields[nested[0]]
+    if nested and data.draw(st.booleans()):  # the same object twice: an anchor and an alias
+        fields[data.draw(st.sampled_from(own))] = fields[nested[0]]
     assert_clean_outcome(*build(as_file(kind, fields)))
+
+
+@FUZZ
+@given(kind=st.sampled_from(sorted(KINDS)), data=st.data())
+def test_schema_shaped_front_matter_builds_or_reports(kind: str, data: st.DataObject) -> None:
+    """Values of the expected shapes get past validation, so rendering is fuzzed too."""
+    record = KINDS[kind][1]
+    fields = data.draw(shaped(record))
+    if kind == "drop" and fields.get("kind") == "bogus":
+        fields["kind"] = "event"
+    assert_clean_outcome(*build(as_file(kind, fields, data.draw(markdown.map("".join)))))
 
 
 @FUZZ

@@ -51,3 +51,10 @@ def test_converter_is_reusable_without_leaking_state() -> None:
     first = c.convert("[a](/a/)", origin=ORIGIN, rewrite=lambda p: p)
     second = c.convert("plain", origin=ORIGIN, rewrite=lambda p: p)
     assert len(first.refs) == 1 and second.refs == ()
+
+
+def test_email_autolinks_are_checked_as_the_mailto_links_they_are() -> None:
+    """Python-Markdown hides <a@b.c> behind entities; the check sees through them."""
+    m = convert("Mail <hi@example.org> now")
+    assert [(r.url, r.span.line, r.span.col) for r in m.refs] == [("mailto:hi@example.org", 5, 7)]
+    assert "&#109;&#97;&#105;&#108;" in m.html  # still obfuscated on the page
