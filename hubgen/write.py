@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import filecmp
 import functools
 import os
 import re
@@ -140,8 +141,9 @@ def write_output(out: Path, output: Output, *, keep: Sequence[str] = ()) -> None
             if rel not in output:
                 _keep(out / rel, staging / rel)
         for rel, content in output.items():
-            _place(staging / rel, content)
-        (staging / MANIFEST).write_text("".join(f"{rel}\n" for rel in output), "utf-8")
+            _place(staging / rel, content, previous=out / rel)
+        manifest = "".join(f"{rel}\n" for rel in output).encode("utf-8")
+        _place(staging / MANIFEST, manifest, previous=out / MANIFEST)
         os.chmod(staging, 0o777 & ~_umask())
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -149,12 +151,34 @@ def write_output(out: Path, output: Output, *, keep: Sequence[str] = ()) -> None
     _swap_in(staging, out)
 
 
-def _place(target: Path, content: bytes | Path) -> None:
+def _place(target: Path, content: bytes | Path, *, previous: Path) -> None:
+    """Write one file; one whose bytes did not change is the previous file itself.
+
+    Re-using the previous file (a hard link, else a copy keeping its times) keeps
+    its modification time, so hosts and deploy tools that sync by mtime upload
+    only what changed.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, Path):
+    if _unchanged(content, previous):
+        try:
+            os.link(previous, target)
+        except OSError:
+            shutil.copy2(previous, target)
+    elif isinstance(content, Path):
         shutil.copyfile(content, target)
     else:
         target.write_bytes(content)
+
+
+def _unchanged(content: bytes | Path, previous: Path) -> bool:
+    if previous.is_symlink() or not previous.is_file():
+        return False
+    size = content.stat().st_size if isinstance(content, Path) else len(content)
+    if previous.stat().st_size != size:
+        return False
+    if isinstance(content, Path):
+        return filecmp.cmp(content, previous, shallow=False)
+    return previous.read_bytes() == content
 
 
 def _keep(source: Path, target: Path) -> None:

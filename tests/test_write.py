@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -132,3 +133,33 @@ def test_without_atomic_exchange_two_renames_swap_the_output(
     assert build(site, out) == 0
     assert not (out / "about").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "site"]
+
+
+def test_unchanged_files_keep_their_modification_time(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(FIXTURES / "site", site)
+    out = tmp_path / "out"
+    assert build(site, out) == 0
+    long_ago = 946684800  # 2000-01-01: any file rewritten by the next build gets a newer time
+    for path in out.rglob("*"):
+        os.utime(path, (long_ago, long_ago), follow_symlinks=False)
+    drop = site / "content/drops/spring-2023/2023-05-03-meet-ada.md"
+    drop.write_text(drop.read_text().replace("Ada talks about sleep.", "Ada talks about rest."))
+    assert build(site, out) == 0
+    rewritten = {
+        p.relative_to(out).as_posix()
+        for p in out.rglob("*")
+        if p.is_file() and p.stat().st_mtime != long_ago
+    }
+    assert "Ada talks about rest." in (out / "spring-2023/meet-ada/index.html").read_text()
+    assert rewritten == {"spring-2023/meet-ada/index.html", "feed.xml", "spring-2023/feed.xml"}
+
+
+def test_a_rebuild_with_no_change_rewrites_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert build(FIXTURES / "site", out) == 0
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    for path in before:
+        os.utime(path, ns=(1, 1))
+    assert build(FIXTURES / "site", out) == 0
+    assert {p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == {1}
