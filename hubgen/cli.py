@@ -144,13 +144,7 @@ def _new_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p.add_argument("slug")
     p.add_argument("--title", help="default: made from the slug")
     for kind in (c, d, cr, o, p):
-        kind.add_argument(
-            "--site",
-            type=Path,
-            default=Path("."),
-            metavar="DIR",
-            help="the site folder (default: the current folder)",
-        )
+        _site_option(kind)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -158,7 +152,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
 
-def _site_and_now(p: argparse.ArgumentParser) -> None:
+def _site_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--site",
         type=Path,
@@ -166,6 +160,10 @@ def _site_and_now(p: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="the site folder, holding site.yaml (default: the current folder)",
     )
+
+
+def _site_and_now(p: argparse.ArgumentParser) -> None:
+    _site_option(p)
     p.add_argument(
         "--now",
         metavar="T",
@@ -233,16 +231,9 @@ def _build(args: argparse.Namespace, now: datetime) -> int:
         force=args.force,
     )
     _warn(built.diagnostics)
-    pub = built.published
-    shown = sum(s == "published" for s in pub.status.values())
-    scheduled = sum(s == "scheduled" for s in pub.status.values())
-    coming = upcoming(pub.graph, built.now)
-    nxt = f", next change at {schedule.local(coming[0].at, coming[0].zone)}" if coming else ""
     preview = " (preview)" if args.preview else ""
-    print(
-        f"built {len(built.rendered.files)} files into {out}{preview}: "
-        f"{shown} drops published, {scheduled} scheduled{nxt}"
-    )
+    files = len(built.rendered.files)
+    print(f"built {files} files into {out}{preview}: {schedule.summary(built)}")
     return 0
 
 

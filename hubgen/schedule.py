@@ -10,7 +10,10 @@ import json
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from hubgen.publish import Boundary
+from hubgen.pipeline import Checked
+from hubgen.publish import Boundary, upcoming
+from hubgen.timeparse import format_utc as utc
+from hubgen.timeparse import format_wall as local
 
 EVENTS = {
     "campaign-starts": "campaign starts",
@@ -21,12 +24,14 @@ EVENTS = {
 }
 
 
-def local(at: datetime, zone: ZoneInfo) -> str:
-    return f"{at.astimezone(zone):%Y-%m-%d %H:%M %Z}"
-
-
-def utc(at: datetime) -> str:
-    return f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+def summary(checked: Checked) -> str:
+    """'6 drops published, 8 scheduled, next change at ...': the end of a build's report."""
+    status = checked.published.status.values()
+    shown = sum(s == "published" for s in status)
+    scheduled = sum(s == "scheduled" for s in status)
+    coming = upcoming(checked.graph, checked.now)
+    nxt = f", next change at {local(coming[0].at, coming[0].zone)}" if coming else ""
+    return f"{shown} drops published, {scheduled} scheduled{nxt}"
 
 
 def format_text(coming: list[Boundary], *, now: datetime, zone: ZoneInfo) -> str:

@@ -109,13 +109,20 @@ def _gap_message(naive: datetime, zone: ZoneInfo) -> str:
     )
 
 
+def format_wall(value: datetime, zone: ZoneInfo) -> str:
+    """'2023-05-15 09:00 EDT': an instant as the clocks in `zone` showed it."""
+    return f"{value.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+
+
+def format_utc(value: datetime) -> str:
+    return f"{value.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
 def format_local(value: datetime, zone: ZoneInfo) -> str:
-    """'2023-05-15 09:00 EDT (13:00 UTC)': what a wall-clock time really meant."""
-    local = value.astimezone(zone)
-    utc = value.astimezone(UTC)
-    if local.utcoffset() == utc.utcoffset() and local.tzname() == "UTC":
-        return f"{utc:%Y-%m-%d %H:%M} UTC"
-    return f"{local:%Y-%m-%d %H:%M %Z} ({utc:%Y-%m-%d %H:%M} UTC)"
+    """'2023-05-15 09:00 EDT (2023-05-15 13:00 UTC)': what a wall-clock time really meant."""
+    if value.astimezone(zone).tzname() == "UTC":
+        return format_utc(value)
+    return f"{format_wall(value, zone)} ({format_utc(value)})"
 
 
 def parse_now(text: str) -> datetime:

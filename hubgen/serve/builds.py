@@ -150,13 +150,7 @@ class Builds:
 
 def summary(built: Checked) -> str:
     """One line for the terminal about a successful build."""
-    status = built.published.status.values()
-    shown = sum(s == "published" for s in status)
-    scheduled = sum(s == "scheduled" for s in status)
-    coming = upcoming(built.published.graph, built.now)
-    nxt = f", next change at {schedule.local(coming[0].at, coming[0].zone)}" if coming else ""
-    files = len(built.rendered.files)
-    return f"built {files} files: {shown} drops published, {scheduled} scheduled{nxt}"
+    return f"built {len(built.rendered.files)} files: {schedule.summary(built)}"
 
 
 def _problem(exc: HubgenError | OSError, site: Path) -> Diagnostic:
