@@ -150,6 +150,24 @@ def _new_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 def _common(p: argparse.ArgumentParser) -> None:
     _site_and_now(p)
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p.add_argument(
+        "--jobs",
+        type=_jobs,
+        metavar="N",
+        help="worker processes that render Markdown and pages (default: one per CPU)",
+    )
+    p.add_argument(
+        "--no-cache",
+        dest="cache",
+        action="store_false",
+        help="neither read nor write the build cache (.hubgen-cache/ in the site folder)",
+    )
+
+
+def _jobs(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of processes, 1 or more, got {text!r}")
+    return int(text)
 
 
 def _site_option(p: argparse.ArgumentParser) -> None:
@@ -229,10 +247,12 @@ def _build(args: argparse.Namespace, now: datetime) -> int:
         strict=args.strict,
         base_url=args.base_url,
         force=args.force,
+        jobs=args.jobs,
+        cache=args.cache,
     )
     _warn(built.diagnostics)
     preview = " (preview)" if args.preview else ""
-    files = len(built.rendered.files)
+    files = len(built.produced.files)
     print(f"built {files} files into {out}{preview}: {schedule.summary(built)}")
     return 0
 
@@ -269,7 +289,7 @@ def _serve(args: argparse.Namespace, now: datetime) -> int:
 
 
 def _check(args: argparse.Namespace, now: datetime) -> int:
-    checked = check(args.site, now=now, strict=args.strict)
+    checked = check(args.site, now=now, strict=args.strict, jobs=args.jobs, cache=args.cache)
     out = _formatted(args.format, checked.diagnostics, args.site)
     (sys.stdout if args.format != "text" else sys.stderr).write(out)
     return 0

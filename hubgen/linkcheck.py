@@ -10,7 +10,7 @@ hubgen's own.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from html.parser import HTMLParser
 from urllib.parse import unquote, urlsplit
 
@@ -18,7 +18,6 @@ from icalendar import Calendar
 
 from hubgen import urls
 from hubgen.diagnostics import Diagnostic, Span
-from hubgen.render import Rendered
 
 _LINKING = {"a": "href", "link": "href", "img": "src", "script": "src", "source": "src"}
 
@@ -60,22 +59,34 @@ def ics_links(data: bytes) -> Iterator[str]:
             yield str(component["URL"])
 
 
-def check_links(rendered: Rendered, u: urls.Urls) -> list[Diagnostic]:
+def links_of(out: str, content: bytes) -> list[str]:
+    """The links one built file holds, by its kind; raises for output that cannot be read."""
+    return list(_links_in(out, content))
+
+
+def check_links(
+    links: Mapping[str, list[str]],
+    files: Collection[str],
+    sources: Mapping[str, str],
+    u: urls.Urls,
+    unreadable: Mapping[str, str],
+) -> list[Diagnostic]:
     """Diagnostics for references to files that the output does not hold."""
-    files = rendered.files
+    present = set(files)
+    dangling: dict[str, bool] = {}  # link -> whether it is missing; most repeat on every page
     problems = []
-    for out, content in files.items():
-        if not isinstance(content, bytes):
-            continue  # copied media and static files are not ours to parse
-        source = rendered.sources.get(out, out)
-        try:
-            links = list(_links_in(out, content))
-        except (ET.ParseError, ValueError) as exc:  # hubgen's own output: a bug to report
-            message = f"the built file {out} cannot be read back ({exc}); please report this"
-            problems.append(Diagnostic(Span(source), "error", "unreadable-output", message))
-            continue
-        for link in links:
-            if _internal(link, u) and not _exists(_site_path(link, u), files):
+    for out, why in unreadable.items():  # hubgen's own output: a bug to report
+        message = f"the built file {out} cannot be read back ({why}); please report this"
+        span = Span(sources.get(out, out))
+        problems.append(Diagnostic(span, "error", "unreadable-output", message))
+    for out, found in links.items():
+        source = sources.get(out, out)
+        for link in found:
+            missing = dangling.get(link)
+            if missing is None:
+                missing = _internal(link, u) and not _exists(_site_path(link, u), present)
+                dangling[link] = missing
+            if missing:
                 problems.append(
                     Diagnostic(
                         Span(source),
@@ -113,5 +124,5 @@ def _site_path(link: str, u: urls.Urls) -> str | None:
     return path[len(u.prefix) :] or "/"
 
 
-def _exists(path: str | None, files: dict[str, object]) -> bool:
+def _exists(path: str | None, files: Collection[str]) -> bool:
     return path is not None and urls.output_file(path) in files

@@ -226,3 +226,37 @@ def _span_at(text: str, index: int, origin: Span) -> Span:
     line_start = text.rfind("\n", 0, index) + 1
     col = index - line_start + (origin.col if line == 0 else 1)
     return Span(origin.path, origin.line + line, col)
+
+
+def to_json(markup: Markup) -> dict[str, object]:
+    """A Markup as plain data for the build cache (its source is the cache key)."""
+    return {
+        "html": markup.html,
+        "refs": [[r.url, r.span.line, r.span.col, r.image, r.alt] for r in markup.refs],
+        "raw": [[tag, span.line, span.col] for tag, span in markup.raw_html],
+    }
+
+
+def from_json(value: object, source: str, path: str) -> Markup | None:
+    """The Markup `to_json` stored, or None for anything of another shape."""
+    try:
+        html, refs, raw = value["html"], value["refs"], value["raw"]  # type: ignore[index]
+        links = tuple(
+            LinkRef(url, Span(path, line, col), image, alt) for url, line, col, image, alt in refs
+        )
+        tags = tuple((tag, Span(path, line, col)) for tag, line, col in raw)
+    except (KeyError, TypeError, ValueError):
+        return None
+    shapes = [isinstance(html, str)]
+    shapes += [
+        isinstance(r.url, str) and isinstance(r.alt, str) and isinstance(r.image, bool)
+        and _line_col(r.span) for r in links
+    ]
+    shapes += [isinstance(tag, str) and _line_col(span) for tag, span in tags]
+    if not all(shapes):
+        return None
+    return Markup(source=source, html=html, refs=links, raw_html=tags)
+
+
+def _line_col(span: Span) -> bool:
+    return type(span.line) is int and type(span.col) is int

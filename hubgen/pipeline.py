@@ -1,7 +1,9 @@
-"""The build as a recipe: load, validate, resolve, publish, render, write.
+"""The build as a recipe: load, validate, resolve, publish, render, produce, write.
 
 This module only calls the stages in order and stops between them when the
-content has errors; each stage lives in the module of its name.
+content has errors; each stage lives in the module of its name. The build
+cache (`.hubgen-cache/` beside the site) and the worker processes make the
+same build faster, never different.
 """
 
 from __future__ import annotations
@@ -10,29 +12,32 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from hubgen.cache import Cache, cache_for
 from hubgen.diagnostics import Diagnostic, Diagnostics, Span
 from hubgen.errors import ContentErrors, UsageError
 from hubgen.helpcheck import check_helplines
 from hubgen.linkcheck import check_links
 from hubgen.load import load_site
+from hubgen.produce import Destination, Produced, produce
 from hubgen.publish import Published, publish
-from hubgen.render import Rendered, TemplateProblem, render_site
+from hubgen.render import TemplateProblem, render_site
 from hubgen.resolve import SiteGraph, resolve_site
 from hubgen.safemessaging import review_content
 from hubgen.timeparse import TimeError, localize
 from hubgen.validate import validate_site
-from hubgen.write import claim_output, write_output
+from hubgen.workers import default_jobs
+from hubgen.write import claim_output, finish_output, staging_for
 
 
 @dataclass(frozen=True)
 class Checked:
-    """A site that passed every check, rendered in memory, ready to be written."""
+    """A site that passed every check, and what its output holds."""
 
     graph: SiteGraph
     diagnostics: list[Diagnostic]  # warnings only: errors raise ContentErrors
     now: datetime  # aware: a naive --now is read in the site's time zone
     published: Published
-    rendered: Rendered
+    produced: Produced
 
 
 def check(
@@ -43,12 +48,51 @@ def check(
     preview: bool = False,
     base_url: str | None = None,
     need_base_url: bool = False,
+    jobs: int | None = None,
+    cache: bool = True,
+    dest: Destination | None = None,
 ) -> Checked:
     """Check every file, published or not (`now` decides time-based checks), then
-    render the site in memory and link-check it."""
+    render the site (into `dest`, if given) and link-check it.
+
+    `jobs` worker processes render (default: one per CPU); `cache` keeps work
+    for the next run in `.hubgen-cache/` beside the site.
+    """
+    store = cache_for(site_dir, enabled=cache)
+    try:
+        return _check(
+            site_dir,
+            now=now,
+            strict=strict,
+            preview=preview,
+            base_url=base_url,
+            need_base_url=need_base_url,
+            jobs=jobs or default_jobs(),
+            cache=store,
+            dest=dest,
+        )
+    finally:
+        store.save()
+        store.close()
+
+
+def _check(
+    site_dir: Path,
+    *,
+    now: datetime,
+    strict: bool,
+    preview: bool,
+    base_url: str | None,
+    need_base_url: bool,
+    jobs: int,
+    cache: Cache,
+    dest: Destination | None,
+) -> Checked:
     diags = Diagnostics()
     tree = load_site(site_dir, diags)
-    validated = validate_site(tree, diags, base_url=base_url, need_base_url=need_base_url)
+    validated = validate_site(
+        tree, diags, base_url=base_url, need_base_url=need_base_url, cache=cache, jobs=jobs
+    )
     graph = resolve_site(tree, validated, diags)
     if now.tzinfo is None:
         try:
@@ -61,16 +105,19 @@ def check(
         raise ContentErrors(diags.sorted(strict=strict))
     published = publish(graph, now, preview=preview)
     try:
-        rendered = render_site(published, tree.themes)
+        rendered = render_site(published, tree.themes, cache=cache)
+        produced = produce(rendered, cache=cache, jobs=jobs, dest=dest)
     except TemplateProblem as exc:
         span = Span(_relative(exc.filename, site_dir), exc.line, 1)
         raise ContentErrors([Diagnostic(span, "error", "template", exc.message)]) from None
-    for problem in check_links(rendered, graph.urls):
-        span = Span(_relative(problem.span.path, site_dir))
-        diags.error(span, problem.code, problem.message)
+    problems = check_links(
+        produced.links, produced.files, rendered.sources, graph.urls, produced.unreadable
+    )
+    for problem in problems:
+        diags.error(Span(_relative(problem.span.path, site_dir)), problem.code, problem.message)
     if diags.has_errors(strict=strict):
         raise ContentErrors(diags.sorted(strict=strict))
-    return Checked(graph, diags.sorted(), now, published, rendered)
+    return Checked(graph, diags.sorted(), now, published, produced)
 
 
 def build(
@@ -82,13 +129,28 @@ def build(
     strict: bool = False,
     base_url: str | None = None,
     force: bool = False,
+    jobs: int | None = None,
+    cache: bool = True,
+    previous: Path | None = None,
 ) -> Checked:
-    """Check, then write the rendered site; the output folder is only swapped on success."""
-    with claim_output(out_dir, site_dir, force=force) as keep:
+    """Check, then write the site; the output folder is only swapped on success.
+
+    Files that did not change are taken from `previous` (by default the output
+    being replaced), keeping their modification time.
+    """
+    with claim_output(out_dir, site_dir, force=force) as keep, staging_for(out_dir) as staging:
         checked = check(
-            site_dir, now=now, strict=strict, preview=preview, base_url=base_url, need_base_url=True
+            site_dir,
+            now=now,
+            strict=strict,
+            preview=preview,
+            base_url=base_url,
+            need_base_url=True,
+            jobs=jobs,
+            cache=cache,
+            dest=Destination(staging, (previous or out_dir).resolve()),
         )
-        write_output(out_dir, checked.rendered.files, keep=keep)
+        finish_output(out_dir, staging, checked.produced.files, keep=keep)
     return checked
 
 

@@ -1,8 +1,11 @@
 """Stage 5: render the published site to a mapping of output path to content.
 
-Nothing is written here. Each page is a template from the page's theme and a
-context of read-only views; files to copy (media, static) are given as their
-source paths, so large media are never held in memory.
+Nothing is written here, and no page is rendered yet: each page is a
+`PageJob`, a template from the page's theme and a context of read-only views,
+which `produce` renders (over worker processes) or finds unchanged. Feeds,
+calendars and the sitemap are small and rendered here; files to copy (media,
+static) are given as their source paths, so large media are never held in
+memory.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from jinja2 import TemplateError, TemplateSyntaxError
 from markupsafe import Markup as Html
 
 from hubgen import feeds, ical, sitemap, structured, urls
+from hubgen.cache import Cache
 from hubgen.headers import render_headers
 from hubgen.load import Theme
 from hubgen.model import Campaign, Drop
@@ -29,11 +33,21 @@ Output = dict[str, bytes | Path]
 
 
 @dataclass(frozen=True)
-class Rendered:
-    """The output files, and for each page the source file it was made from."""
+class PageJob:
+    """One HTML page to render: everything it shows is in `context`."""
 
-    files: Output
+    theme: str | None
+    template: str
+    context: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The output files (pages still as jobs), and for each page its source file."""
+
+    files: dict[str, bytes | Path | PageJob]
     sources: dict[str, str]  # output path -> site-relative source path or template
+    themes: Themes  # renders the page jobs, and knows the theme assets they use
 
 
 @dataclass(frozen=True)
@@ -75,6 +89,9 @@ class TemplateProblem(Exception):
         super().__init__(message)
         self.filename, self.line, self.message = filename, line, message
 
+    def __reduce__(self) -> tuple[type, tuple[str, int, str]]:  # back from a worker process
+        return (TemplateProblem, (self.filename, self.line, self.message))
+
     @classmethod
     def from_exception(cls, exc: Exception, template: str) -> TemplateProblem:
         if isinstance(exc, TemplateSyntaxError) and exc.filename:
@@ -86,21 +103,21 @@ class TemplateProblem(Exception):
         return cls(filename, line, f"template failed: {exc}")
 
 
-def render_site(pub: Published, themes: dict[str, Theme]) -> Rendered:
-    return _Renderer(pub, themes).render()
+def render_site(pub: Published, themes: dict[str, Theme], *, cache: Cache) -> Rendered:
+    return _Renderer(pub, themes, cache).render()
 
 
 class _Renderer:
-    def __init__(self, pub: Published, themes: dict[str, Theme]) -> None:
+    def __init__(self, pub: Published, themes: dict[str, Theme], cache: Cache) -> None:
         self.pub = pub
         self.g = pub.graph
         self.u = pub.graph.urls
-        self.views = Views(pub)
+        self.views = Views(pub, cache=cache)
         self.themes = Themes(
             themes, site_theme=self.g.site.theme, href=self.u.href, external=self.u.is_external
         )
         self.info = self._site_info()
-        self.out: Output = {}
+        self.out: dict[str, bytes | Path | PageJob] = {}
         self.sources: dict[str, str] = {}
         self.lastmods: dict[str, date | None] = {}  # published pages, for the sitemap
         self.site_feed = Anchor(
@@ -168,17 +185,16 @@ class _Renderer:
             colour=in_campaign.colour if in_campaign is not None else "teal",
         )
         try:
-            compiled = self.themes.env(theme).get_template(template)
-            html = compiled.render(site=self.info, meta=meta, url=self.u.href, **context)
+            filename = self.themes.env(theme).get_template(template).filename
         except (TemplateError, LookupError) as exc:
             raise TemplateProblem.from_exception(exc, template) from None
         out = urls.output_file(site_path)
-        self.out[out] = html.encode("utf-8")
-        self.sources[out] = source or compiled.filename or template
+        self.out[out] = PageJob(theme, template, {"site": self.info, "meta": meta, **context})
+        self.sources[out] = source or filename or template
         if site_path != urls.NOT_FOUND:
             self.lastmods[site_path] = lastmod
 
-    def render(self) -> Output:
+    def render(self) -> Rendered:
         self.home()
         self.campaigns()
         self.people_and_partners()
@@ -188,11 +204,10 @@ class _Renderer:
             self.out[urls.output_file(path)] = self.g.media[path]
         for rel, source in sorted(self.g.static.items()):
             self.out[rel] = source
-        self.out.update(self.themes.assets)
         self.machine_readable()
         if self.g.site.headers:
             self.out["_headers"] = render_headers(self.u)
-        return Rendered(dict(sorted(self.out.items())), self.sources)
+        return Rendered(dict(sorted(self.out.items())), self.sources, self.themes)
 
     def machine_readable(self) -> None:
         """Feeds, calendars, sitemap and robots.txt: for readers' tools and crawlers."""

@@ -12,10 +12,12 @@ import hashlib
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2.meta import find_referenced_templates
 from markupsafe import Markup
 
 from hubgen import urls
+from hubgen.cache import digest
 from hubgen.load import Theme
 
 
@@ -42,7 +44,11 @@ class Themes:
         self.href = href
         self.external = external
         self._envs: dict[str, Environment] = {}
-        self.assets: dict[str, bytes] = {}  # output path -> content, of assets pages use
+        self._hashed: dict[str, dict[str, str]] = {}  # theme -> asset -> fingerprinted name
+        self._digests: dict[tuple[str, str], str | None] = {}
+        self._refs: dict[tuple[str, str], tuple[str, list[str | None]]] = {}
+        self.assets: dict[str, bytes] = {}  # output path -> content, of every theme's assets
+        self.used: set[str] = set()  # output paths of the assets rendered pages asked for
 
     def chain(self, name: str) -> list[Theme]:
         names = dict.fromkeys([name, self.site_theme, "default"])
@@ -69,12 +75,15 @@ class Themes:
         for theme in reversed(chain):
             assets.update(theme.assets)
         hashed = {rel: fingerprint(rel, data) for rel, data in assets.items()}
+        self._hashed[name] = hashed
+        for rel, data in assets.items():
+            self.assets[urls.output_file(urls.asset(hashed[rel]))] = data
 
         def asset(rel: str) -> str:
             """The URL of a theme file; only files some page asks for are written."""
             if rel not in hashed:
                 raise LookupError(f"theme '{name}' has no static file '{rel}'")
-            self.assets[urls.output_file(urls.asset(hashed[rel]))] = assets[rel]
+            self.used.add(urls.output_file(urls.asset(hashed[rel])))
             return self.href(urls.asset(hashed[rel]))
 
         def rel(href: str | None) -> Markup:
@@ -84,3 +93,42 @@ class Themes:
         env.globals["asset"] = asset
         env.globals["rel"] = rel
         return env
+
+    def digest(self, theme: str | None, template: str) -> str | None:
+        """A hash of everything a template can read from its theme: its own source,
+        every template it extends, includes or imports, and the theme's assets (whose
+        fingerprinted names pages show). None if it cannot be read: render it and
+        let the error tell."""
+        name = theme or self.site_theme
+        if (name, template) not in self._digests:
+            self._digests[name, template] = self._digest(name, template)
+        return self._digests[name, template]
+
+    def _digest(self, name: str, template: str) -> str | None:
+        env = self.env(name)
+        assert env.loader is not None
+        sources: dict[str, str] = {}
+        todo = [template]
+        try:
+            while todo:
+                current = todo.pop()
+                if current in sources:
+                    continue
+                sources[current], refs = self._read(name, current)
+                for ref in refs:
+                    todo.extend(env.list_templates() if ref is None else [ref])
+        except TemplateError:
+            return None
+        parts = [f"{n}\0{sources[n]}" for n in sorted(sources)]
+        assets = [f"{rel}\0{hashed}" for rel, hashed in sorted(self._hashed[name].items())]
+        return digest("templates", name, *parts, "assets", *assets)
+
+    def _read(self, name: str, template: str) -> tuple[str, list[str | None]]:
+        """A template's source and the templates it names (None: a computed name)."""
+        if (name, template) not in self._refs:
+            env = self.env(name)
+            assert env.loader is not None
+            source = env.loader.get_source(env, template)[0]
+            refs = list(find_referenced_templates(env.parse(source)))
+            self._refs[name, template] = (source, refs)
+        return self._refs[name, template]

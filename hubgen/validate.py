@@ -2,7 +2,9 @@
 
 Each file is checked on its own against `schema`: types, unknown keys, dates,
 slugs, URLs, alt text. Markdown is rendered here, once, because the links it
-contains must be validated too. Files that cannot become a record are left
+contains must be validated too; the bodies are rendered first, over worker
+processes, and each rendering is kept in the build cache under a hash of its
+text, so an unchanged body is never rendered again. Files that cannot become a record are left
 out; their problems are already in the diagnostics. Relations between files
 are checked later, in `resolve`.
 """
@@ -13,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from hubgen import markup, workers
+from hubgen.cache import Cache, digest
 from hubgen.diagnostics import Diagnostics, Span
 from hubgen.fieldtypes import INVALID, SLUG, Ctx, Fields, Record, slug_problem
 from hubgen.load import Document, SourceTree
@@ -65,7 +69,13 @@ class Validated:
 
 
 def validate_site(
-    tree: SourceTree, diags: Diagnostics, *, base_url: str | None, need_base_url: bool = False
+    tree: SourceTree,
+    diags: Diagnostics,
+    *,
+    base_url: str | None,
+    need_base_url: bool = False,
+    cache: Cache | None = None,
+    jobs: int = 1,
 ) -> Validated:
     """Validate every file; `need_base_url` (for builds) requires a base_url somewhere."""
     site = _site(tree.site, diags)
@@ -77,7 +87,9 @@ def validate_site(
         )
     site = site or _fallback_site()
     urls = Urls.for_base(base_url or site.base_url)
-    v = _Validator(site, urls, diags)
+    v = _Validator(site, urls, diags, cache or Cache.none())
+    bodies = [doc for _, doc in tree.drops] + [*tree.creators, *tree.organisations, *tree.pages]
+    v.prefetch(bodies, jobs)
     campaigns = [c for doc in tree.campaigns if (c := v.campaign(doc))]
     zones = {c.slug: c.timezone for c in campaigns}
     drops = [d for folder, doc in tree.drops if (d := v.drop(doc, folder, zones))]
@@ -153,11 +165,40 @@ def _fallback_site() -> Site:
 
 
 class _Validator:
-    def __init__(self, site: Site, urls: Urls, diags: Diagnostics) -> None:
+    def __init__(self, site: Site, urls: Urls, diags: Diagnostics, cache: Cache) -> None:
         self.site = site
         self.urls = urls
         self.diags = diags
+        self.cache = cache
         self.converter = Converter(allow_html=site.allow_html, external=urls.is_external)
+
+    def prefetch(self, docs: list[Document], jobs: int) -> None:
+        """Render every body not in the cache yet, over `jobs` processes."""
+        todo: dict[str, tuple[str, Span]] = {}
+        for doc in docs:
+            origin = Span(doc.path, doc.body_line, 1)
+            key = self._key(doc.body, origin, None)
+            if doc.meta is not None and self.cache.get("markdown", key) is None:
+                todo[key] = (doc.body, origin)
+        done = workers.run(self._render, list(todo.values()), jobs=jobs)
+        for key, value in zip(todo, done, strict=True):
+            self.cache.put("markdown", key, value)
+
+    def _render(self, job: tuple[str, Span]) -> dict[str, object] | None:
+        """A body as cache data; None: too deeply nested to render."""
+        source, origin = job
+        try:
+            converted = self.converter.convert(source, origin=origin, rewrite=self.urls.href)
+        except TooDeep:
+            return None
+        return markup.to_json(converted)
+
+    def _key(self, source: str, origin: Span, verbatim: str | None) -> str:
+        """Everything a rendering depends on: the text, where it is, and the site's settings."""
+        where = f"{origin.path}:{origin.line}:{origin.col}"
+        return digest(
+            "markdown", self.urls.base_url, str(self.site.allow_html), where, source, verbatim or ""
+        )
 
     def fields(self, doc: Document, record: Record, zone: ZoneInfo) -> Fields | None:
         if doc.meta is None:
@@ -172,10 +213,15 @@ class _Validator:
         return None
 
     def markdown(self, source: str, origin: Span, verbatim: str | None = None) -> Markup:
+        key = self._key(source, origin, verbatim)
+        cached = self.cache.get("markdown", key)
+        result = markup.from_json(cached, source, origin.path) if cached is not None else None
         try:
-            markup = self.converter.convert(
-                source, origin=origin, rewrite=self.urls.href, verbatim=verbatim
-            )
+            if result is None:
+                result = self.converter.convert(
+                    source, origin=origin, rewrite=self.urls.href, verbatim=verbatim
+                )
+                self.cache.put("markdown", key, markup.to_json(result))
         except TooDeep:
             self.diags.error(
                 origin,
@@ -183,14 +229,14 @@ class _Validator:
                 "the Markdown nests lists or quotes too deeply to be rendered; flatten it",
             )
             return Markup(source=source, html="", refs=())
-        for tag, span in markup.raw_html:
+        for tag, span in result.raw_html:
             self.diags.warning(
                 span,
                 "raw-html",
                 f"raw HTML ({tag}) is shown as text; set allow_html: true in site.yaml "
                 "to use it as HTML",
             )
-        return markup
+        return result
 
     def body(self, doc: Document) -> Markup:
         return self.markdown(doc.body, Span(doc.path, doc.body_line, 1))

@@ -19,6 +19,7 @@ from markupsafe import Markup as Html
 from markupsafe import escape
 
 from hubgen import urls
+from hubgen.cache import Cache, digest
 from hubgen.diagnostics import Span
 from hubgen.markup import Converter
 from hubgen.model import (
@@ -191,12 +192,14 @@ def sms(number: str, body: str | None = None) -> str:
 class Views:
     """Builds views for one published site; cheap to call repeatedly."""
 
-    def __init__(self, pub: Published) -> None:
+    def __init__(self, pub: Published, *, cache: Cache | None = None) -> None:
         self.pub = pub
         self.g = pub.graph
         self.u = pub.graph.urls
         self.pages = self._existing_pages()
+        self.cache = cache or Cache.none()
         self._converter: Converter | None = None  # only for the rare re-render
+        self._drops: dict[int, DropView] = {}  # by id: a drop looks the same on every page
 
     def _existing_pages(self) -> set[str]:
         """Every site path the output will hold; links to anything else are dropped."""
@@ -230,6 +233,18 @@ class Views:
         }
 
     def _convert(self, markup: Markup, dangling: set[str], link: Callable[[str], str]) -> str:
+        """Render again with other link targets (cached: feeds do this on every build)."""
+        key = digest(
+            "relink",
+            self.u.base_url,
+            str(self.g.site.allow_html),
+            link.__name__,
+            markup.source,
+            *sorted(dangling),
+        )
+        cached = self.cache.get("relink", key)
+        if isinstance(cached, str):
+            return cached
         if self._converter is None:
             self._converter = Converter(
                 allow_html=self.g.site.allow_html, external=self.u.is_external
@@ -239,6 +254,7 @@ class Views:
             origin=Span("", 1, 1),
             rewrite=lambda p: None if p in dangling else link(p),
         )
+        self.cache.put("relink", key, redone.html)
         return redone.html
 
     def feed_content(self, d: Drop) -> str:
@@ -283,6 +299,12 @@ class Views:
         return Anchor(self.g.organisations[slug].name, self.u.href(urls.organisation(slug)))
 
     def drop(self, d: Drop) -> DropView:
+        view = self._drops.get(id(d))
+        if view is None:
+            view = self._drops[id(d)] = self._drop(d)
+        return view
+
+    def _drop(self, d: Drop) -> DropView:
         c = self.g.campaign_of(d)
         status = self.pub.status[d]
         return DropView(

@@ -27,7 +27,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from hubgen.errors import OutputRefused
-from hubgen.render import Output
 
 try:
     import fcntl
@@ -131,27 +130,33 @@ def _acquire(lock: Path, out: Path) -> int:
         os.close(fd)
 
 
-def write_output(out: Path, output: Output, *, keep: Sequence[str] = ()) -> None:
-    """Write `output` (path -> bytes or source file) as the new content of `out`."""
+@contextmanager
+def staging_for(out: Path) -> Iterator[Path]:
+    """A fresh folder beside `out` for the new output; removed if the build fails."""
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:
-        for rel in keep:
-            if rel not in output:
-                _keep(out / rel, staging / rel)
-        for rel, content in output.items():
-            _place(staging / rel, content, previous=out / rel)
-        manifest = "".join(f"{rel}\n" for rel in output).encode("utf-8")
-        _place(staging / MANIFEST, manifest, previous=out / MANIFEST)
-        os.chmod(staging, 0o777 & ~_umask())
+        yield staging
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def finish_output(out: Path, staging: Path, files: Sequence[str], *, keep: Sequence[str]) -> None:
+    """Complete the new output (foreign files carried over, the manifest) and swap it in."""
+    out = out.resolve()
+    written = set(files)
+    for rel in keep:
+        if rel not in written:
+            _keep(out / rel, staging / rel)
+    manifest = "".join(f"{rel}\n" for rel in files).encode("utf-8")
+    place(staging / MANIFEST, manifest, previous=out / MANIFEST)
+    os.chmod(staging, 0o777 & ~_umask())
     _swap_in(staging, out)
 
 
-def _place(target: Path, content: bytes | Path, *, previous: Path) -> None:
+def place(target: Path, content: bytes | Path, *, previous: Path) -> None:
     """Write one file; one whose bytes did not change is the previous file itself.
 
     Re-using the previous file (a hard link, else a copy keeping its times) keeps

@@ -150,7 +150,7 @@ class Builds:
 
 def summary(built: Checked) -> str:
     """One line for the terminal about a successful build."""
-    return f"built {len(built.rendered.files)} files: {schedule.summary(built)}"
+    return f"built {len(built.produced.files)} files: {schedule.summary(built)}"
 
 
 def _problem(exc: HubgenError | OSError, site: Path) -> Diagnostic:

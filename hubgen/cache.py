@@ -1,0 +1,173 @@
+"""The persistent build cache, `.hubgen-cache/` beside the site: work done once.
+
+It is one SQLite file of (kind, key) -> JSON value. Every key is a hash of all
+that the value depends on, hubgen's version included, so an entry is either
+right or never asked for; nothing is ever "invalidated". The cache is only an
+accelerator: a file that is not ours (another hubgen's, corrupt, not SQLite at
+all) is ignored and replaced, a value of the wrong shape is a miss, and a site
+folder that cannot be written to builds without one. Deleting the folder
+costs one slow build, nothing else.
+
+Values are JSON, never pickles: a cache restored from CI storage or copied
+from elsewhere can at worst hold wrong data (a miss), never run code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import hubgen
+
+CACHE_DIR = ".hubgen-cache"
+_FILE = "cache.sqlite"
+# Bump when the layout of values changes; hubgen's version is part of it too.
+_FORMAT = "1"
+_STAMP = f"hubgen {hubgen.__version__} cache format {_FORMAT}"
+
+
+def digest(*parts: str | bytes) -> str:
+    """A key: the hash of `parts`, each length-prefixed so that no two lists collide."""
+    h = hashlib.sha256(_STAMP.encode())
+    for part in parts:
+        data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
+class Cache:
+    """Reads every entry of the kinds asked for at once; writes once, at `save`.
+
+    Entries of a kind that this build did not use are dropped at `save`, so the
+    cache holds one build's worth and does not grow with every edit.
+    """
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self._db: sqlite3.Connection | None = None
+        self._entries: dict[str, dict[str, str]] = {}
+        self._used: dict[str, set[str]] = {}
+        self._new: dict[str, dict[str, Any]] = {}
+        if folder is not None:
+            self._db = _open(folder / _FILE)
+
+    @classmethod
+    def none(cls) -> Cache:
+        """A cache that remembers nothing (`--no-cache`)."""
+        return cls(None)
+
+    def get(self, kind: str, key: str) -> Any | None:
+        """The value stored under `key`, or None."""
+        self._used.setdefault(kind, set()).add(key)
+        if key in self._new.get(kind, {}):
+            return self._new[kind][key]
+        raw = self._table(kind).get(key)
+        if raw is None:
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return None
+
+    def put(self, kind: str, key: str, value: Any) -> None:
+        self._used.setdefault(kind, set()).add(key)
+        self._new.setdefault(kind, {})[key] = value
+
+    def _table(self, kind: str) -> dict[str, str]:
+        if kind not in self._entries:
+            self._entries[kind] = self._read(kind)
+        return self._entries[kind]
+
+    def _read(self, kind: str) -> dict[str, str]:
+        if self._db is None:
+            return {}
+        try:
+            rows = self._db.execute("SELECT key, value FROM entries WHERE kind = ?", (kind,))
+            return {k: v for k, v in rows if isinstance(k, str) and isinstance(v, str)}
+        except sqlite3.Error:
+            return {}
+
+    def save(self) -> None:
+        """Store new entries and forget unused ones; a cache that cannot be written is skipped."""
+        if self._db is None:
+            return
+        try:
+            with self._db:
+                for kind, used in self._used.items():
+                    stale = set(self._table(kind)) - used
+                    self._db.executemany(
+                        "DELETE FROM entries WHERE kind = ? AND key = ?",
+                        ((kind, key) for key in stale),
+                    )
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO entries (kind, key, value) VALUES (?, ?, ?)",
+                    _rows(self._new),
+                )
+        except sqlite3.Error:
+            pass  # a full disk or a read-only folder: the next build is slower, no worse
+        self._new.clear()
+        self._entries.clear()
+        self._used.clear()
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+def _rows(new: dict[str, dict[str, Any]]) -> Iterable[tuple[str, str, str]]:
+    for kind, values in new.items():
+        for key, value in values.items():
+            yield kind, key, json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _open(path: Path) -> sqlite3.Connection | None:
+    """Our cache file, created or replaced if it is missing, foreign or corrupt."""
+    try:
+        path.parent.mkdir(exist_ok=True)
+    except OSError:
+        return None
+    for _attempt in range(2):
+        db: sqlite3.Connection | None = None
+        try:
+            db = sqlite3.connect(path, timeout=30)
+            if _stamp(db) == _STAMP:
+                return db
+            db.close()
+            db = None
+            path.unlink(missing_ok=True)
+            db = sqlite3.connect(path, timeout=30)
+            with db:
+                db.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT)")
+                db.execute(
+                    "CREATE TABLE entries (kind TEXT, key TEXT, value TEXT, "
+                    "PRIMARY KEY (kind, key)) WITHOUT ROWID"
+                )
+                db.execute("INSERT INTO meta VALUES ('stamp', ?)", (_STAMP,))
+            return db
+        except (sqlite3.Error, OSError):
+            if db is not None:
+                db.close()
+            try:
+                path.unlink(missing_ok=True)  # corrupt beyond opening: start afresh
+            except OSError:
+                return None
+    return None
+
+
+def _stamp(db: sqlite3.Connection) -> str | None:
+    try:
+        row = db.execute("SELECT value FROM meta WHERE name = 'stamp'").fetchone()
+    except sqlite3.Error:
+        return None
+    return row[0] if row and isinstance(row[0], str) else None
+
+
+def cache_for(site_dir: Path, *, enabled: bool = True) -> Cache:
+    """The cache of the site at `site_dir`, or one that remembers nothing."""
+    return Cache(site_dir / CACHE_DIR if enabled else None)

@@ -1,0 +1,218 @@
+"""Stage 6: the rendered plan as files, each page rendered at most once per change.
+
+A page is a template and a context of views (`render.PageJob`), and nothing
+else: its fingerprint hashes the context's values, the template with every
+template and asset it can reach, and base_url (hubgen's version is in every
+cache key). Equal fingerprints mean equal bytes. So a page whose fingerprint the
+build cache knows, and whose previous output file is still the one hubgen
+wrote, is not rendered: the previous file is linked into the new output, and
+its links (for the link check) come from the cache. Every other page is
+rendered over worker processes, written straight into the new output by the
+worker, and read back there only for its links.
+
+Files whose bytes did not change keep their previous file, and so their
+modification time, however they were made (see `write.place`).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jinja2 import TemplateError
+
+from hubgen import linkcheck, workers
+from hubgen.cache import Cache, digest
+from hubgen.render import PageJob, Rendered, SiteInfo, TemplateProblem
+from hubgen.theme import Themes
+from hubgen.views import DropView
+from hubgen.write import place
+
+_SHARED_VIEWS = (DropView, SiteInfo)
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a build writes: a new output folder, replacing `previous`."""
+
+    staging: Path
+    previous: Path
+
+
+@dataclass
+class Produced:
+    """What the output holds, for the link check, the manifest and the summary."""
+
+    files: list[str] = field(default_factory=list)  # every output path, sorted
+    links: dict[str, list[str]] = field(default_factory=dict)  # output path -> its links
+    unreadable: dict[str, str] = field(default_factory=dict)  # output path -> why not
+    rendered: int = 0  # pages rendered by this build
+    reused: int = 0  # pages known unchanged, not rendered
+
+
+@dataclass(frozen=True)
+class _Done:
+    size: int
+    mtime: int | None  # of the written file; None when nothing was written
+    links: list[str]
+    assets: list[str]
+
+
+def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | None) -> Produced:
+    """Render or reuse every page, and write every file when there is a `dest`."""
+    result = Produced()
+    pages = [(out, job) for out, job in rendered.files.items() if isinstance(job, PageJob)]
+    shared: dict[int, tuple[object, str]] = {}
+    keys = [_fingerprint(rendered.themes, out, job, shared) for out, job in pages]
+    todo: list[int] = []
+    assets: set[str] = set()
+    for i, (out, _job) in enumerate(pages):
+        known = _record(cache.get("page", keys[i])) if keys[i] else None
+        if known is not None and (dest is None or _reuse(dest, out, known)):
+            result.links[out] = known.links
+            assets.update(known.assets)
+            result.reused += 1
+        else:
+            todo.append(i)
+    global _work
+    _work = (pages, rendered.themes, dest)
+    try:
+        done = workers.run(_render_page, todo, jobs=jobs)
+    finally:
+        _work = None
+    for i, outcome in zip(todo, done, strict=True):
+        if isinstance(outcome, TemplateProblem):
+            raise outcome
+        out = pages[i][0]
+        result.links[out] = outcome.links
+        assets.update(outcome.assets)
+        if keys[i]:
+            cache.put("page", keys[i], _as_json(outcome))
+    result.rendered = len(todo)
+    others = {
+        out: content for out, content in rendered.files.items() if not isinstance(content, PageJob)
+    }
+    others.update({out: rendered.themes.assets[out] for out in assets})
+    for out, content in others.items():
+        if dest is not None:
+            place(dest.staging / out, content, previous=dest.previous / out)
+        if isinstance(content, bytes):
+            try:
+                result.links[out] = linkcheck.links_of(out, content)
+            except (ET.ParseError, ValueError) as exc:
+                result.unreadable[out] = str(exc)
+    result.files = sorted([out for out, _ in pages] + list(others))
+    return result
+
+
+# What the forked workers render: set before they start.
+_work: tuple[list[tuple[str, PageJob]], Themes, Destination | None] | None = None
+
+
+def _render_page(i: int) -> _Done | TemplateProblem:
+    assert _work is not None
+    pages, themes, dest = _work
+    out, job = pages[i]
+    themes.used.clear()
+    try:
+        template = themes.env(job.theme).get_template(job.template)
+        html = template.render(url=themes.href, **job.context)
+    except (TemplateError, LookupError) as exc:
+        return TemplateProblem.from_exception(exc, job.template)
+    data = html.encode("utf-8")
+    mtime = None
+    if dest is not None:
+        target = dest.staging / out
+        place(target, data, previous=dest.previous / out)
+        mtime = target.stat().st_mtime_ns
+    return _Done(len(data), mtime, linkcheck.links_of(out, data), sorted(themes.used))
+
+
+def _fingerprint(
+    themes: Themes, out: str, job: PageJob, shared: dict[int, tuple[object, str]]
+) -> str | None:
+    """Everything the page's bytes depend on, hashed; None: always render it."""
+    templates = themes.digest(job.theme, job.template)
+    if templates is None:
+        return None
+    try:
+        values = _Values.dumps(job.context, shared)
+    except (pickle.PicklingError, TypeError, ValueError, RecursionError):
+        return None
+    return digest("page", out, themes.href("/"), templates, values)
+
+
+class _Values(pickle.Pickler):
+    """Pickles a context to bytes that are equal exactly when its values are.
+
+    No memo (`fast`), so what happens to be shared does not matter. Views that
+    many pages show (a drop on its page and in every list; the header and help
+    block on every page) are pickled once and then written as their hash.
+    """
+
+    def __init__(self, buffer: io.BytesIO, shared: dict[int, tuple[object, str]]) -> None:
+        super().__init__(buffer, protocol=5)
+        self.fast = True
+        self._shared = shared  # id -> (the view, kept alive so the id stays its; its hash)
+
+    @classmethod
+    def dumps(cls, value: object, shared: dict[int, tuple[object, str]]) -> bytes:
+        buffer = io.BytesIO()
+        cls(buffer, shared).dump(value)
+        return buffer.getvalue()
+
+    def persistent_id(self, obj: object) -> str | None:
+        if type(obj) not in _SHARED_VIEWS:
+            return None
+        known = self._shared.get(id(obj))
+        if known is None or known[0] is not obj:
+            buffer = io.BytesIO()
+            plain = pickle.Pickler(buffer, protocol=5)
+            plain.fast = True
+            plain.dump(obj)  # its own fields hold no shared views
+            own = buffer.getvalue()
+            known = self._shared[id(obj)] = (obj, digest("view", own))
+        return known[1]
+
+
+def _record(value: object) -> _Done | None:
+    """A cached page record, or None for anything of another shape."""
+    if not isinstance(value, dict):
+        return None
+    size, mtime = value.get("size"), value.get("mtime")
+    links, assets = value.get("links"), value.get("assets")
+    if not (type(size) is int and (mtime is None or type(mtime) is int)):
+        return None
+    if not (isinstance(links, list) and all(isinstance(x, str) for x in links)):
+        return None
+    if not (isinstance(assets, list) and all(isinstance(x, str) for x in assets)):
+        return None
+    return _Done(size, mtime, links, assets)
+
+
+def _as_json(done: _Done) -> dict[str, object]:
+    return {"size": done.size, "mtime": done.mtime, "links": done.links, "assets": done.assets}
+
+
+def _reuse(dest: Destination, out: str, known: _Done) -> bool:
+    """Link the previous file into the new output if it is still the one written."""
+    previous = dest.previous / out
+    try:
+        st = os.stat(previous, follow_symlinks=False)
+    except OSError:
+        return False
+    if known.mtime is None or (st.st_size, st.st_mtime_ns) != (known.size, known.mtime):
+        return False
+    if not os.path.isfile(previous) or os.path.islink(previous):
+        return False
+    target = dest.staging / out
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(previous, target)
+    except OSError:
+        return False
+    return True

@@ -1,0 +1,201 @@
+"""Incremental builds equal full builds, byte for byte, and touch only what changed.
+
+Each test builds the fixture site with the build cache (cold), edits one thing,
+rebuilds into the same output (warm: unchanged pages are reused, not rendered),
+and compares that with a full build of the edited site made with --no-cache
+into an empty folder. Worker processes are on (--jobs 2) as in real builds.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, read_tree, run
+
+from hubgen.cache import CACHE_DIR
+from hubgen.write import MANIFEST
+
+NOW = "2023-05-10T12:00"
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(FIXTURES / "site", tmp_path / "site"))
+
+
+def build(site: Path, out: Path, *extra: str, now: str = NOW) -> None:
+    assert run("build", "--site", site, "--out", out, "--now", now, "--jobs", "2", *extra) == 0
+
+
+def mtimes(out: Path) -> dict[str, int]:
+    return {
+        p.relative_to(out).as_posix(): p.stat().st_mtime_ns
+        for p in out.rglob("*")
+        if p.is_file() and p.name != MANIFEST
+    }
+
+
+def rebuilt(site: Path, tmp_path: Path, now: str = NOW) -> tuple[dict[str, bytes], set[str]]:
+    """The warm rebuild's files, and which of them it rewrote (new modification time)."""
+    out = tmp_path / "out"
+    before = mtimes(out)
+    build(site, out, now=now)
+    after = mtimes(out)
+    return read_tree(out), {rel for rel, t in after.items() if before.get(rel) != t}
+
+
+def full(site: Path, tmp_path: Path, now: str = NOW) -> dict[str, bytes]:
+    out = tmp_path / "full"
+    build(site, out, "--no-cache", now=now)
+    return read_tree(out)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text("utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+@pytest.fixture
+def warm(site: Path, tmp_path: Path) -> Path:
+    """The fixture site built once, leaving the cache and the output behind."""
+    build(site, tmp_path / "out")
+    assert (site / CACHE_DIR).is_dir()
+    return site
+
+
+def drop_file(site: Path) -> Path:
+    """A drop that is published at NOW."""
+    return site / "content/drops/spring-2023/2023-05-03-meet-ada.md"
+
+
+def test_a_rebuild_with_no_change_rewrites_no_file(warm: Path, tmp_path: Path) -> None:
+    files, rewritten = rebuilt(warm, tmp_path)
+    assert rewritten == set()
+    assert files == full(warm, tmp_path)
+
+
+def test_a_drop_edit_equals_a_full_build_and_rewrites_only_its_pages(
+    warm: Path, tmp_path: Path
+) -> None:
+    path = drop_file(warm)
+    path.write_text(path.read_text("utf-8") + "\nOne more sentence, added later.\n", "utf-8")
+    files, rewritten = rebuilt(warm, tmp_path)
+    assert files == full(warm, tmp_path)
+    assert rewritten, "the edited drop's page must change"
+    changed_pages = {rel for rel in rewritten if rel.endswith(".html")}
+    assert all(b"One more sentence, added later." in files[rel] for rel in changed_pages)
+    assert rewritten - changed_pages <= {
+        "feed.xml",
+        *{r for r in rewritten if r.endswith("feed.xml")},
+    }
+
+
+def test_a_creator_edit_equals_a_full_build(warm: Path, tmp_path: Path) -> None:
+    creator = sorted((warm / "content/creators").glob("*.md"))[0]
+    edit(creator, "name: ", "name: Renamed ")
+    files, rewritten = rebuilt(warm, tmp_path)
+    assert files == full(warm, tmp_path)
+    assert any(rel.endswith(".html") for rel in rewritten)
+
+
+def test_a_template_edit_equals_a_full_build(warm: Path, tmp_path: Path) -> None:
+    default = FIXTURES.parents[1] / "themes/default/templates/drop.html"
+    override = warm / "themes/default/templates/drop.html"
+    override.parent.mkdir(parents=True, exist_ok=True)
+    override.write_text(
+        default.read_text("utf-8").replace("</article>", "<p>Edited template.</p></article>", 1),
+        "utf-8",
+    )
+    files, rewritten = rebuilt(warm, tmp_path)
+    assert files == full(warm, tmp_path)
+    drop_pages = {rel for rel, data in files.items() if b"Edited template." in data}
+    assert drop_pages and rewritten == drop_pages  # only pages made from drop.html
+
+
+def test_a_site_yaml_edit_equals_a_full_build(warm: Path, tmp_path: Path) -> None:
+    edit(warm / "site.yaml", "title: ", "title: Renamed ")
+    files, rewritten = rebuilt(warm, tmp_path)
+    assert files == full(warm, tmp_path)
+    assert all(b"Renamed " in files[rel] for rel in rewritten if rel.endswith(".html"))
+
+
+def test_a_schedule_boundary_passing_equals_a_full_build(warm: Path, tmp_path: Path) -> None:
+    later = "2023-05-20T12:00"  # drops scheduled between the 10th and the 20th go live
+    files, rewritten = rebuilt(warm, tmp_path, now=later)
+    assert files == full(warm, tmp_path, now=later)
+    assert rewritten  # new drop pages, lists and feeds
+
+
+def test_one_process_and_two_build_the_same_bytes(site: Path, tmp_path: Path) -> None:
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert (
+        run("build", "--site", site, "--out", one, "--now", NOW, "--jobs", "1", "--no-cache") == 0
+    )
+    assert (
+        run("build", "--site", site, "--out", two, "--now", NOW, "--jobs", "2", "--no-cache") == 0
+    )
+    assert read_tree(one) == read_tree(two)
+
+
+def test_no_cache_writes_no_cache_folder(site: Path, tmp_path: Path) -> None:
+    build(site, tmp_path / "out", "--no-cache")
+    assert not (site / CACHE_DIR).exists()
+
+
+def test_a_corrupt_cache_is_ignored_and_replaced(warm: Path, tmp_path: Path) -> None:
+    (warm / CACHE_DIR / "cache.sqlite").write_bytes(b"not a database at all\n" * 100)
+    files, _ = rebuilt(warm, tmp_path)
+    assert files == full(warm, tmp_path)
+    files, rewritten = rebuilt(warm, tmp_path)  # and the replaced cache works
+    assert rewritten == set()
+
+
+def test_a_foreign_cache_is_ignored(warm: Path, tmp_path: Path) -> None:
+    db = sqlite3.connect(warm / CACHE_DIR / "cache.sqlite")
+    with db:
+        db.execute("UPDATE meta SET value = 'hubgen 0.0.0 cache format 0'")
+        db.execute(
+            'UPDATE entries SET value = \'{"html": "<p>planted</p>", "refs": [], "raw": []}\''
+        )
+    db.close()
+    files, _ = rebuilt(warm, tmp_path)
+    assert files == full(warm, tmp_path)
+    assert not any(b"planted" in data for data in files.values())
+
+
+def test_cache_entries_of_the_wrong_shape_are_misses(warm: Path, tmp_path: Path) -> None:
+    db = sqlite3.connect(warm / CACHE_DIR / "cache.sqlite")
+    with db:
+        db.execute("UPDATE entries SET value = '[1, 2, 3]' WHERE kind = 'markdown'")
+        db.execute("UPDATE entries SET value = '{\"size\": \"big\"}' WHERE kind = 'page'")
+    db.close()
+    files, _ = rebuilt(warm, tmp_path)
+    assert files == full(warm, tmp_path)
+
+
+def test_an_output_file_edited_by_hand_is_rendered_again(warm: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    page = out / "index.html"
+    page.write_bytes(page.read_bytes().replace(b"</body>", b"<p>hand edit</p></body>"))
+    files, rewritten = rebuilt(warm, tmp_path)
+    assert "index.html" in rewritten
+    assert files == full(warm, tmp_path)
+
+
+def test_a_failed_rebuild_keeps_the_output_and_the_next_one_is_right(
+    warm: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    before = read_tree(out)
+    path = drop_file(warm)
+    good = path.read_text("utf-8")
+    path.write_text(good.replace("title:", "title: [unclosed", 1), "utf-8")
+    assert run("build", "--site", warm, "--out", out, "--now", NOW) == 1
+    assert read_tree(out) == before
+    path.write_text(good + "\nFixed.\n", "utf-8")
+    files, _ = rebuilt(warm, tmp_path)
+    assert files == full(warm, tmp_path)
