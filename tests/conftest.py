@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +26,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="rewrite tests/golden/ from the current output (say why in the commit)",
     )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cold_fixture_caches() -> None:
+    """Tests build the sites under tests/ in place, which leaves a build cache in each
+    (git ignores them): start every session from none, so a run does not depend on
+    the one before it."""
+    for cache in Path(__file__).parent.rglob(".hubgen-cache"):
+        if cache.is_dir() and "node_modules" not in cache.parts:
+            shutil.rmtree(cache)
 
 
 @pytest.fixture

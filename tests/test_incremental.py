@@ -23,7 +23,8 @@ NOW = "2023-05-10T12:00"
 
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
-    return Path(shutil.copytree(FIXTURES / "site", tmp_path / "site"))
+    ignore = shutil.ignore_patterns(CACHE_DIR)  # other tests build the fixture in place
+    return Path(shutil.copytree(FIXTURES / "site", tmp_path / "site", ignore=ignore))
 
 
 def build(site: Path, out: Path, *extra: str, now: str = NOW) -> None:

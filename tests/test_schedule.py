@@ -214,3 +214,19 @@ def test_the_publish_workflow_rebuilds_hourly_and_deploys_to_pages() -> None:
     uses = [s.get("uses", "") for job in workflow["jobs"].values() for s in job["steps"]]
     assert any(u.startswith("actions/upload-pages-artifact@") for u in uses)
     assert any(u.startswith("actions/deploy-pages@") for u in uses)
+
+
+def test_the_publish_workflow_keeps_the_build_cache_between_runs() -> None:
+    import yaml
+    from conftest import REPO
+
+    workflow = yaml.safe_load((REPO / ".github/workflows/publish.yml").read_text())
+    steps = workflow["jobs"]["build"]["steps"]
+    names = [s.get("uses", "") or s.get("run", "") for s in steps]
+    cache = next(s for s in steps if s.get("uses", "").startswith("actions/cache@"))
+    assert cache["with"]["path"] == ".hubgen-cache"
+    assert "${{ github.run_id }}" in cache["with"]["key"]  # a new entry every run
+    assert cache["with"]["restore-keys"].startswith("hubgen-cache-${{ github.ref }}-")
+    # Restored before the first hubgen command, which is what reads it.
+    first_hubgen = next(i for i, n in enumerate(names) if n.startswith("hubgen "))
+    assert names.index(cache["uses"]) < first_hubgen
