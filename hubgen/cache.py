@@ -1,8 +1,10 @@
 """The persistent build cache, `.hubgen-cache/` beside the site: work done once.
 
 It is one SQLite file of (kind, key) -> JSON value. Every key is a hash of all
-that the value depends on, hubgen's version included, so an entry is either
-right or never asked for; nothing is ever "invalidated". The cache is only an
+that the value depends on, hubgen itself included (its version and the bytes
+of its code, shipped theme and rules, so that even an edited checkout never
+reads what another code wrote), so an entry is either right or never asked
+for; nothing is ever "invalidated". The cache is only an
 accelerator: a file that is not ours (another hubgen's, corrupt, not SQLite at
 all) is ignored and replaced, a value of the wrong shape is a miss, and a site
 folder that cannot be written to builds without one. Deleting the folder
@@ -22,12 +24,28 @@ from pathlib import Path
 from typing import Any
 
 import hubgen
+from hubgen.load import SHIPPED_THEMES
 
 CACHE_DIR = ".hubgen-cache"
 _FILE = "cache.sqlite"
 # Bump when the layout of values changes; hubgen's version is part of it too.
 _FORMAT = "1"
-_STAMP = f"hubgen {hubgen.__version__} cache format {_FORMAT}"
+
+
+def _code() -> str:
+    """A hash of hubgen's own files: its code, rules and shipped themes."""
+    package = Path(__file__).parent
+    roots = [(package, "*.py"), (package, "*.yaml"), (SHIPPED_THEMES, "*")]
+    h = hashlib.sha256()
+    for root, pattern in roots:
+        for path in sorted(root.rglob(pattern)):
+            if path.is_file() and "__pycache__" not in path.parts:
+                name = path.relative_to(root).as_posix()
+                h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+_STAMP = f"hubgen {hubgen.__version__} cache format {_FORMAT} code {_code()}"
 
 
 def digest(*parts: str | bytes) -> str:

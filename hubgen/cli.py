@@ -252,8 +252,10 @@ def _build(args: argparse.Namespace, now: datetime) -> int:
     )
     _warn(built.diagnostics)
     preview = " (preview)" if args.preview else ""
-    files = len(built.produced.files)
-    print(f"built {files} files into {out}{preview}: {schedule.summary(built)}")
+    if built.unchanged:
+        print(f"{out} is up to date{preview}: {built.files} files, {built.summary}")
+    else:
+        print(f"built {built.files} files into {out}{preview}: {built.summary}")
     return 0
 
 

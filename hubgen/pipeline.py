@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from hubgen import schedule, unchanged
 from hubgen.cache import Cache, cache_for
 from hubgen.diagnostics import Diagnostic, Diagnostics, Span
 from hubgen.errors import ContentErrors, UsageError
@@ -19,7 +20,7 @@ from hubgen.helpcheck import check_helplines
 from hubgen.linkcheck import check_links
 from hubgen.load import load_site
 from hubgen.produce import Destination, Produced, produce
-from hubgen.publish import Published, publish
+from hubgen.publish import Published, publish, upcoming
 from hubgen.render import TemplateProblem, render_site
 from hubgen.resolve import SiteGraph, resolve_site
 from hubgen.safemessaging import review_content
@@ -120,6 +121,18 @@ def _check(
     return Checked(graph, diags.sorted(), now, published, produced)
 
 
+@dataclass(frozen=True)
+class Built:
+    """What a build reports: its warnings, what the output holds, what comes next."""
+
+    diagnostics: list[Diagnostic]  # warnings only: errors raise ContentErrors
+    files: int  # files in the output
+    summary: str  # "6 drops published, 8 scheduled, next change at ..."
+    next_change: datetime | None  # when the output changes with no file changing
+    rendered: int  # pages this build rendered (the others were known unchanged)
+    unchanged: bool  # the previous output was still exactly right: nothing was written
+
+
 def build(
     site_dir: Path,
     out_dir: Path,
@@ -132,26 +145,60 @@ def build(
     jobs: int | None = None,
     cache: bool = True,
     previous: Path | None = None,
-) -> Checked:
+) -> Built:
     """Check, then write the site; the output folder is only swapped on success.
 
-    Files that did not change are taken from `previous` (by default the output
-    being replaced), keeping their modification time.
+    When the last build of this output is still right (see `unchanged`), it
+    is left as it is. Otherwise files that did not change are taken from
+    `previous` (by default the output being replaced), keeping their
+    modification time.
     """
-    with claim_output(out_dir, site_dir, force=force) as keep, staging_for(out_dir) as staging:
-        checked = check(
-            site_dir,
-            now=now,
-            strict=strict,
-            preview=preview,
-            base_url=base_url,
-            need_base_url=True,
-            jobs=jobs,
-            cache=cache,
-            dest=Destination(staging, (previous or out_dir).resolve()),
-        )
-        finish_output(out_dir, staging, checked.produced.files, keep=keep)
-    return checked
+    with claim_output(out_dir, site_dir, force=force) as keep:
+        store = cache_for(site_dir, enabled=cache)  # only once the output is ours to write
+        try:
+            options = (preview, strict, base_url, tuple(keep))
+            key = unchanged.build_key(
+                site_dir, out_dir, options, unchanged.sources_digest(site_dir)
+            )
+            known = unchanged.recall(store, key, out_dir, now) if previous is None else None
+            if known is not None:
+                return Built(
+                    known.diagnostics, known.files, known.summary, known.next_change, 0, True
+                )
+            with staging_for(out_dir) as staging:
+                checked = _check(
+                    site_dir,
+                    now=now,
+                    strict=strict,
+                    preview=preview,
+                    base_url=base_url,
+                    need_base_url=True,
+                    jobs=jobs or default_jobs(),
+                    cache=store,
+                    dest=Destination(staging, (previous or out_dir).resolve()),
+                )
+                finish_output(out_dir, staging, checked.produced.files, keep=keep)
+            coming = upcoming(checked.graph, checked.now)
+            report = unchanged.Previous(
+                checked.diagnostics,
+                len(checked.produced.files),
+                schedule.summary(checked.published, checked.now),
+                coming[0].at if coming else None,
+            )
+            unchanged.remember(
+                store, key, out_dir, graph=checked.graph, now=checked.now, report=report
+            )
+        finally:
+            store.save()
+            store.close()
+    return Built(
+        report.diagnostics,
+        report.files,
+        report.summary,
+        report.next_change,
+        checked.produced.rendered,
+        False,
+    )
 
 
 def _relative(filename: str, site_dir: Path) -> str:

@@ -200,3 +200,64 @@ def test_a_failed_rebuild_keeps_the_output_and_the_next_one_is_right(
     path.write_text(good + "\nFixed.\n", "utf-8")
     files, _ = rebuilt(warm, tmp_path)
     assert files == full(warm, tmp_path)
+
+
+def test_an_up_to_date_output_is_left_alone_and_its_warnings_told_again(
+    warm: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    capsys.readouterr()
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    assert run("build", "--site", warm, "--out", out, "--now", "2023-05-12T08:00") == 0
+    captured = capsys.readouterr()
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before  # the manifest too
+    assert captured.out.startswith(f"{out} is up to date: 31 files, 3 drops published")
+    assert "next change at 2023-05-15 09:00 EDT" in captured.out
+    assert captured.err == (
+        "content/drops/spring-2023/2023-05-08-live-chat.md:11:44: warning: raw HTML (<b>) is "
+        "shown as text; set allow_html: true in site.yaml to use it as HTML\n"
+        "0 errors, 1 warning\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["--preview", "--strict", "--base-url=https://other.example/", "--no-cache"],
+)
+def test_other_options_build_again(warm: Path, tmp_path: Path, change: str) -> None:
+    out = tmp_path / "out"
+    code = run("build", "--site", warm, "--out", out, "--now", NOW, change)
+    assert code == (1 if change == "--strict" else 0)  # the fixture has a warning
+    if code == 0:
+        other = tmp_path / "other"
+        assert run("build", "--site", warm, "--out", other, "--now", NOW, change, "--no-cache") == 0
+        assert read_tree(out) == read_tree(other)
+
+
+def test_a_helpline_check_growing_old_overnight_is_noticed(
+    make_site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = make_site(
+        {
+            "site.yaml": "title: Mini\nbase_url: https://example.org/\n"
+            "timezone: Europe/London\nhelpline_max_age_days: 30\n",
+            "content/organisations/line.md": """\
+                ---
+                name: Example Line
+                website: https://example.com/
+                helplines:
+                  - name: Example Line
+                    phone: "555-0100"
+                    crisis: true
+                    last_verified: 2023-04-10
+                ---
+                """,
+        }
+    )
+    out = tmp_path / "out"
+    assert run("build", "--site", site, "--out", out, "--now", "2023-05-10T23:59") == 0
+    assert "SM050" not in capsys.readouterr().err  # 30 days old: still fresh
+    assert run("build", "--site", site, "--out", out, "--now", "2023-05-11T00:01") == 0
+    captured = capsys.readouterr()
+    assert "up to date" not in captured.out
+    assert "was last verified on 2023-04-10, 31 days before 2023-05-11" in captured.err

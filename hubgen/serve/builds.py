@@ -21,11 +21,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from secrets import token_hex
 
-from hubgen import schedule
 from hubgen.diagnostics import Diagnostic, Span
 from hubgen.errors import ContentErrors, HubgenError
-from hubgen.pipeline import Checked, build
-from hubgen.publish import upcoming
+from hubgen.pipeline import Built, build
 
 
 @dataclass(frozen=True)
@@ -42,7 +40,7 @@ class State:
 class Attempt:
     """The result of one rebuild, for the terminal."""
 
-    built: Checked | None
+    built: Built | None
     problems: tuple[Diagnostic, ...]
 
 
@@ -70,8 +68,16 @@ class Builds:
         self._count += 1
         out = self._home / f"build-{self._count}"
         try:
+            # Pages that did not change are linked from the build on show, not rendered.
+            # One process: the server's threads and forked workers do not mix.
             built = build(
-                self._site, out, now=self._clock(), preview=self._preview, base_url=self._base_url
+                self._site,
+                out,
+                now=self._clock(),
+                preview=self._preview,
+                base_url=self._base_url,
+                jobs=1,
+                previous=self._state.root,
             )
         except ContentErrors as exc:
             return self._finish(None, tuple(exc.diagnostics))
@@ -82,14 +88,13 @@ class Builds:
             return self._finish(None, (Diagnostic(Span("."), "error", "internal", message),))
         return self._finish(built, ())
 
-    def _finish(self, built: Checked | None, problems: tuple[Diagnostic, ...]) -> Attempt:
+    def _finish(self, built: Built | None, problems: tuple[Diagnostic, ...]) -> Attempt:
         with self._cond:
             old = self._state
             root, next_change = old.root, None  # broken content: wait for the next save
             if built is not None:
                 root = self._home / f"build-{self._count}"
-                coming = upcoming(built.published.graph, built.now)
-                next_change = coming[0].at if coming else None
+                next_change = built.next_change
                 if old.root is not None:
                     self._retired.add(old.root)
             generation = f"{self._token}-{self._count}"
@@ -148,9 +153,9 @@ class Builds:
         shutil.rmtree(self._home, ignore_errors=True)
 
 
-def summary(built: Checked) -> str:
+def summary(built: Built) -> str:
     """One line for the terminal about a successful build."""
-    return f"built {len(built.produced.files)} files: {schedule.summary(built)}"
+    return f"built {built.files} files: {built.summary}"
 
 
 def _problem(exc: HubgenError | OSError, site: Path) -> Diagnostic:
