@@ -68,7 +68,8 @@ class Cache:
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
         self._db: sqlite3.Connection | None = None
-        self._entries: dict[str, dict[str, str]] = {}
+        self._entries: dict[str, dict[str, str]] = {}  # read, not yet asked for
+        self._stored: dict[str, set[str]] = {}  # every key of a kind in the file
         self._used: dict[str, set[str]] = {}
         self._new: dict[str, dict[str, Any]] = {}
         if folder is not None:
@@ -79,12 +80,17 @@ class Cache:
         """A cache that remembers nothing (`--no-cache`)."""
         return cls(None)
 
+    def has(self, kind: str, key: str) -> bool:
+        """Whether `key` has a value, without reading it (a later `get` will)."""
+        self._used.setdefault(kind, set()).add(key)
+        return key in self._new.get(kind, {}) or key in self._table(kind)
+
     def get(self, kind: str, key: str) -> Any | None:
-        """The value stored under `key`, or None."""
+        """The value stored under `key`, or None. Each stored value is read once."""
         self._used.setdefault(kind, set()).add(key)
         if key in self._new.get(kind, {}):
             return self._new[kind][key]
-        raw = self._table(kind).get(key)
+        raw = self._table(kind).pop(key, None)  # asked for once: no need to keep the text
         if raw is None:
             return None
         try:
@@ -99,6 +105,7 @@ class Cache:
     def _table(self, kind: str) -> dict[str, str]:
         if kind not in self._entries:
             self._entries[kind] = self._read(kind)
+            self._stored[kind] = set(self._entries[kind])
         return self._entries[kind]
 
     def _read(self, kind: str) -> dict[str, str]:
@@ -117,7 +124,8 @@ class Cache:
         try:
             with self._db:
                 for kind, used in self._used.items():
-                    stale = set(self._table(kind)) - used
+                    self._table(kind)
+                    stale = self._stored[kind] - used
                     self._db.executemany(
                         "DELETE FROM entries WHERE kind = ? AND key = ?",
                         ((kind, key) for key in stale),
@@ -130,6 +138,7 @@ class Cache:
             pass  # a full disk or a read-only folder: the next build is slower, no worse
         self._new.clear()
         self._entries.clear()
+        self._stored.clear()
         self._used.clear()
 
     def close(self) -> None:

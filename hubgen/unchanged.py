@@ -41,29 +41,39 @@ class Previous:
 
 
 def sources_digest(site: Path) -> str:
-    """A hash of every file a build can read in the site folder, names and bytes."""
+    """A hash of every file a build can read in the site folder, names and bytes.
+
+    Symlinks count as their target when it is inside the site folder (each folder
+    once, so a loop ends), and as their text when it is not: a build refuses those.
+    """
     h = hashlib.sha256()
+    root = site.resolve()
+    seen: set[Path] = set()
     for name in SOURCE_NAMES:
-        for path in _files(site / name):
-            h.update(path.relative_to(site).as_posix().encode("utf-8", "surrogateescape"))
-            h.update(b"\0")
-            try:
-                data = path.read_bytes()
-            except OSError:
-                data = b"\0unreadable"
-            h.update(len(data).to_bytes(8, "little"))
-            h.update(data)
+        _add(h, site / name, name, root, seen)
     return h.hexdigest()
 
 
-def _files(path: Path) -> list[Path]:
-    if path.is_file():
-        return [path]
-    found = []
-    for folder, dirs, files in os.walk(path, followlinks=True):
-        dirs.sort()
-        found += [Path(folder, f) for f in sorted(files)]
-    return found
+def _add(h: hashlib._Hash, path: Path, rel: str, root: Path, seen: set[Path]) -> None:
+    h.update(rel.encode("utf-8", "surrogateescape") + b"\0")
+    real = path
+    if path.is_symlink():
+        h.update(b"-> " + os.fsencode(os.readlink(path)) + b"\0")
+        real = path.resolve()
+        if not real.is_relative_to(root):
+            return
+    if real.is_dir():
+        if real in seen:
+            return
+        seen.add(real)
+        for child in sorted(os.listdir(real)):
+            _add(h, path / child, f"{rel}/{child}", root, seen)
+    elif real.is_file():
+        try:
+            data = real.read_bytes()
+        except OSError:
+            data = b"\0unreadable"
+        h.update(len(data).to_bytes(8, "little") + data)
 
 
 def build_key(site: Path, out: Path, options: tuple[object, ...], sources: str) -> str:

@@ -178,7 +178,7 @@ class _Validator:
         for doc in docs:
             origin = Span(doc.path, doc.body_line, 1)
             key = self._key(doc.body, origin, None)
-            if doc.meta is not None and self.cache.get("markdown", key) is None:
+            if doc.meta is not None and not self.cache.has("markdown", key):
                 todo[key] = (doc.body, origin)
         done = workers.run(self._render, list(todo.values()), jobs=jobs)
         for key, value in zip(todo, done, strict=True):

@@ -200,6 +200,7 @@ class Views:
         self.cache = cache or Cache.none()
         self._converter: Converter | None = None  # only for the rare re-render
         self._drops: dict[int, DropView] = {}  # by id: a drop looks the same on every page
+        self._relinked: dict[str, str] = {}
 
     def _existing_pages(self) -> set[str]:
         """Every site path the output will hold; links to anything else are dropped."""
@@ -242,8 +243,11 @@ class Views:
             markup.source,
             *sorted(dangling),
         )
+        if key in self._relinked:  # a drop is in the site's feed and its campaign's
+            return self._relinked[key]
         cached = self.cache.get("relink", key)
         if isinstance(cached, str):
+            self._relinked[key] = cached
             return cached
         if self._converter is None:
             self._converter = Converter(
@@ -255,6 +259,7 @@ class Views:
             rewrite=lambda p: None if p in dangling else link(p),
         )
         self.cache.put("relink", key, redone.html)
+        self._relinked[key] = redone.html
         return redone.html
 
     def feed_content(self, d: Drop) -> str:

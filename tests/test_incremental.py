@@ -261,3 +261,12 @@ def test_a_helpline_check_growing_old_overnight_is_noticed(
     captured = capsys.readouterr()
     assert "up to date" not in captured.out
     assert "was last verified on 2023-04-10, 31 days before 2023-05-11" in captured.err
+
+
+def test_a_symlink_loop_in_the_site_does_not_stop_the_build(
+    site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (site / "content/drops/spring-2023/loop").symlink_to("..")
+    build(site, tmp_path / "out")
+    build(site, tmp_path / "out")
+    assert "up to date" in capsys.readouterr().out
