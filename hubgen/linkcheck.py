@@ -11,34 +11,38 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Collection, Iterator, Mapping
-from html.parser import HTMLParser
 from urllib.parse import unquote, urlsplit
 
 from icalendar import Calendar
+from lxml import etree
 
 from hubgen import urls
 from hubgen.diagnostics import Diagnostic, Span
 
 _LINKING = {"a": "href", "link": "href", "img": "src", "script": "src", "source": "src"}
-
-
-class _Links(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.found: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        wanted = _LINKING.get(tag)
-        for name, value in attrs:
-            if name == wanted and value:
-                self.found.append(value)
+_LINKING_TAGS = tuple(_LINKING)
 
 
 def html_links(text: str) -> list[str]:
-    parser = _Links()
-    parser.feed(text)
-    parser.close()
-    return parser.found
+    """The links of an HTML page or fragment, in document order."""
+    return _html_links(text.encode("utf-8"))
+
+
+def _html_links(data: bytes) -> list[str]:
+    """libxml2's HTML parser (through lxml) reads a page about six times faster
+    than html.parser, which made this check most of a build's CPU time; it
+    recovers from broken markup the way browsers do and never raises for it.
+    Bytes, not str: lxml refuses a str that starts with an XML declaration.
+    huge_tree: libxml2 would otherwise stop at a 10 MB text node, silently."""
+    root = etree.fromstring(data, etree.HTMLParser(encoding="utf-8", huge_tree=True))
+    if root is None:  # nothing but whitespace or comments
+        return []
+    found = []
+    for el in root.iter(_LINKING_TAGS):
+        value = el.get(_LINKING[el.tag])
+        if value:
+            found.append(value)
+    return found
 
 
 def xml_links(data: bytes) -> Iterator[str]:
@@ -60,8 +64,19 @@ def ics_links(data: bytes) -> Iterator[str]:
 
 
 def links_of(out: str, content: bytes) -> list[str]:
-    """The links one built file holds, by its kind; raises for output that cannot be read."""
-    return list(_links_in(out, content))
+    """The links one built file holds, read by its extension (none for other files).
+
+    Raises ET.ParseError or ValueError when hubgen's own output cannot be read
+    back. Pure and per file, so worker processes can call it page by page.
+    """
+    if out.endswith(".html"):
+        content.decode("utf-8")  # output that is not UTF-8 is a bug to report, as before
+        return _html_links(content)
+    if out.endswith(".xml"):
+        return list(xml_links(content))
+    if out.endswith(".ics"):
+        return list(ics_links(content))
+    return []
 
 
 def check_links(
@@ -96,15 +111,6 @@ def check_links(
                     )
                 )
     return problems
-
-
-def _links_in(out: str, content: bytes) -> Iterator[str]:
-    if out.endswith(".html"):
-        yield from html_links(content.decode("utf-8"))
-    elif out.endswith(".xml"):
-        yield from xml_links(content)
-    elif out.endswith(".ics"):
-        yield from ics_links(content)
 
 
 def _internal(link: str, u: urls.Urls) -> bool:

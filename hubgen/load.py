@@ -285,7 +285,11 @@ class _Reader:
         try:
             size = path.stat().st_size
             with path.open("rb") as f:
-                data = f.read(MAX_TEXT_BYTES + 1) if size <= MAX_TEXT_BYTES else b""
+                # Read what stat promised, not the limit: asking for 10 MB
+                # allocates 10 MB, for every file. If it grew since, read on.
+                data = f.read(size + 1) if size <= MAX_TEXT_BYTES else b""
+                if len(data) > size:
+                    data += f.read(MAX_TEXT_BYTES + 1 - len(data))
         except OSError as exc:
             self.diags.error(Span(rel), "io", f"cannot read the file: {exc.strerror}")
             return None

@@ -19,11 +19,11 @@ Pure: positions come from the loaded documents, the time from `now`.
 from __future__ import annotations
 
 import difflib
-import re
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import accumulate
 
 from hubgen.diagnostics import Diagnostics, Span
 from hubgen.helpcheck import shows_crisis_line
@@ -109,17 +109,18 @@ class _Review:
         doc = self.s.doc
         meta = doc.meta if isinstance(doc.meta, Mapping) else None
         fields = {"title": "title", "summary": "summary"}
+        screen = self.ruleset.screen
         if self.s.kind == "campaign":
             fields["intro"] = "body"
         for key, field in fields.items():
             found = meta.get(key) if meta is not None else None
             if found is not None and isinstance(found[1], Scalar):
                 start, end = self.offset(found[1].span), self.offset(found[1].end)
-                yield Region(field, start, Passage(doc.text[start:end]))
+                yield Region(field, start, Passage(doc.text[start:end], screen=screen))
         if doc.path.endswith(".md"):
             lines = self.lines
             start = lines[doc.body_line - 1] if doc.body_line <= len(lines) else len(doc.text)
-            yield Region("body", start, Passage(doc.text[start:]))
+            yield Region("body", start, Passage(doc.text[start:], screen=screen))
 
     def offset(self, span: Span) -> int:
         line = min(max(span.line, 1), len(self.lines))
@@ -132,22 +133,13 @@ class _Review:
     def findings(self) -> None:
         allowed = {a.rule for a in self.s.allow}
         topics = frozenset(self.s.topics)
-        whole = "\n".join(region.passage.lowered for region in self.regions)
-        lexicons = {n for n, lex in self.ruleset.lexicons.items() if lex.may_match(whole)}
-        # Quick tests for the whole file, so that most rules stop here: a rule
-        # that needs a term nearby needs one in the file; any needs its strings.
-        rules = [
-            r
-            for r in self.ruleset.rules
-            if (r.near is None or topics & set(r.near.topics) or lexicons & set(r.near.lexicons))
-            and r.matcher.may_match(whole)
-        ]
+        lexicons = self.ruleset.lexicons
         for region in self.regions:
-            for rule in rules:
-                if region.field not in rule.fields:
+            passage = region.passage
+            for rule in self.ruleset.rules:
+                if region.field not in rule.fields or not passage.may_match(rule.matcher):
                     continue
-                hits = region.passage.hits(rule, self.ruleset.lexicons, topics, quick_test=False)
-                for hit in hits:
+                for hit in passage.hits(rule, lexicons, topics, quick_test=False):
                     if rule.id in allowed:
                         self.used.add(rule.id)
                     else:
@@ -244,4 +236,4 @@ def _did_you_mean(rule: str, known: list[str]) -> str:
 
 
 def _line_starts(text: str) -> list[int]:
-    return [0, *(m.end() for m in re.finditer("\n", text))]
+    return list(accumulate((len(line) + 1 for line in text.split("\n")[:-1]), initial=0))

@@ -18,13 +18,12 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from hubgen.ruleset import Matcher, Near, Rule
+from hubgen.ruleset import Matcher, Near, Rule, Screen
 
 _WORD = re.compile(r"\w+(?:'\w+)*")
 _RUN = re.compile(r"[^\s*_]+")  # what is kept: all but whitespace and emphasis marks
 _QUOTE_MARKS = re.compile(r"^[ \t>]+", re.MULTILINE)  # indentation and block-quote markers
 _EMPHASIS = re.compile(r"[*_]+")
-_SPACES = re.compile(r"\s+")
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 _STRAIGHT = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
 
@@ -48,15 +47,32 @@ class Hit:
 
 
 class Passage:
-    """One stretch of author text, normalised for matching."""
+    """One stretch of author text, normalised for matching.
 
-    def __init__(self, raw: str) -> None:
+    With a `screen` (the rule set's), the quick tests of every pattern are made
+    at once, on first use; without one, pattern by pattern. Same answers.
+    """
+
+    def __init__(self, raw: str, *, screen: Screen | None = None) -> None:
         self.raw = raw
         self.text = normalise(raw)
-        self.lowered = self.text.translate(_ASCII_LOWER)  # same length: offsets hold
+        # Same length either way, so offsets hold; str.lower is faster but would
+        # also lower non-ASCII letters (and change some lengths).
+        text = self.text
+        self.lowered = text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
+        self._screen = screen
+        self._possible: set[int] | None = None
         self._map: tuple[list[int], list[int]] | None = None
         self._words: tuple[list[int], list[int]] | None = None
         self._terms: dict[str, list[Term]] = {}
+
+    def may_match(self, matcher: Matcher) -> bool:
+        """False only if the matcher's pattern cannot match here (`Matcher.may_match`)."""
+        if self._screen is None or not self._screen.knows(matcher):
+            return matcher.may_match(self.lowered)
+        if self._possible is None:
+            self._possible = self._screen.possible(self.lowered)
+        return id(matcher) in self._possible
 
     def where(self, index: int) -> int:
         """The offset in the original text of the normalised text's character `index`."""
@@ -80,7 +96,7 @@ class Passage:
         """Every term of the lexicon `name` in this passage (cached)."""
         if name not in self._terms:
             found = []
-            if lexicon.may_match(self.lowered):
+            if self.may_match(lexicon):
                 for m in lexicon.pattern.finditer(self.lowered):
                     if m.end() > m.start():
                         first, last = self.words(m.start(), m.end())
@@ -97,7 +113,7 @@ class Passage:
         quick_test: bool = True,
     ) -> Iterator[Hit]:
         """The rule's matches here (`quick_test=False`: the caller did it for a larger text)."""
-        if quick_test and not rule.matcher.may_match(self.lowered):
+        if quick_test and not self.may_match(rule.matcher):
             return
         near = rule.near
         if near is not None and topics & set(near.topics):
@@ -128,9 +144,19 @@ class Passage:
 
 
 def normalise(raw: str) -> str:
-    """The text rules see: one space for each run of whitespace, no emphasis marks."""
-    text = _QUOTE_MARKS.sub(" ", raw.translate(_STRAIGHT))
-    return _SPACES.sub(" ", _EMPHASIS.sub("", text)).strip()
+    """The text rules see: one space for each run of whitespace, no emphasis marks.
+
+    Each step is skipped when it would change nothing (no curly quotes in ASCII
+    text; quote markers matter only with a ">", as the indentation they also
+    match becomes one space anyway), and str.split() collapses whitespace: the
+    same characters as the regex `\\s`, several times faster.
+    """
+    text = raw if raw.isascii() else raw.translate(_STRAIGHT)
+    if ">" in text:
+        text = _QUOTE_MARKS.sub(" ", text)
+    if "*" in text or "_" in text:
+        text = _EMPHASIS.sub("", text)
+    return " ".join(text.split())
 
 
 def _runs(raw: str) -> tuple[list[int], list[int]]:

@@ -78,8 +78,12 @@ def parse_yaml(text: str, *, path: str, diags: Diagnostics, line_offset: int = 0
     the line of the Markdown file, not of the extracted block.
     """
     builder = _Builder(path, line_offset, diags)
+    loader = None
     try:
-        root = builder.run(yaml.parse(text, Loader=_Loader))
+        loader = _Loader(text)  # the pure-Python one checks characters here
+        # The parser's own get_event (None after the stream's end), not
+        # yaml.parse's generator around it: a Python call less per event.
+        root = builder.run(iter(loader.get_event, None))
     except yaml.MarkedYAMLError as exc:
         _syntax_error(exc, text, path=path, diags=diags, line_offset=line_offset)
         return None
@@ -106,6 +110,9 @@ def parse_yaml(text: str, *, path: str, diags: Diagnostics, line_offset: int = 0
     except _Refused as exc:
         diags.error(exc.span, exc.code, exc.message)
         return None
+    finally:
+        if loader is not None:
+            loader.dispose()
     if root is None:
         diags.error(Span(path, 1 + line_offset, 1), "empty-file", "no YAML fields found")
     return root
@@ -190,22 +197,21 @@ class _Builder:
         stack: list[_Open] = []
         root: list[Node] = []
         for event in events:
-            if isinstance(event, yaml.DocumentStartEvent) and root:
-                raise _Refused(
-                    self.span(event),
-                    "yaml-syntax",
-                    "invalid YAML: a second document ('---'); a file holds one document",
-                )
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            kind = type(event)  # PyYAML's event classes, never subclassed
+            if kind is yaml.ScalarEvent:  # the most common first
+                plain = not event.style  # libyaml: "" = plain
+                scalar = Scalar(event.value, self.span(event), plain, self.end(event))
+                self.add(stack, root, scalar, 1, event.anchor, scalar.span)
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
                 if len(stack) >= MAX_DEPTH:
                     raise _Refused(
                         self.span(event),
                         "yaml-depth",
                         f"the YAML nests more than {MAX_DEPTH} levels deep",
                     )
-                mapping = isinstance(event, yaml.MappingStartEvent)
+                mapping = kind is yaml.MappingStartEvent
                 stack.append(_Open(self.span(event), event.anchor, mapping))
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
                 done = stack.pop()
                 node: Node = (
                     Mapping(tuple(done.items), done.span)
@@ -213,11 +219,7 @@ class _Builder:
                     else Sequence(tuple(done.items), done.span)
                 )
                 self.add(stack, root, node, done.size, done.anchor, done.span)
-            elif isinstance(event, yaml.ScalarEvent):
-                plain = not event.style  # libyaml: "" = plain
-                scalar = Scalar(event.value, self.span(event), plain, self.end(event))
-                self.add(stack, root, scalar, 1, event.anchor, scalar.span)
-            elif isinstance(event, yaml.AliasEvent):
+            elif kind is yaml.AliasEvent:
                 if event.anchor not in self.anchors:
                     raise _Refused(
                         self.span(event),
@@ -226,6 +228,12 @@ class _Builder:
                     )
                 node, size = self.anchors[event.anchor]
                 self.add(stack, root, node, size, None, self.span(event))
+            elif kind is yaml.DocumentStartEvent and root:
+                raise _Refused(
+                    self.span(event),
+                    "yaml-syntax",
+                    "invalid YAML: a second document ('---'); a file holds one document",
+                )
         return root[0] if root else None
 
     def add(

@@ -1,0 +1,128 @@
+"""The built-in link check reads every link a built file holds, whatever its kind."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from conftest import REPO, run
+
+from hubgen.linkcheck import links_of
+
+PAGE = """<!doctype html>
+<html lang="en"><head>
+<meta charset="utf-8">
+<LINK rel="stylesheet" HREF="/assets/style.css">
+<link rel="alternate" type="application/atom+xml" href="/feed.xml">
+<script src="/assets/a.js?v=1&amp;w=2"></script>
+<script>var s = '<a href="/not-a-link/">';</script>
+<!-- <a href="/commented-out/"> -->
+</head><body>
+<p>Read <a href="/may/drop/">the drop</a>, <a href=/unquoted/>this</a>, <a href="#top">top</a>,
+<a>no href</a>, <a href="">empty</a> and <a href="https://example.org/hub/x/">that</a>.
+<img src="/media/pic.png" alt="A picture">
+<picture><source src="/media/pic.webp" type="image/webp">
+<img src="/media/fallback.png" alt=""></picture>
+<video controls><source src="/media/clip.mp4" type="video/mp4"></video>
+<p>Unclosed <a href="/caf%C3%A9/">café <b>bold</a> text
+</body></html>
+"""
+
+EXPECTED = [
+    "/assets/style.css",
+    "/feed.xml",
+    "/assets/a.js?v=1&w=2",
+    "/may/drop/",
+    "/unquoted/",
+    "#top",
+    "https://example.org/hub/x/",
+    "/media/pic.png",
+    "/media/pic.webp",
+    "/media/fallback.png",
+    "/media/clip.mp4",
+    "/caf%C3%A9/",
+]
+
+
+class _StdlibLinks(HTMLParser):
+    """The link check's previous reader (html.parser), kept here as the reference."""
+
+    wanted = {"a": "href", "link": "href", "img": "src", "script": "src", "source": "src"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found += [v for k, v in attrs if k == self.wanted.get(tag) and v]
+
+
+def stdlib_links(text: str) -> list[str]:
+    parser = _StdlibLinks()
+    parser.feed(text)
+    parser.close()
+    return parser.found
+
+
+def test_a_page_s_links_in_every_linking_tag_are_read_in_order() -> None:
+    assert links_of("page/index.html", PAGE.encode()) == EXPECTED
+    assert stdlib_links(PAGE) == EXPECTED
+
+
+@pytest.mark.parametrize(
+    "page", sorted(p for p in (REPO / "tests/golden/site").rglob("*.html")), ids=str
+)
+def test_every_golden_page_is_read_as_html_parser_reads_it(page: Path) -> None:
+    data = page.read_bytes()
+    assert links_of(page.name, data) == stdlib_links(data.decode("utf-8"))
+
+
+def test_feeds_sitemaps_and_calendars_are_read_and_other_files_skipped() -> None:
+    golden = REPO / "tests/golden/site"
+    feed = links_of("feed.xml", (golden / "feed.xml").read_bytes())
+    assert "https://example.org/hub/" in feed
+    assert "https://example.org/hub/media/ada.svg" in feed  # from an entry's HTML content
+    atom = b"""<feed xmlns="http://www.w3.org/2005/Atom"><link href="/f.xml"/>
+    <entry><content type="html">&lt;a href="/x/"&gt;x&lt;/a&gt;</content></entry></feed>"""
+    assert links_of("f.xml", atom) == ["/f.xml", "/x/"]
+    ics = b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nURL:https://e.org/a/\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    assert links_of("cal.ics", ics) == ["https://e.org/a/"]
+    assert links_of("style.css", b"a{background:url(/x.png)}") == []
+    assert links_of("empty.html", b"  <!-- nothing -->\n") == []
+
+
+def test_unreadable_output_raises_as_before() -> None:
+    with pytest.raises(ValueError):
+        links_of("page.html", b"<a href='/x'>\xff</a>")
+    with pytest.raises(ET.ParseError):
+        links_of("feed.xml", b"<feed><link href='/x'></feed>")
+    with pytest.raises(ValueError):
+        links_of("cal.ics", b"not a calendar")
+
+
+def test_broken_theme_references_in_every_linking_tag_are_reported(
+    make_site: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    template = (
+        '{% extends "base.html" %}{% block content %}'
+        '<link rel="preload" href="/gone.css"><img src="/gone.png" alt="">'
+        '<script src="/gone.js"></script><video><source src="/gone.mp4"></video>'
+        '<a href="/gone/">x</a>{% endblock %}'
+    )
+    site = make_site(
+        {
+            "content/pages/about.md": "---\ntitle: About\n---\nHi.\n",
+            "themes/default/templates/page.html": template,
+        }
+    )
+    assert run("build", "--site", site, "--out", tmp_path / "o") == 1
+    out = capsys.readouterr().err
+    for gone in ("/gone.css", "/gone.png", "/gone.js", "/gone.mp4", "/gone/"):
+        assert (
+            f"content/pages/about.md:1:1: error: the built file about/index.html links to "
+            f"{gone}, which is not in the output\n"
+        ) in out
+    assert out.endswith("5 errors, 0 warnings\n")
