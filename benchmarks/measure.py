@@ -3,10 +3,12 @@
 Wall time is what a user waits for, from starting the process to its exit.
 CPU time (user + system, of the process and the children it waited for) is
 much steadier on a busy machine, so it is reported beside it. Peak memory is
-the largest total resident memory of the process and all its descendants
-(its session), sampled every 50 ms from /proc, and never less than the peak
-of its largest single process as the kernel reports it on exit; a build that
-forks workers is charged for all of them.
+the largest total proportional set size (PSS) of the process and all its
+descendants (its session), sampled every 50 ms from /proc, and never less than
+the peak resident memory of its largest single process as the kernel reports
+it on exit. PSS counts a page shared by forked workers once in all, not once
+per process (summed RSS would), so a build that forks workers is charged for
+the memory they add, and no more.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ def measure(argv: Sequence[str | Path], *, cwd: Path | None = None) -> Sample:
 
 
 class _SessionSampler(threading.Thread):
-    """Polls the summed RSS of every process in one session until stopped."""
+    """Polls the summed PSS of every process in one session until stopped."""
 
     def __init__(self, session: int) -> None:
         super().__init__(daemon=True)
@@ -70,7 +72,7 @@ class _SessionSampler(threading.Thread):
 
     def run(self) -> None:
         while not self._done.is_set():
-            self.peak_kb = max(self.peak_kb, session_rss_kb(self.session))
+            self.peak_kb = max(self.peak_kb, session_memory_kb(self.session))
             self._done.wait(INTERVAL)
 
     def stop(self) -> None:
@@ -78,8 +80,8 @@ class _SessionSampler(threading.Thread):
         self.join()
 
 
-def session_rss_kb(session: int) -> int:
-    """The summed resident memory of the live processes of `session`, in KiB."""
+def session_memory_kb(session: int) -> int:
+    """The summed PSS of the live processes of `session`, in KiB (RSS where PSS is hidden)."""
     total = 0
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -91,6 +93,18 @@ def session_rss_kb(session: int) -> int:
             continue
         fields = stat[stat.rfind(b")") + 2 :].split()
         # fields: state ppid pgrp session ... (rss is field 24 of stat, here index 21)
-        if int(fields[3]) == session:
-            total += int(fields[21]) * PAGE_KB
+        if int(fields[3]) != session:
+            continue
+        total += _pss_kb(entry.name) or int(fields[21]) * PAGE_KB
     return total
+
+
+def _pss_kb(pid: str) -> int | None:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None

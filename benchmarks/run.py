@@ -343,7 +343,7 @@ def format_table(report: dict) -> str:
 
 LEGEND = (
     "wall s, CPU s: median seconds of a whole process (CPU: user + system, with its workers)",
-    "peak MB: most resident memory of the process and its workers together",
+    "peak MB: most memory of the process and its workers together (PSS: shared pages once)",
     "x bare, CPU x bare: wall time and CPU time over those of the bare loop in 2 processes",
     "x Hugo: wall time over Hugo's (cold build; rebuild after editing one drop)",
     "written: output files created or changed by the run (the last one, for repeats)",
