@@ -98,6 +98,10 @@ class Cache:
         except ValueError:
             return None
 
+    def is_new(self, kind: str, key: str) -> bool:
+        """Whether `key` was put by this build (and so is still held, to be saved)."""
+        return key in self._new.get(kind, {})
+
     def put(self, kind: str, key: str, value: Any) -> None:
         self._used.setdefault(kind, set()).add(key)
         self._new.setdefault(kind, {})[key] = value

@@ -23,6 +23,7 @@ from markdown.extensions import Extension
 from markdown.extensions.tables import TableExtension
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AMP_SUBSTITUTE
+from markupsafe import Markup as Html
 
 from hubgen.diagnostics import Span
 from hubgen.fieldtypes import url_problem
@@ -173,7 +174,7 @@ class Converter:
         haystack = source if verbatim is None else verbatim
         refs = tuple(_locate(haystack, origin, self.links.found))
         raw = tuple(_locate_tags(haystack, origin, self.raw.found))
-        return Markup(source=source, html=html, refs=refs, raw_html=raw)
+        return Markup(source=source, html=Html(html), refs=refs, raw_html=raw)
 
 
 def _locate(text: str, origin: Span, found: list[tuple[str, bool, str]]) -> list[LinkRef]:
@@ -255,7 +256,7 @@ def from_json(value: object, source: str, path: str) -> Markup | None:
     shapes += [isinstance(tag, str) and _line_col(span) for tag, span in tags]
     if not all(shapes):
         return None
-    return Markup(source=source, html=html, refs=links, raw_html=tags)
+    return Markup(source=source, html=Html(html), refs=links, raw_html=tags)
 
 
 def _line_col(span: Span) -> bool:

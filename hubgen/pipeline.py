@@ -104,9 +104,11 @@ def _check(
     review_content(tree, validated, diags, now=now)
     if diags.has_errors(strict=strict):
         raise ContentErrors(diags.sorted(strict=strict))
+    themes = tree.themes
+    del tree, validated  # the parsed files: only the graph is needed from here on
     published = publish(graph, now, preview=preview)
     try:
-        rendered = render_site(published, tree.themes, cache=cache)
+        rendered = render_site(published, themes, cache=cache)
         produced = produce(rendered, cache=cache, jobs=jobs, dest=dest)
     except TemplateProblem as exc:
         span = Span(_relative(exc.filename, site_dir), exc.line, 1)

@@ -216,6 +216,8 @@ class _Validator:
         key = self._key(source, origin, verbatim)
         cached = self.cache.get("markdown", key)
         result = markup.from_json(cached, source, origin.path) if cached is not None else None
+        if result is not None and self.cache.is_new("markdown", key):
+            self.cache.put("markdown", key, markup.to_json(result))  # one copy of the HTML
         try:
             if result is None:
                 result = self.converter.convert(

@@ -218,8 +218,8 @@ class Views:
     def html(self, markup: Markup) -> Html:
         """A body's HTML, re-rendered without links to pages that are not published."""
         dangling = self._dangling(markup)
-        if not dangling:
-            return Html(markup.html)
+        if not dangling:  # the common case: the HTML as rendered, not copied
+            return markup.html if isinstance(markup.html, Html) else Html(markup.html)
         return Html(self._convert(markup, dangling, self.u.href))
 
     def absolute_html(self, markup: Markup) -> str:
