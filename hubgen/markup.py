@@ -250,8 +250,11 @@ def from_json(value: object, source: str, path: str) -> Markup | None:
         return None
     shapes = [isinstance(html, str)]
     shapes += [
-        isinstance(r.url, str) and isinstance(r.alt, str) and isinstance(r.image, bool)
-        and _line_col(r.span) for r in links
+        isinstance(r.url, str)
+        and isinstance(r.alt, str)
+        and isinstance(r.image, bool)
+        and _line_col(r.span)
+        for r in links
     ]
     shapes += [isinstance(tag, str) and _line_col(span) for tag, span in tags]
     if not all(shapes):

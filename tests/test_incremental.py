@@ -8,13 +8,17 @@ into an empty folder. Worker processes are on (--jobs 2) as in real builds.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, read_tree, run
+from conftest import FIXTURES, REPO, read_tree, run
 
+from hubgen import workers
 from hubgen.cache import CACHE_DIR
 from hubgen.write import MANIFEST
 
@@ -270,3 +274,38 @@ def test_a_symlink_loop_in_the_site_does_not_stop_the_build(
     build(site, tmp_path / "out")
     build(site, tmp_path / "out")
     assert "up to date" in capsys.readouterr().out
+
+
+def test_workers_are_separate_processes_and_keep_the_order() -> None:
+    pids_and_items = workers.run(_pid_and_item, list(range(200)), jobs=2)
+    assert [item for _, item in pids_and_items] == list(range(200))
+    if workers.can_fork():
+        assert os.getpid() not in {pid for pid, _ in pids_and_items}  # all done in workers
+
+
+def _pid_and_item(item: int) -> tuple[int, int]:
+    return os.getpid(), item
+
+
+def test_a_site_big_enough_for_workers_builds_the_same_with_one_or_two(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, REPO / "benchmarks/generate.py", "120", site],
+        check=True,
+        capture_output=True,
+    )
+    now = "2025-05-30T12:00"  # benchmarks/generate.py's NOW
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert (
+        run("build", "--site", site, "--out", one, "--now", now, "--jobs", "1", "--no-cache") == 0
+    )
+    assert run("build", "--site", site, "--out", two, "--now", now, "--jobs", "2") == 0
+    assert read_tree(one) == read_tree(two)
+    # and the warm rebuild after an edit, in workers too, equals a full one-process build
+    drop = sorted((site / "content/drops").rglob("*.md"))[-5]
+    drop.write_text(drop.read_text("utf-8") + "\nA late addition.\n", "utf-8")
+    assert run("build", "--site", site, "--out", two, "--now", now, "--jobs", "2") == 0
+    assert (
+        run("build", "--site", site, "--out", one, "--now", now, "--jobs", "1", "--no-cache") == 0
+    )
+    assert read_tree(one) == read_tree(two)
