@@ -155,14 +155,18 @@ def build(
     `previous` (by default the output being replaced), keeping their
     modification time.
     """
-    with claim_output(out_dir, site_dir, force=force) as keep:
+    with claim_output(out_dir, site_dir, force=force) as claim:
+        keep = claim.keep
         store = cache_for(site_dir, enabled=cache)  # only once the output is ours to write
         try:
             options = (preview, strict, base_url, tuple(keep))
-            key = unchanged.build_key(
-                site_dir, out_dir, options, unchanged.sources_digest(site_dir)
+            key = unchanged.build_key(site_dir, out_dir, options)
+            sources = unchanged.Sources(site_dir)  # as they are before the build reads them
+            known = (
+                unchanged.recall(store, key, sources, claim.listing, now)
+                if previous is None
+                else None
             )
-            known = unchanged.recall(store, key, out_dir, now) if previous is None else None
             if known is not None:
                 return Built(
                     known.diagnostics, known.files, known.summary, known.next_change, 0, True
@@ -188,7 +192,13 @@ def build(
                 coming[0].at if coming else None,
             )
             unchanged.remember(
-                store, key, out_dir, graph=checked.graph, now=checked.now, report=report
+                store,
+                key,
+                out_dir,
+                sources=sources,
+                graph=checked.graph,
+                now=checked.now,
+                report=report,
             )
         finally:
             store.save()

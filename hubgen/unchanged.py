@@ -18,6 +18,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from time import time_ns
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hubgen.cache import Cache, digest
@@ -25,7 +26,7 @@ from hubgen.diagnostics import Diagnostic, Span
 from hubgen.publish import boundaries
 from hubgen.resolve import SiteGraph
 from hubgen.timeparse import TimeError, localize
-from hubgen.write import SOURCE_NAMES
+from hubgen.write import SOURCE_NAMES, output_files
 
 KIND = "build"
 
@@ -40,49 +41,105 @@ class Previous:
     next_change: datetime | None
 
 
-def sources_digest(site: Path) -> str:
-    """A hash of every file a build can read in the site folder, names and bytes.
+class Sources:
+    """The files a build can read in the site folder, found by one walk.
 
     Symlinks count as their target when it is inside the site folder (each folder
     once, so a loop ends), and as their text when it is not: a build refuses those.
+    The bytes are hashed only when the files' sizes and times (and inodes) differ
+    from a record's, as git's index does; times closer than `SETTLE_NS` to the
+    walk are not trusted, since a file can change again within a clock tick.
     """
-    h = hashlib.sha256()
-    root = site.resolve()
-    seen: set[Path] = set()
-    for name in SOURCE_NAMES:
-        _add(h, site / name, name, root, seen)
-    return h.hexdigest()
 
+    SETTLE_NS = 2_000_000_000
 
-def _add(h: hashlib._Hash, path: Path, rel: str, root: Path, seen: set[Path]) -> None:
-    h.update(rel.encode("utf-8", "surrogateescape") + b"\0")
-    real = path
-    if path.is_symlink():
-        h.update(b"-> " + os.fsencode(os.readlink(path)) + b"\0")
-        real = path.resolve()
-        if not real.is_relative_to(root):
+    def __init__(self, site: Path) -> None:
+        self.entries: list[tuple[str, str | None, str | None]] = []  # name, file, link
+        self.stats: dict[str, list[int]] = {}  # name -> size, mtime, ctime, inode
+        self.scanned_at = time_ns()
+        self._digest: str | None = None
+        root = site.resolve()
+        seen: set[str] = set()
+        for name in SOURCE_NAMES:
+            path = site / name
+            if path.is_symlink() or path.is_dir():
+                self._folder(str(path), name, root, seen)
+            elif path.is_file():
+                self._file(str(path), name, os.stat(path))
+
+    def _folder(self, folder: str, rel: str, root: Path, seen: set[str]) -> None:
+        real = os.path.realpath(folder)
+        if real in seen or not Path(real).is_relative_to(root):
+            self.entries.append((rel + "/", None, real))
             return
-    if real.is_dir():
-        if real in seen:
-            return
+        self.entries.append((rel + "/", None, None))
         seen.add(real)
-        for child in sorted(os.listdir(real)):
-            _add(h, path / child, f"{rel}/{child}", root, seen)
-    elif real.is_file():
         try:
-            data = real.read_bytes()
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError:
-            data = b"\0unreadable"
-        h.update(len(data).to_bytes(8, "little") + data)
+            return
+        for entry in entries:
+            name = f"{rel}/{entry.name}"
+            if entry.is_symlink():
+                target = os.path.realpath(entry.path)
+                self.entries.append((name, None, target))
+                if not Path(target).is_relative_to(root):
+                    continue
+            try:
+                if entry.is_dir():
+                    self._folder(entry.path, name, root, seen)
+                elif entry.is_file():
+                    self._file(entry.path, name, entry.stat())
+            except OSError:
+                self.entries.append((name, None, "unreadable"))
+
+    def _file(self, path: str, rel: str, st: os.stat_result) -> None:
+        self.entries.append((rel, path, None))
+        self.stats[rel] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+    def digest(self) -> str:
+        """A hash of every name, link and byte."""
+        if self._digest is None:
+            h = hashlib.sha256()
+            for name, path, link in self.entries:
+                h.update(name.encode("utf-8", "surrogateescape") + b"\0")
+                if link is not None:
+                    h.update(b"-> " + os.fsencode(link) + b"\0")
+                if path is not None:
+                    try:
+                        with open(path, "rb") as f:
+                            data = f.read()
+                    except OSError:
+                        data = b"\0unreadable"
+                    h.update(len(data).to_bytes(8, "little") + data)
+            self._digest = h.hexdigest()
+        return self._digest
+
+    def settled_stats(self) -> dict[str, list[int]] | None:
+        """The stats, if all are old enough to vouch for the bytes next time."""
+        recent = self.scanned_at - self.SETTLE_NS
+        if any(st[1] >= recent or st[2] >= recent for st in self.stats.values()):
+            return None
+        return self.stats
+
+    def same_as(self, digest: object, stats: object) -> bool:
+        """Whether these are the files a record describes (by stats, else by bytes)."""
+        if stats is not None and stats == self.stats:
+            return True
+        return digest == self.digest()
 
 
-def build_key(site: Path, out: Path, options: tuple[object, ...], sources: str) -> str:
-    return digest("build", str(site.resolve()), str(out.resolve()), repr(options), sources)
+def build_key(site: Path, out: Path, options: tuple[object, ...]) -> str:
+    return digest("build", str(site.resolve()), str(out.resolve()), repr(options))
 
 
-def recall(cache: Cache, key: str, out: Path, now: datetime) -> Previous | None:
+def recall(
+    cache: Cache, key: str, sources: Sources, listing: dict[str, os.stat_result], now: datetime
+) -> Previous | None:
     """The last build's report, if its output is still exactly right at `now`."""
     value = cache.get(KIND, key)
+    if value is None:
+        return None
     try:
         zone = ZoneInfo(value["zone"])
         when = now if now.tzinfo is not None else localize(now, zone).instant
@@ -90,7 +147,9 @@ def recall(cache: Cache, key: str, out: Path, now: datetime) -> Previous | None:
         until = _instant(value["until"])
         if (since is not None and when < since) or (until is not None and when >= until):
             return None
-        if _listing(out) != {rel: tuple(st) for rel, st in value["output"].items()}:
+        if _sizes_and_times(listing) != {rel: tuple(st) for rel, st in value["output"].items()}:
+            return None
+        if not sources.same_as(value["sources"], value["stats"]):
             return None
         diagnostics = [
             Diagnostic(Span(path, line, col), severity, code, message)
@@ -109,6 +168,7 @@ def remember(
     key: str,
     out: Path,
     *,
+    sources: Sources,
     graph: SiteGraph,
     now: datetime,
     report: Previous,
@@ -129,9 +189,11 @@ def remember(
         key,
         {
             "zone": graph.site.timezone.key,
+            "sources": sources.digest(),
+            "stats": sources.settled_stats(),
             "since": _iso(since),
             "until": _iso(until),
-            "output": {rel: list(st) for rel, st in _listing(out).items()},
+            "output": {rel: list(st) for rel, st in _sizes_and_times(output_files(out)).items()},
             "diagnostics": [
                 [d.span.path, d.span.line, d.span.col, d.severity, d.code, d.message]
                 for d in report.diagnostics
@@ -143,15 +205,8 @@ def remember(
     )
 
 
-def _listing(out: Path) -> dict[str, tuple[int, int]]:
-    """Every file in the output folder with its size and modification time."""
-    found = {}
-    for folder, _dirs, files in os.walk(out):
-        for name in files:
-            path = os.path.join(folder, name)
-            st = os.stat(path, follow_symlinks=False)
-            found[Path(path).relative_to(out).as_posix()] = (st.st_size, st.st_mtime_ns)
-    return found
+def _sizes_and_times(listing: dict[str, os.stat_result]) -> dict[str, tuple[int, int]]:
+    return {rel: (st.st_size, st.st_mtime_ns) for rel, st in listing.items()}
 
 
 def _iso(value: datetime | None) -> str | None:

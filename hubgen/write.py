@@ -24,6 +24,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from hubgen.errors import OutputRefused
@@ -37,18 +38,27 @@ MANIFEST = ".hubgen-manifest"
 SOURCE_NAMES = ("site.yaml", "campaigns", "content", "themes")
 
 
+@dataclass(frozen=True)
+class Claim:
+    """An output folder held for one build, as it was when claimed."""
+
+    keep: list[str]  # the foreign files `--force` keeps
+    listing: dict[str, os.stat_result]  # every file in it, by relative path
+
+
 @contextmanager
-def claim_output(out: Path, site: Path, *, force: bool) -> Iterator[list[str]]:
+def claim_output(out: Path, site: Path, *, force: bool) -> Iterator[Claim]:
     """Hold `out` for one build: refuse it if it is not ours, and lock it meanwhile.
 
-    Yields the foreign files that `--force` keeps. A second build of the same
-    output fails at once (exit 2) while the first holds the lock.
+    A second build of the same output fails at once (exit 2) while the first
+    holds the lock.
     """
     out, site = out.resolve(), site.resolve()
     _refuse_sources(out, site)
     with _locked(out):
         _recover(out)
-        yield _check_foreign(out, force=force)
+        listing = output_files(out) if out.is_dir() else {}
+        yield Claim(_check_foreign(out, listing, force=force), listing)
 
 
 def _refuse_sources(out: Path, site: Path) -> None:
@@ -62,8 +72,8 @@ def _refuse_sources(out: Path, site: Path) -> None:
         raise OutputRefused(f"refusing to write to {out}: it is a file, not a folder")
 
 
-def _check_foreign(out: Path, *, force: bool) -> list[str]:
-    foreign = _foreign_files(out)
+def _check_foreign(out: Path, listing: dict[str, os.stat_result], *, force: bool) -> list[str]:
+    foreign = _foreign_files(out, listing)
     if foreign and not force:
         shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
         raise OutputRefused(
@@ -74,18 +84,26 @@ def _check_foreign(out: Path, *, force: bool) -> list[str]:
     return foreign
 
 
-def _foreign_files(out: Path) -> list[str]:
-    if not out.is_dir():
-        return []
+def _foreign_files(out: Path, listing: dict[str, os.stat_result]) -> list[str]:
     manifest = out / MANIFEST
     ours = set(manifest.read_text("utf-8").splitlines()) if manifest.is_file() else set()
     ours.add(MANIFEST)
-    found = [
-        p.relative_to(out).as_posix()
-        for p in sorted(out.rglob("*"))
-        if p.is_file() or p.is_symlink()
-    ]
-    return [rel for rel in found if rel not in ours]
+    return sorted(rel for rel in listing if rel not in ours)
+
+
+def output_files(out: Path) -> dict[str, os.stat_result]:
+    """Every file (or symlink) under `out`, by relative path, with its own lstat."""
+    found: dict[str, os.stat_result] = {}
+    todo = [(str(out), "")]
+    while todo:
+        folder, prefix = todo.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    todo.append((entry.path, prefix + entry.name + "/"))
+                else:
+                    found[prefix + entry.name] = entry.stat(follow_symlinks=False)
+    return found
 
 
 @contextmanager
