@@ -36,6 +36,7 @@ def campaign_feed_path(slug: str) -> str:
 def render_feeds(pub: Published, views: Views) -> dict[str, bytes]:
     """The site feed and every campaign's feed, as output path -> bytes."""
     g = pub.graph
+    published = _published(pub)
     feeds = {
         urls.output_file(site_feed_path()): _feed(
             views,
@@ -43,12 +44,12 @@ def render_feeds(pub: Published, views: Views) -> dict[str, bytes]:
             home="/",
             title=g.site.title,
             subtitle=g.site.description,
-            drops=_published(pub),
+            drops=published,
             fallback=min((c.opens for c in g.campaigns.values()), default=EPOCH),
         )
     }
     for c in g.campaigns.values():
-        drops = [d for d in _published(pub) if d.campaign == c.slug]
+        drops = [d for d in published if d.campaign == c.slug]
         feeds[urls.output_file(campaign_feed_path(c.slug))] = _feed(
             views,
             path=campaign_feed_path(c.slug),

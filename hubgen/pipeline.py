@@ -101,7 +101,7 @@ def _check(
         except TimeError as exc:
             raise UsageError(f"--now: {exc}") from None
     check_helplines(tree, validated, diags, now=now)
-    review_content(tree, validated, diags, now=now)
+    review_content(tree, validated, diags, now=now, cache=cache, jobs=jobs)
     if diags.has_errors(strict=strict):
         raise ContentErrors(diags.sorted(strict=strict))
     themes = tree.themes

@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import accumulate
 
-from hubgen.diagnostics import Diagnostics, Span
+from hubgen import workers
+from hubgen.cache import Cache, digest
+from hubgen.diagnostics import Diagnostic, Diagnostics, Span
 from hubgen.helpcheck import shows_crisis_line
 from hubgen.load import Document, SourceTree
 from hubgen.model import Allow
@@ -71,19 +73,75 @@ class Region:
     passage: Passage
 
 
-def review_content(tree: SourceTree, v: Validated, diags: Diagnostics, *, now: datetime) -> None:
+def review_content(
+    tree: SourceTree,
+    v: Validated,
+    diags: Diagnostics,
+    *,
+    now: datetime,
+    cache: Cache | None = None,
+    jobs: int = 1,
+) -> None:
+    """Review every campaign, drop and page. What a file's own text decides is
+    reviewed over `jobs` processes and kept in the build cache under a hash of
+    that text; only the check that depends on `now` (SM030) runs every time."""
+    cache = cache or Cache.none()
     rules = safe_messaging()
-    needs_check = v.site.help.organisations is None
-    crisis = shows_crisis_line(v.site, v.organisations, now) if needs_check else True
-    when = format_local(now, v.site.timezone)
-    for subject in _subjects(tree, v):
-        review = _Review(subject, rules, diags)
+    sensitive = v.site.sensitive_topics
+    subjects = list(_subjects(tree, v))
+    keys = [_key(subject, sensitive) for subject in subjects]
+    todo = [i for i, key in enumerate(keys) if not cache.has("review", key)]
+
+    def review_one(i: int) -> list[list[object]]:
+        found = Diagnostics()
+        review = _Review(subjects[i], rules, found)
         review.findings()
         review.allows()
-        if subject.warns:
-            review.content_warning(v.site.sensitive_topics)
-        if not crisis:
-            review.help_needed(v.site.sensitive_topics, when)
+        if subjects[i].warns:
+            review.content_warning(sensitive)
+        return [
+            [d.span.path, d.span.line, d.span.col, d.severity, d.code, d.message]
+            for d in found.sorted()
+        ]
+
+    for i, found in zip(todo, workers.run(review_one, todo, jobs=jobs), strict=True):
+        cache.put("review", keys[i], found)
+    for i, key in enumerate(keys):
+        listed = cache.get("review", key)
+        known = _diagnostics(listed) if listed is not None else None
+        if known is None:  # a stored value of another shape: review again
+            known = _diagnostics(review_one(i)) or []
+        diags.extend(known)
+    needs_check = v.site.help.organisations is None
+    if needs_check and not shows_crisis_line(v.site, v.organisations, now):
+        when = format_local(now, v.site.timezone)
+        for subject in subjects:
+            _Review(subject, rules, diags).help_needed(sensitive, when)
+
+
+def _key(subject: Subject, sensitive: tuple[str, ...]) -> str:
+    """Everything the review of one file depends on but the rules (in hubgen's code)."""
+    doc = subject.doc
+    about = repr((subject.kind, subject.topics, subject.allow, subject.content_warning))
+    return digest("review", doc.path, str(doc.body_line), doc.text, about, repr(sensitive))
+
+
+def _diagnostics(listed: object) -> list[Diagnostic] | None:
+    try:
+        found = [
+            Diagnostic(Span(path, line, col), severity, code, message)
+            for path, line, col, severity, code, message in listed  # type: ignore[union-attr]
+        ]
+    except (TypeError, ValueError):
+        return None
+    for d in found:
+        if not (isinstance(d.span.path, str) and type(d.span.line) is int):
+            return None
+        if not (type(d.span.col) is int and d.severity in ("error", "warning")):
+            return None
+        if not (isinstance(d.code, str) and isinstance(d.message, str)):
+            return None
+    return found
 
 
 def _subjects(tree: SourceTree, v: Validated) -> Iterator[Subject]:

@@ -309,3 +309,17 @@ def test_a_site_big_enough_for_workers_builds_the_same_with_one_or_two(tmp_path:
         run("build", "--site", site, "--out", one, "--now", now, "--jobs", "1", "--no-cache") == 0
     )
     assert read_tree(one) == read_tree(two)
+
+
+def test_a_warm_check_reports_what_a_cold_one_does(
+    warm: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = drop_file(warm)
+    path.write_text(path.read_text("utf-8") + "\nHer uncle committed suicide.\n", "utf-8")
+    capsys.readouterr()
+    assert run("check", "--site", warm, "--now", NOW, "--no-cache") == 0
+    cold = capsys.readouterr().err
+    assert "warning[SM001]" in cold
+    for _ in range(2):  # the first fills the cache, the second reads it
+        assert run("check", "--site", warm, "--now", NOW) == 0
+        assert capsys.readouterr().err == cold
