@@ -101,10 +101,17 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
         if dest is not None:
             place(dest.staging / out, content, previous=dest.previous / out)
         if isinstance(content, bytes):
+            key = digest("links", out, content)  # feeds and calendars: slow to parse
+            known = cache.get("links", key)
+            if isinstance(known, list) and all(isinstance(link, str) for link in known):
+                result.links[out] = known
+                continue
             try:
                 result.links[out] = linkcheck.links_of(out, content)
             except (ET.ParseError, ValueError) as exc:
                 result.unreadable[out] = str(exc)
+                continue
+            cache.put("links", key, result.links[out])
     result.files = sorted([out for out, _ in pages] + list(others))
     return result
 
