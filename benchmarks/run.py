@@ -40,7 +40,7 @@ import hubgen
 
 HERE = Path(__file__).resolve().parent
 MANIFEST = ".hubgen-manifest"  # hubgen's record of what it wrote, not part of the site
-CACHE_DIR = ".hubgen-cache"  # hubgen's persistent cache beside the site, once it has one
+CACHE_DIR = ".hubgen-cache"  # hubgen's build cache beside the site: removed for cold builds
 OVERRIDDEN = "drop.html"
 ROWS = {  # key -> label, in table order
     "hubgen_cold": "hubgen cold build",
