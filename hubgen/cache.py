@@ -19,7 +19,8 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -199,6 +200,13 @@ def _stamp(db: sqlite3.Connection) -> str | None:
     return row[0] if row and isinstance(row[0], str) else None
 
 
-def cache_for(site_dir: Path, *, enabled: bool = True) -> Cache:
-    """The cache of the site at `site_dir`, or one that remembers nothing."""
-    return Cache(site_dir / CACHE_DIR if enabled else None)
+@contextmanager
+def cache_for(site_dir: Path, *, enabled: bool = True) -> Iterator[Cache]:
+    """The cache of the site at `site_dir` (or one that remembers nothing), saved
+    when the block ends, whether the build succeeded or not: what was done is right."""
+    store = Cache(site_dir / CACHE_DIR if enabled else None)
+    try:
+        yield store
+    finally:
+        store.save()
+        store.close()

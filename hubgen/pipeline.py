@@ -48,33 +48,27 @@ def check(
     strict: bool = False,
     preview: bool = False,
     base_url: str | None = None,
-    need_base_url: bool = False,
     jobs: int | None = None,
     cache: bool = True,
-    dest: Destination | None = None,
 ) -> Checked:
     """Check every file, published or not (`now` decides time-based checks), then
-    render the site (into `dest`, if given) and link-check it.
+    render the site in memory and link-check it.
 
     `jobs` worker processes render (default: one per CPU); `cache` keeps work
     for the next run in `.hubgen-cache/` beside the site.
     """
-    store = cache_for(site_dir, enabled=cache)
-    try:
+    with cache_for(site_dir, enabled=cache) as store:
         return _check(
             site_dir,
             now=now,
             strict=strict,
             preview=preview,
             base_url=base_url,
-            need_base_url=need_base_url,
+            need_base_url=False,
             jobs=jobs or default_jobs(),
             cache=store,
-            dest=dest,
+            dest=None,
         )
-    finally:
-        store.save()
-        store.close()
 
 
 def _check(
@@ -157,8 +151,8 @@ def build(
     """
     with claim_output(out_dir, site_dir, force=force) as claim:
         keep = claim.keep
-        store = cache_for(site_dir, enabled=cache)  # only once the output is ours to write
-        try:
+        # The cache is opened only once the output is ours to write.
+        with cache_for(site_dir, enabled=cache) as store:
             options = (preview, strict, base_url, tuple(keep))
             key = unchanged.build_key(site_dir, out_dir, options)
             sources = unchanged.Sources(site_dir)  # as they are before the build reads them
@@ -200,9 +194,6 @@ def build(
                 now=checked.now,
                 report=report,
             )
-        finally:
-            store.save()
-            store.close()
     return Built(
         report.diagnostics,
         report.files,

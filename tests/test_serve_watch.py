@@ -56,6 +56,8 @@ CLASSIFIED: list[tuple[FileSystemEvent, str]] = [
     # the output folder, version control, everything outside the sources
     (FileModifiedEvent("/s/public/index.html"), "ignore"),
     (FileCreatedEvent("/s/public/may/index.html"), "ignore"),
+    (FileModifiedEvent("/s/.hubgen-cache/cache.sqlite"), "ignore"),  # each build writes it
+    (FileCreatedEvent("/s/.hubgen-cache/cache.sqlite-journal"), "ignore"),
     (FileModifiedEvent("/s/.git/index"), "ignore"),
     (FileModifiedEvent("/s/content/.git/HEAD"), "ignore"),
     (FileModifiedEvent("/s/README.md"), "ignore"),
