@@ -67,7 +67,7 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
     result = Produced()
     pages = [(out, job) for out, job in rendered.files.items() if isinstance(job, PageJob)]
     shared: dict[int, tuple[object, str]] = {}
-    keys = [_fingerprint(rendered.themes, out, job, shared) for out, job in pages]
+    keys = [_fingerprint(rendered, out, job, shared) for out, job in pages]
     todo: list[int] = []
     assets: set[str] = set()
     for i, (out, _job) in enumerate(pages):
@@ -140,17 +140,17 @@ def _render_page(i: int) -> _Done | TemplateProblem:
 
 
 def _fingerprint(
-    themes: Themes, out: str, job: PageJob, shared: dict[int, tuple[object, str]]
+    rendered: Rendered, out: str, job: PageJob, shared: dict[int, tuple[object, str]]
 ) -> str | None:
     """Everything the page's bytes depend on, hashed; None: always render it."""
-    templates = themes.digest(job.theme, job.template)
+    templates = rendered.themes.digest(job.theme, job.template)
     if templates is None:
         return None
     try:
         values = _Values.dumps(job.context, shared)
     except (pickle.PicklingError, TypeError, ValueError, RecursionError):
         return None
-    return digest("page", out, themes.href("/"), templates, values)
+    return digest("page", out, rendered.base_url, templates, values)
 
 
 class _Values(pickle.Pickler):

@@ -48,6 +48,7 @@ class Rendered:
     files: dict[str, bytes | Path | PageJob]
     sources: dict[str, str]  # output path -> site-relative source path or template
     themes: Themes  # renders the page jobs, and knows the theme assets they use
+    base_url: str  # templates read it too: url() and rel() depend on it
 
 
 @dataclass(frozen=True)
@@ -207,7 +208,7 @@ class _Renderer:
         self.machine_readable()
         if self.g.site.headers:
             self.out["_headers"] = render_headers(self.u)
-        return Rendered(dict(sorted(self.out.items())), self.sources, self.themes)
+        return Rendered(dict(sorted(self.out.items())), self.sources, self.themes, self.u.base_url)
 
     def machine_readable(self) -> None:
         """Feeds, calendars, sitemap and robots.txt: for readers' tools and crawlers."""

@@ -323,3 +323,14 @@ def test_a_warm_check_reports_what_a_cold_one_does(
     for _ in range(2):  # the first fills the cache, the second reads it
         assert run("check", "--site", warm, "--now", NOW) == 0
         assert capsys.readouterr().err == cold
+
+
+def test_a_new_host_in_base_url_equals_a_full_build(warm: Path, tmp_path: Path) -> None:
+    edit(
+        warm / "site.yaml",
+        "base_url: https://example.org/hub/",
+        "base_url: https://example.net/hub/",
+    )
+    files, _ = rebuilt(warm, tmp_path)
+    assert files == full(warm, tmp_path)
+    assert b"https://example.net/hub/" in files["index.html"]
