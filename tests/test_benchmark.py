@@ -90,3 +90,15 @@ def test_runner_reports_every_row_at_a_tiny_size(tmp_path: Path) -> None:
     assert size["rows"]["hubgen_cold"]["written"] == size["hubgen_files"]
     assert 0 <= size["rows"]["hubgen_nochange"]["written"] <= size["hubgen_files"]
     assert report["hugo_missing"] == "skipped (--no-hugo)"
+
+
+def test_the_serve_benchmark_times_a_save_until_the_page_changes() -> None:
+    result = subprocess.run(
+        [sys.executable, BENCH / "serve.py", "--size", "30", "--saves", "2"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.stdout.startswith("hubgen serve, 30 drops: save to served page, median ")
+    assert len(result.stdout.split("runs: ")[1].split(",")) == 2

@@ -1,0 +1,92 @@
+"""How long `hubgen serve` takes from saving a drop to serving the new page.
+
+    python benchmarks/serve.py            # N = 1,000 drops, 5 saves
+    python benchmarks/serve.py --size 10000 --saves 3
+
+It generates the synthetic site (generate.py), starts `python -m hubgen serve`
+on a free port, waits for the first build, then appends a line to one published
+drop and polls that drop's page until the line is in it, several times. The
+figure is what a reader of the preview waits for, short of the browser's own
+reload: the watcher's quiet period, the rebuild, and the swap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from generate import NOW, generate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", type=int, default=1000, help="drops (default 1,000)")
+    parser.add_argument("--saves", type=int, default=5, help="saves to time (default 5)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="hubgen-serve-bench-") as tmp:
+        site = Path(tmp) / "site"
+        generate(args.size, site)
+        times = measure(site, args.saves)
+    shown = ", ".join(f"{t:.2f}" for t in times)
+    print(
+        f"hubgen serve, {args.size:,} drops: save to served page, median "
+        f"{statistics.median(times):.2f} s (runs: {shown} s)"
+    )
+
+
+def measure(site: Path, saves: int) -> list[float]:
+    argv = [sys.executable, "-m", "hubgen", "serve", "--site", site, "--port", "0", "--now", NOW]
+    server = subprocess.Popen(
+        [str(a) for a in argv], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        address = _address(server)
+        drop = _published_drop(site)
+        url = f"{address}{drop.parent.name}/{re.sub(r'^[0-9-]{11}', '', drop.stem)}/"
+        times = []
+        for k in range(saves):
+            marker = f"Benchmark marker {k} {time.time_ns()}"
+            start = time.perf_counter()
+            drop.write_text(drop.read_text("utf-8") + f"\n{marker}\n", "utf-8")
+            while marker not in _get(url):
+                time.sleep(0.005)
+            times.append(time.perf_counter() - start)
+        return times
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _address(server: subprocess.Popen[str]) -> str:
+    assert server.stdout is not None
+    for line in server.stdout:
+        found = re.search(r"serving .* at (http://\S+/)", line)
+        if found:
+            return found.group(1)
+    raise RuntimeError("hubgen serve exited before serving")
+
+
+def _published_drop(site: Path) -> Path:
+    """The newest drop of the oldest campaign: published at NOW whatever N is."""
+    campaigns = sorted((site / "content" / "drops").iterdir())
+    return sorted(campaigns[0].glob("*.md"))[-1]
+
+
+def _get(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.read().decode("utf-8")
+    except urllib.error.URLError:
+        return ""
+
+
+if __name__ == "__main__":
+    main()
