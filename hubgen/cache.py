@@ -67,7 +67,6 @@ class Cache:
     """
 
     def __init__(self, folder: Path | None) -> None:
-        self.folder = folder
         self._db: sqlite3.Connection | None = None
         self._entries: dict[str, dict[str, str]] = {}  # read, not yet asked for
         self._stored: dict[str, set[str]] = {}  # every key of a kind in the file

@@ -37,6 +37,35 @@ class Diagnostic:
     code: str
     message: str
 
+    def as_row(self) -> list[str | int]:
+        """As plain data, for the build cache."""
+        return [
+            self.span.path,
+            self.span.line,
+            self.span.col,
+            self.severity,
+            self.code,
+            self.message,
+        ]
+
+    @classmethod
+    def from_rows(cls, rows: object) -> list[Diagnostic] | None:
+        """What `as_row` wrote, or None for anything of another shape."""
+        try:
+            found = [
+                cls(Span(path, line, col), severity, code, message)
+                for path, line, col, severity, code, message in rows  # type: ignore[attr-defined]
+            ]
+        except (TypeError, ValueError):
+            return None
+        for d in found:
+            texts = (d.span.path, d.code, d.message)
+            if not all(isinstance(t, str) for t in texts) or d.severity not in ("error", "warning"):
+                return None
+            if not (type(d.span.line) is int and type(d.span.col) is int):
+                return None
+        return found
+
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.span.path, self.span.line, self.span.col, self.message)
 

@@ -19,9 +19,11 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import stat
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeGuard
 
 from jinja2 import TemplateError
 
@@ -50,8 +52,7 @@ class Produced:
     files: list[str] = field(default_factory=list)  # every output path, sorted
     links: dict[str, list[str]] = field(default_factory=dict)  # output path -> its links
     unreadable: dict[str, str] = field(default_factory=dict)  # output path -> why not
-    rendered: int = 0  # pages rendered by this build
-    reused: int = 0  # pages known unchanged, not rendered
+    rendered: int = 0  # pages rendered by this build (the others were known unchanged)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,6 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
         if known is not None and (dest is None or _reuse(dest, out, known)):
             result.links[out] = known.links
             assets.update(known.assets)
-            result.reused += 1
         else:
             todo.append(i)
     global _work
@@ -102,9 +102,9 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
             place(dest.staging / out, content, previous=dest.previous / out)
         if isinstance(content, bytes):
             key = digest("links", out, content)  # feeds and calendars: slow to parse
-            known = cache.get("links", key)
-            if isinstance(known, list) and all(isinstance(link, str) for link in known):
-                result.links[out] = known
+            links = cache.get("links", key)
+            if _strings(links):
+                result.links[out] = links
                 continue
             try:
                 result.links[out] = linkcheck.links_of(out, content)
@@ -194,11 +194,13 @@ def _record(value: object) -> _Done | None:
     links, assets = value.get("links"), value.get("assets")
     if not (type(size) is int and (mtime is None or type(mtime) is int)):
         return None
-    if not (isinstance(links, list) and all(isinstance(x, str) for x in links)):
-        return None
-    if not (isinstance(assets, list) and all(isinstance(x, str) for x in assets)):
+    if not (_strings(links) and _strings(assets)):
         return None
     return _Done(size, mtime, links, assets)
+
+
+def _strings(value: object) -> TypeGuard[list[str]]:
+    return isinstance(value, list) and all(isinstance(x, str) for x in value)
 
 
 def _as_json(done: _Done) -> dict[str, object]:
@@ -212,9 +214,9 @@ def _reuse(dest: Destination, out: str, known: _Done) -> bool:
         st = os.stat(previous, follow_symlinks=False)
     except OSError:
         return False
-    if known.mtime is None or (st.st_size, st.st_mtime_ns) != (known.size, known.mtime):
+    if not stat.S_ISREG(st.st_mode) or known.mtime is None:  # not a symlink, nor a folder
         return False
-    if not os.path.isfile(previous) or os.path.islink(previous):
+    if (st.st_size, st.st_mtime_ns) != (known.size, known.mtime):
         return False
     target = dest.staging / out
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -92,25 +92,21 @@ def review_content(
     keys = [_key(subject, sensitive) for subject in subjects]
     todo = [i for i, key in enumerate(keys) if not cache.has("review", key)]
 
-    def review_one(i: int) -> list[list[object]]:
+    def review_one(i: int) -> list[list[str | int]]:
         found = Diagnostics()
         review = _Review(subjects[i], rules, found)
         review.findings()
         review.allows()
         if subjects[i].warns:
             review.content_warning(sensitive)
-        return [
-            [d.span.path, d.span.line, d.span.col, d.severity, d.code, d.message]
-            for d in found.sorted()
-        ]
+        return [d.as_row() for d in found.sorted()]
 
     for i, found in zip(todo, workers.run(review_one, todo, jobs=jobs), strict=True):
         cache.put("review", keys[i], found)
     for i, key in enumerate(keys):
-        listed = cache.get("review", key)
-        known = _diagnostics(listed) if listed is not None else None
+        known = Diagnostic.from_rows(cache.get("review", key))
         if known is None:  # a stored value of another shape: review again
-            known = _diagnostics(review_one(i)) or []
+            known = Diagnostic.from_rows(review_one(i)) or []
         diags.extend(known)
     needs_check = v.site.help.organisations is None
     if needs_check and not shows_crisis_line(v.site, v.organisations, now):
@@ -124,24 +120,6 @@ def _key(subject: Subject, sensitive: tuple[str, ...]) -> str:
     doc = subject.doc
     about = repr((subject.kind, subject.topics, subject.allow, subject.content_warning))
     return digest("review", doc.path, str(doc.body_line), doc.text, about, repr(sensitive))
-
-
-def _diagnostics(listed: object) -> list[Diagnostic] | None:
-    try:
-        found = [
-            Diagnostic(Span(path, line, col), severity, code, message)
-            for path, line, col, severity, code, message in listed  # type: ignore[union-attr]
-        ]
-    except (TypeError, ValueError):
-        return None
-    for d in found:
-        if not (isinstance(d.span.path, str) and type(d.span.line) is int):
-            return None
-        if not (type(d.span.col) is int and d.severity in ("error", "warning")):
-            return None
-        if not (isinstance(d.code, str) and isinstance(d.message, str)):
-            return None
-    return found
 
 
 def _subjects(tree: SourceTree, v: Validated) -> Iterator[Subject]:

@@ -22,7 +22,7 @@ from time import time_ns
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hubgen.cache import Cache, digest
-from hubgen.diagnostics import Diagnostic, Span
+from hubgen.diagnostics import Diagnostic
 from hubgen.publish import boundaries
 from hubgen.resolve import SiteGraph
 from hubgen.timeparse import TimeError, localize
@@ -124,7 +124,8 @@ class Sources:
 
     def same_as(self, digest: object, stats: object) -> bool:
         """Whether these are the files a record describes (by stats, else by bytes)."""
-        if stats is not None and stats == self.stats:
+        if stats is not None and stats == self.stats and isinstance(digest, str):
+            self._digest = digest  # the files are those it was taken of: no need to read them
             return True
         return digest == self.digest()
 
@@ -141,6 +142,9 @@ def recall(
     if value is None:
         return None
     try:
+        # First, so that a build after a boundary passed need not read the files to hash them.
+        if not sources.same_as(value["sources"], value["stats"]):
+            return None
         zone = ZoneInfo(value["zone"])
         when = now if now.tzinfo is not None else localize(now, zone).instant
         since = _instant(value["since"])
@@ -149,14 +153,9 @@ def recall(
             return None
         if _sizes_and_times(listing) != {rel: tuple(st) for rel, st in value["output"].items()}:
             return None
-        if not sources.same_as(value["sources"], value["stats"]):
-            return None
-        diagnostics = [
-            Diagnostic(Span(path, line, col), severity, code, message)
-            for path, line, col, severity, code, message in value["diagnostics"]
-        ]
+        diagnostics = Diagnostic.from_rows(value["diagnostics"])
         files, summary = value["files"], value["summary"]
-        if not (type(files) is int and isinstance(summary, str)):
+        if diagnostics is None or not (type(files) is int and isinstance(summary, str)):
             return None
         return Previous(diagnostics, files, summary, _instant(value["next_change"]))
     except (KeyError, TypeError, ValueError, ZoneInfoNotFoundError, TimeError):
@@ -194,10 +193,7 @@ def remember(
             "since": _iso(since),
             "until": _iso(until),
             "output": {rel: list(st) for rel, st in _sizes_and_times(output_files(out)).items()},
-            "diagnostics": [
-                [d.span.path, d.span.line, d.span.col, d.severity, d.code, d.message]
-                for d in report.diagnostics
-            ],
+            "diagnostics": [d.as_row() for d in report.diagnostics],
             "files": report.files,
             "summary": report.summary,
             "next_change": _iso(report.next_change),
