@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import hubgen
-from hubgen.load import SHIPPED_THEMES
+from hubgen.shipped import SHIPPED_THEMES
 
 CACHE_DIR = ".hubgen-cache"
 _FILE = "cache.sqlite"

@@ -12,11 +12,10 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hubgen import __version__, scaffold, schedule
+from hubgen import __version__
 from hubgen.diagnostics import Diagnostic, format_github, format_json, format_text
 from hubgen.errors import ContentErrors, HubgenError, UsageError
 from hubgen.pipeline import build, check
-from hubgen.publish import upcoming
 from hubgen.timeparse import TimeError, parse_now
 
 FORMATS: dict[str, Callable[[list[Diagnostic]], str]] = {
@@ -260,6 +259,9 @@ def _build(args: argparse.Namespace, now: datetime) -> int:
 
 
 def _schedule(args: argparse.Namespace, now: datetime) -> int:
+    from hubgen import schedule  # like the stages: not loaded for a build that is up to date
+    from hubgen.publish import upcoming
+
     checked = check(args.site, now=now)
     _warn(checked.diagnostics)
     coming = upcoming(checked.graph, checked.now)
@@ -313,6 +315,8 @@ def _from_here(site: Path) -> str:
 
 
 def _new(args: argparse.Namespace) -> int:
+    from hubgen import scaffold  # only this command writes starters
+
     if args.kind == "campaign":
         starter = scaffold.campaign(args.slug, starts=args.starts, ends=args.ends, title=args.title)
     elif args.kind == "drop":

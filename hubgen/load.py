@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hubgen.diagnostics import Diagnostics, Span
+from hubgen.shipped import SHIPPED_THEMES
 from hubgen.yamlmarks import Node, parse_yaml
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -28,15 +29,6 @@ _SVG_SCRIPT = re.compile(
     rb"<script|\son[a-z]{3,}\s*=|(?:href|src)\s*=\s*[\"']?\s*(?:javascript|vbscript):",
     re.IGNORECASE,
 )
-
-
-def _shipped_themes() -> Path:
-    """The themes installed with hubgen; in a source checkout, the repository's."""
-    installed = Path(__file__).with_name("themes")
-    return installed if installed.is_dir() else Path(__file__).parents[1] / "themes"
-
-
-SHIPPED_THEMES = _shipped_themes()
 
 
 @dataclass(frozen=True)

@@ -11,23 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hubgen import schedule, unchanged
+from hubgen import unchanged
 from hubgen.cache import Cache, cache_for
 from hubgen.diagnostics import Diagnostic, Diagnostics, Span
 from hubgen.errors import ContentErrors, UsageError
-from hubgen.helpcheck import check_helplines
-from hubgen.linkcheck import check_links
-from hubgen.load import load_site
-from hubgen.produce import Destination, Produced, produce
-from hubgen.publish import Published, publish, upcoming
-from hubgen.render import TemplateProblem, render_site
-from hubgen.resolve import SiteGraph, resolve_site
-from hubgen.safemessaging import review_content
-from hubgen.timeparse import TimeError, localize
-from hubgen.validate import validate_site
 from hubgen.workers import default_jobs
 from hubgen.write import claim_output, finish_output, staging_for
+
+if TYPE_CHECKING:
+    from hubgen.produce import Destination, Produced
+    from hubgen.publish import Published
+    from hubgen.resolve import SiteGraph
 
 
 @dataclass(frozen=True)
@@ -83,6 +79,20 @@ def _check(
     cache: Cache,
     dest: Destination | None,
 ) -> Checked:
+    # The stages are imported here, not at the top: a build whose output is
+    # still right (`unchanged`) needs none of them, and importing them all took
+    # a third of such a run.
+    from hubgen.helpcheck import check_helplines
+    from hubgen.linkcheck import check_links
+    from hubgen.load import load_site
+    from hubgen.produce import produce
+    from hubgen.publish import publish
+    from hubgen.render import TemplateProblem, render_site
+    from hubgen.resolve import resolve_site
+    from hubgen.safemessaging import review_content
+    from hubgen.timeparse import TimeError, localize
+    from hubgen.validate import validate_site
+
     diags = Diagnostics()
     tree = load_site(site_dir, diags)
     validated = validate_site(
@@ -165,6 +175,10 @@ def build(
                 return Built(
                     known.diagnostics, known.files, known.summary, known.next_change, 0, True
                 )
+            from hubgen import schedule  # see _check: not needed when up to date
+            from hubgen.produce import Destination
+            from hubgen.publish import boundaries, upcoming
+
             with staging_for(out_dir) as staging:
                 checked = _check(
                     site_dir,
@@ -190,7 +204,13 @@ def build(
                 key,
                 out_dir,
                 sources=sources,
-                graph=checked.graph,
+                zone=checked.graph.site.timezone,
+                boundaries=[b.at for b in boundaries(checked.graph)],
+                dated=any(
+                    h.last_verified
+                    for o in checked.graph.organisations.values()
+                    for h in o.helplines
+                ),
                 now=checked.now,
                 report=report,
             )

@@ -23,8 +23,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hubgen.cache import Cache, digest
 from hubgen.diagnostics import Diagnostic
-from hubgen.publish import boundaries
-from hubgen.resolve import SiteGraph
 from hubgen.timeparse import TimeError, localize
 from hubgen.write import SOURCE_NAMES, output_files
 
@@ -157,6 +155,11 @@ def recall(
         files, summary = value["files"], value["summary"]
         if diagnostics is None or not (type(files) is int and isinstance(summary, str)):
             return None
+        settled = sources.settled_stats()
+        if settled is not None and value["stats"] != settled:
+            # Recorded while a file had just changed: vouch by stats from now on,
+            # so that later checks need not read every file again.
+            cache.put(KIND, key, {**value, "stats": settled})
         return Previous(diagnostics, files, summary, _instant(value["next_change"]))
     except (KeyError, TypeError, ValueError, ZoneInfoNotFoundError, TimeError):
         return None
@@ -168,26 +171,31 @@ def remember(
     out: Path,
     *,
     sources: Sources,
-    graph: SiteGraph,
+    zone: ZoneInfo,
+    boundaries: list[datetime],
+    dated: bool,
     now: datetime,
     report: Previous,
 ) -> None:
-    """Record a successful build: when its output stops being right, and what it holds."""
-    times = [b.at for b in boundaries(graph)]
-    since = max((t for t in times if t <= now), default=None)
-    until = min((t for t in times if t > now), default=None)
-    if any(h.last_verified for o in graph.organisations.values() for h in o.helplines):
+    """Record a successful build: when its output stops being right, and what it holds.
+
+    `boundaries` are the instants the published set changes at (`publish`);
+    `dated`: some helpline has a `last_verified`, whose age counts in local days.
+    """
+    since = max((t for t in boundaries if t <= now), default=None)
+    until = min((t for t in boundaries if t > now), default=None)
+    if dated:
         # How old a helpline's check is depends on the local date: right for today only.
-        today = now.astimezone(graph.site.timezone).date()
-        start = datetime.combine(today, time(0), tzinfo=graph.site.timezone)
-        end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=graph.site.timezone)
+        today = now.astimezone(zone).date()
+        start = datetime.combine(today, time(0), tzinfo=zone)
+        end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=zone)
         since = max(since, start) if since is not None else start
         until = min(until, end) if until is not None else end
     cache.put(
         KIND,
         key,
         {
-            "zone": graph.site.timezone.key,
+            "zone": zone.key,
             "sources": sources.digest(),
             "stats": sources.settled_stats(),
             "since": _iso(since),

@@ -334,3 +334,28 @@ def test_a_new_host_in_base_url_equals_a_full_build(warm: Path, tmp_path: Path) 
     files, _ = rebuilt(warm, tmp_path)
     assert files == full(warm, tmp_path)
     assert b"https://example.net/hub/" in files["index.html"]
+
+
+def test_an_up_to_date_check_after_a_fresh_edit_vouches_by_stats_next_time(
+    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files edited just before a build cannot vouch for their bytes by stats yet;
+    once they have settled, the next up-to-date check records their stats so that
+    later ones need not read every file (the hourly CI run on a big site)."""
+    from hubgen import unchanged
+
+    out = tmp_path / "out"
+    edit(drop_file(warm), "title:", "title: ")  # just now: not settled at the next build
+    build(warm, out)
+    reads: list[int] = []
+    digest = unchanged.Sources.digest
+
+    def counted(self: unchanged.Sources) -> str:
+        reads.append(1)
+        return digest(self)
+
+    monkeypatch.setattr(unchanged.Sources, "digest", counted)
+    monkeypatch.setattr(unchanged.Sources, "SETTLE_NS", 0)  # as if two seconds had passed
+    for _ in range(2):
+        build(warm, out)
+    assert len(reads) == 1  # read once to find them unchanged, then vouched for by stats
