@@ -59,6 +59,11 @@ def digest(*parts: str | bytes) -> str:
     return h.hexdigest()
 
 
+def file_hash(data: bytes) -> str:
+    """The hash a source file is known by in the cache (see `unchanged.Sources.file_hash`)."""
+    return hashlib.sha256(data).hexdigest()
+
+
 class Cache:
     """Reads every entry of the kinds asked for at once; writes once, at `save`.
 

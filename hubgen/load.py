@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hubgen.cache import file_hash
 from hubgen.diagnostics import Diagnostics, Span
 from hubgen.shipped import SHIPPED_THEMES
 from hubgen.yamlmarks import Node, parse_yaml
@@ -53,11 +54,21 @@ class Document:
 
 
 @dataclass(frozen=True)
+class DropFile:
+    """A drop's Markdown file, found but not read: most drops are known to the
+    build cache by their bytes' hash and need no parsing (see `read_drop`)."""
+
+    folder: str  # the campaign's drops folder
+    path: str  # relative to the site, with forward slashes
+    stem: str
+
+
+@dataclass(frozen=True)
 class SourceTree:
     root: Path
     site: Document | None
     campaigns: tuple[Document, ...]
-    drops: tuple[tuple[str, Document], ...]  # (drops folder name, document)
+    drops: tuple[DropFile, ...]
     drop_folders: tuple[tuple[str, Span], ...]
     creators: tuple[Document, ...]
     organisations: tuple[Document, ...]
@@ -74,11 +85,14 @@ def load_site(root: Path, diags: Diagnostics) -> SourceTree:
     reader = _Reader(root, diags)
     content = root / "content"
     reader.misplaced(content)
-    drops: list[tuple[str, Document]] = []
+    drops: list[DropFile] = []
     folders: list[tuple[str, Span]] = []
     for folder in _subdirs(content / "drops", reader.accept):
         folders.append((folder.name, Span(reader.rel(folder))))
-        drops.extend((folder.name, doc) for doc in reader.markdown_files(folder))
+        drops.extend(
+            DropFile(folder.name, reader.rel(path), path.stem)
+            for path in reader.markdown_paths(folder)
+        )
     site_file = root / "site.yaml"
     media = _tree(content / "media", reader.accept)
     return SourceTree(
@@ -98,6 +112,14 @@ def load_site(root: Path, diags: Diagnostics) -> SourceTree:
         static=dict(_tree(content / "static", reader.accept, hidden=True)),
         themes=load_themes(root / "themes", SHIPPED_THEMES, accept=reader.accept),
     )
+
+
+def read_drop(root: Path, drop: DropFile, diags: Diagnostics) -> tuple[Document, str | None]:
+    """Read and parse one drop file `load_site` found, with the hash of its bytes
+    (None if it could not be read)."""
+    reader = _Reader(root, diags)
+    doc = reader.markdown_file(root / drop.path)
+    return doc, reader.digests.get(drop.path)
 
 
 Accept = Callable[[Path], bool]
@@ -165,6 +187,7 @@ class _Reader:
         self.root = root
         self.top = root.resolve()
         self.diags = diags
+        self.digests: dict[str, str] = {}  # path -> sha256 of the bytes read
 
     def accept(self, path: Path) -> bool:
         """Whether a file or folder found in the site may be used; if not, say why.
@@ -267,10 +290,13 @@ class _Reader:
         return [self.yaml_file(p) for p in paths if _is_file(p, self.accept)]
 
     def markdown_files(self, folder: Path) -> list[Document]:
+        return [self.markdown_file(p) for p in self.markdown_paths(folder)]
+
+    def markdown_paths(self, folder: Path) -> list[Path]:
         if not _is_dir(folder, self.accept):
             return []
         paths = sorted(p for p in folder.iterdir() if p.suffix == ".md")
-        return [self.markdown_file(p) for p in paths if _is_file(p, self.accept)]
+        return [p for p in paths if _is_file(p, self.accept)]
 
     def read_text(self, path: Path) -> str | None:
         rel = self.rel(path)
@@ -294,6 +320,7 @@ class _Reader:
                 "in content/media/",
             )
             return None
+        self.digests[rel] = file_hash(data)
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:

@@ -63,6 +63,7 @@ def check(
             need_base_url=False,
             jobs=jobs or default_jobs(),
             cache=store,
+            sources=unchanged.Sources(site_dir),
             dest=None,
         )
 
@@ -77,6 +78,7 @@ def _check(
     need_base_url: bool,
     jobs: int,
     cache: Cache,
+    sources: unchanged.Sources,
     dest: Destination | None,
 ) -> Checked:
     # The stages are imported here, not at the top: a build whose output is
@@ -84,7 +86,7 @@ def _check(
     # a third of such a run.
     from hubgen.helpcheck import check_helplines
     from hubgen.linkcheck import check_links
-    from hubgen.load import load_site
+    from hubgen.load import MAX_TEXT_BYTES, load_site
     from hubgen.produce import produce
     from hubgen.publish import publish
     from hubgen.render import TemplateProblem, render_site
@@ -95,9 +97,19 @@ def _check(
 
     diags = Diagnostics()
     tree = load_site(site_dir, diags)
+    sources.recorded(cache.get("files", "hashes"))
     validated = validate_site(
-        tree, diags, base_url=base_url, need_base_url=need_base_url, cache=cache, jobs=jobs
+        tree,
+        diags,
+        base_url=base_url,
+        need_base_url=need_base_url,
+        cache=cache,
+        jobs=jobs,
+        file_hash=lambda drop: sources.file_hash(
+            drop.path, site_dir / drop.path, limit=MAX_TEXT_BYTES
+        ),
     )
+    cache.put("files", "hashes", sources.file_hashes())
     graph = resolve_site(tree, validated, diags)
     if now.tzinfo is None:
         try:
@@ -189,6 +201,7 @@ def build(
                     need_base_url=True,
                     jobs=jobs or default_jobs(),
                     cache=store,
+                    sources=sources,
                     dest=Destination(staging, (previous or out_dir).resolve()),
                 )
                 finish_output(out_dir, staging, checked.produced.files, keep=keep)

@@ -20,22 +20,26 @@ from __future__ import annotations
 
 import difflib
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from itertools import accumulate
+from typing import TYPE_CHECKING
 
 from hubgen import workers
-from hubgen.cache import Cache, digest
+from hubgen.cache import Cache, digest, file_hash
 from hubgen.diagnostics import Diagnostic, Diagnostics, Span
 from hubgen.helpcheck import shows_crisis_line
-from hubgen.load import Document, SourceTree
-from hubgen.model import Allow
+from hubgen.load import Document, SourceTree, read_drop
+from hubgen.model import Allow, Drop
 from hubgen.ruleset import RuleSet, safe_messaging
 from hubgen.textscan import Hit, Passage, Term
 from hubgen.timeparse import format_local
-from hubgen.validate import Validated
 from hubgen.yamlmarks import Mapping, Scalar
+
+if TYPE_CHECKING:
+    from hubgen.validate import Validated  # which reviews each drop it parses: see review_file
 
 HELP_LEXICONS = {
     "suicide": "suicide",
@@ -57,11 +61,17 @@ class Subject:
     """One file under review and what the checks need to know about it."""
 
     kind: str  # "campaign", "drop" or "page"
-    doc: Document
+    path: str
+    source: str  # a hash of the file: the review of unchanged text is in the build cache
     topics: tuple[str, ...]
     allow: tuple[Allow, ...]
     content_warning: str | None
     warns: bool  # drops and pages may carry a content warning
+    load: Callable[[], Document]  # the file, parsed; drops are read again only if needed
+
+    @cached_property
+    def doc(self) -> Document:
+        return self.load()
 
 
 @dataclass(frozen=True)
@@ -89,17 +99,11 @@ def review_content(
     rules = safe_messaging()
     sensitive = v.site.sensitive_topics
     subjects = list(_subjects(tree, v))
-    keys = [_key(subject, sensitive) for subject in subjects]
+    keys = [review_key(subject, sensitive) for subject in subjects]
     todo = [i for i, key in enumerate(keys) if not cache.has("review", key)]
 
     def review_one(i: int) -> list[list[str | int]]:
-        found = Diagnostics()
-        review = _Review(subjects[i], rules, found)
-        review.findings()
-        review.allows()
-        if subjects[i].warns:
-            review.content_warning(sensitive)
-        return [d.as_row() for d in found.sorted()]
+        return review_file(subjects[i], rules, sensitive)
 
     for i, found in zip(todo, workers.run(review_one, todo, jobs=jobs), strict=True):
         cache.put("review", keys[i], found)
@@ -115,21 +119,68 @@ def review_content(
             _Review(subject, rules, diags).help_needed(sensitive, when)
 
 
-def _key(subject: Subject, sensitive: tuple[str, ...]) -> str:
+def review_file(
+    subject: Subject, rules: RuleSet, sensitive: tuple[str, ...]
+) -> list[list[str | int]]:
+    """What one file's own text decides (all but SM030), as cache rows.
+
+    `validate` calls it too, for each drop it parses, while the parsed file is
+    at hand, and keeps the rows under `review_key`.
+    """
+    found = Diagnostics()
+    review = _Review(subject, rules, found)
+    review.findings()
+    review.allows()
+    if subject.warns:
+        review.content_warning(sensitive)
+    return [d.as_row() for d in found.sorted()]
+
+
+def review_key(subject: Subject, sensitive: tuple[str, ...]) -> str:
     """Everything the review of one file depends on but the rules (in hubgen's code)."""
-    doc = subject.doc
     about = repr((subject.kind, subject.topics, subject.allow, subject.content_warning))
-    return digest("review", doc.path, str(doc.body_line), doc.text, about, repr(sensitive))
+    return digest("review", subject.path, subject.source, about, repr(sensitive))
+
+
+def drop_subject(drop: Drop, source: str, load: Callable[[], Document]) -> Subject:
+    return Subject(
+        "drop", drop.span.path, source, drop.topics, drop.allow, drop.content_warning, True, load
+    )
 
 
 def _subjects(tree: SourceTree, v: Validated) -> Iterator[Subject]:
-    docs = {d.path: d for d in (*tree.campaigns, *(d for _, d in tree.drops), *tree.pages)}
+    def parsed(doc: Document) -> Callable[[], Document]:
+        return lambda: doc
+
+    def text_hash(doc: Document) -> str:
+        return file_hash(doc.text.encode("utf-8", "surrogatepass"))
+
+    docs = {d.path: d for d in (*tree.campaigns, *tree.pages)}
+    files = {f.path: f for f in tree.drops}
+
+    def reread(path: str) -> Callable[[], Document]:
+        # Its problems were reported when it was validated: not again.
+        return lambda: read_drop(tree.root, files[path], Diagnostics())[0]
+
     for c in v.campaigns:
-        yield Subject("campaign", docs[c.span.path], c.topics, c.allow, None, warns=False)
+        doc = docs[c.span.path]
+        yield Subject(
+            "campaign", doc.path, text_hash(doc), c.topics, c.allow, None, False, parsed(doc)
+        )
     for d in v.drops:
-        yield Subject("drop", docs[d.span.path], d.topics, d.allow, d.content_warning, True)
+        yield drop_subject(d, v.sources[d.span.path], reread(d.span.path))
     for p in v.pages:
-        yield Subject("page", docs[p.span.path], p.topics, p.allow, p.content_warning, True)
+        doc = docs[p.span.path]
+        yield Subject(
+            "page",
+            doc.path,
+            text_hash(doc),
+            p.topics,
+            p.allow,
+            p.content_warning,
+            True,
+            parsed(doc),
+        )
 
 
 class _Review:

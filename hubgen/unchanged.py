@@ -21,7 +21,7 @@ from pathlib import Path
 from time import time_ns
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from hubgen.cache import Cache, digest
+from hubgen.cache import Cache, digest, file_hash
 from hubgen.diagnostics import Diagnostic
 from hubgen.timeparse import TimeError, localize
 from hubgen.write import SOURCE_NAMES, output_files
@@ -56,6 +56,8 @@ class Sources:
         self.stats: dict[str, list[int]] = {}  # name -> size, mtime, ctime, inode
         self.scanned_at = time_ns()
         self._digest: str | None = None
+        self._recorded: dict[str, object] = {}  # name -> stats + hash, from the last build
+        self._hashes: dict[str, str] = {}  # name -> hash of its bytes, known this build
         root = site.resolve()
         seen: set[str] = set()
         for name in SOURCE_NAMES:
@@ -115,10 +117,52 @@ class Sources:
 
     def settled_stats(self) -> dict[str, list[int]] | None:
         """The stats, if all are old enough to vouch for the bytes next time."""
-        recent = self.scanned_at - self.SETTLE_NS
-        if any(st[1] >= recent or st[2] >= recent for st in self.stats.values()):
+        if not all(self._settled(st) for st in self.stats.values()):
             return None
         return self.stats
+
+    def _settled(self, st: list[int]) -> bool:
+        recent = self.scanned_at - self.SETTLE_NS
+        return st[1] < recent and st[2] < recent
+
+    def recorded(self, hashes: object) -> None:
+        """Take the hashes of single files that the last build recorded (`file_hashes`)."""
+        if isinstance(hashes, dict):
+            self._recorded = hashes
+
+    def file_hash(self, name: str, path: Path, *, limit: int) -> str | None:
+        """The hash of one file's bytes (`cache.file_hash`), read only when its
+        stats differ from those recorded with it; None if it cannot be read or
+        is larger than `limit` bytes (the build refuses it without reading it)."""
+        st = self.stats.get(name)
+        if st is None or st[0] > limit:
+            return None
+        known = self._recorded.get(name)
+        if (
+            isinstance(known, list)
+            and len(known) == 5
+            and known[:4] == st
+            and isinstance(known[4], str)
+            and self._settled(st)
+        ):
+            found: str | None = known[4]
+        else:
+            try:
+                found = file_hash(path.read_bytes())
+            except OSError:
+                found = None
+        if found is not None:
+            self._hashes[name] = found
+        return found
+
+    def file_hashes(self) -> dict[str, list[object]]:
+        """The hashes found this build, with their stats, for files settled enough
+        to vouch for them next time."""
+        return {
+            name: [*self.stats[name], found]
+            for name, found in self._hashes.items()
+            if self._settled(self.stats[name])
+        }
 
     def same_as(self, digest: object, stats: object) -> bool:
         """Whether these are the files a record describes (by stats, else by bytes)."""

@@ -11,15 +11,17 @@ are checked later, in `resolve`.
 
 from __future__ import annotations
 
+import copy
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from hubgen import markup, workers
+from hubgen import markup, records, workers
 from hubgen.cache import Cache, digest
-from hubgen.diagnostics import Diagnostics, Span
+from hubgen.diagnostics import Diagnostic, Diagnostics, Span
 from hubgen.fieldtypes import INVALID, SLUG, Ctx, Fields, Record, slug_problem
-from hubgen.load import Document, SourceTree
+from hubgen.load import Document, DropFile, SourceTree, read_drop
 from hubgen.markup import Converter, TooDeep
 from hubgen.model import (
     Allow,
@@ -66,6 +68,7 @@ class Validated:
     # Slugs of every file of a kind, valid or not, so that a reference to a
     # broken file is not reported a second time as a reference to nothing.
     known: dict[str, frozenset[str]] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)  # drop path -> hash of its bytes
 
 
 def validate_site(
@@ -76,8 +79,13 @@ def validate_site(
     need_base_url: bool = False,
     cache: Cache | None = None,
     jobs: int = 1,
+    file_hash: Callable[[DropFile], str | None] | None = None,
 ) -> Validated:
-    """Validate every file; `need_base_url` (for builds) requires a base_url somewhere."""
+    """Validate every file; `need_base_url` (for builds) requires a base_url somewhere.
+
+    `file_hash` gives a drop file's hash without reading it when it can
+    (`unchanged.Sources.file_hash`): drops the cache knows by it are not parsed.
+    """
     site = _site(tree.site, diags)
     if site is not None and need_base_url and not (base_url or site.base_url):
         diags.error(
@@ -88,16 +96,16 @@ def validate_site(
     site = site or _fallback_site()
     urls = Urls.for_base(base_url or site.base_url)
     v = _Validator(site, urls, diags, cache or Cache.none())
-    bodies = [doc for _, doc in tree.drops] + [*tree.creators, *tree.organisations, *tree.pages]
-    v.prefetch(bodies, jobs)
+    v.prefetch([*tree.creators, *tree.organisations, *tree.pages], jobs)
     campaigns = [c for doc in tree.campaigns if (c := v.campaign(doc))]
     zones = {c.slug: c.timezone for c in campaigns}
-    drops = [d for folder, doc in tree.drops if (d := v.drop(doc, folder, zones))]
+    drops = _Drops(v, tree, zones, file_hash or _unknown)
+    drops.validate(jobs)
     return Validated(
         site=site,
         urls=urls,
         campaigns=tuple(campaigns),
-        drops=tuple(drops),
+        drops=tuple(drops.records),
         creators=tuple(c for doc in tree.creators if (c := v.creator(doc))),
         organisations=tuple(o for doc in tree.organisations if (o := v.organisation(doc))),
         pages=tuple(p for doc in tree.pages if (p := v.page(doc))),
@@ -106,7 +114,104 @@ def validate_site(
             "creator": frozenset(d.stem for d in tree.creators),
             "organisation": frozenset(d.stem for d in tree.organisations),
         },
+        sources=drops.sources,
     )
+
+
+def _unknown(drop: DropFile) -> None:
+    return None
+
+
+class _Drops:
+    """Every drop file as a record, each parsed at most once per change of its bytes.
+
+    Drops are most of a site. Each is read, parsed, validated, its body
+    rendered and its text reviewed (`safemessaging.review_file`) in one job,
+    over worker processes; the record and the file's diagnostics are kept in
+    the build cache (`records`) under a hash of the file's bytes and of the
+    settings its record depends on. A drop the cache knows is not even read.
+    """
+
+    def __init__(
+        self,
+        v: _Validator,
+        tree: SourceTree,
+        zones: dict[str, ZoneInfo],
+        file_hash: Callable[[DropFile], str | None],
+    ) -> None:
+        self.v = v
+        self.tree = tree
+        self.zones = zones
+        self.file_hash = file_hash
+        self.records: list[Drop] = []
+        self.sources: dict[str, str] = {}
+
+    def key(self, drop: DropFile, source: str) -> str:
+        zone = self.zones.get(drop.folder, self.v.site.timezone)
+        site = self.v.site
+        settings = repr((str(zone), str(site.timezone), site.allow_html, self.v.urls.base_url))
+        return digest("drop", drop.path, drop.folder, source, settings)
+
+    def validate(self, jobs: int) -> None:
+        found: list[tuple[Drop | None, str | None]] = []
+        todo: list[int] = []
+        for i, drop in enumerate(self.tree.drops):
+            source = self.file_hash(drop)
+            known = self.use(self.v.cache.get("drop", self.key(drop, source))) if source else None
+            if known is None:
+                todo.append(i)
+            found.append((known[0] if known else None, source))
+        for i, (value, source, review) in zip(
+            todo, workers.run(self.job, todo, jobs=jobs), strict=True
+        ):
+            if source is not None:
+                self.v.cache.put("drop", self.key(self.tree.drops[i], source), value)
+            if review is not None:
+                self.v.cache.put("review", *review)
+            done = self.use(value)
+            found[i] = (done[0] if done else None, source)
+        for record, source in found:
+            if record is not None and source is not None:
+                self.records.append(record)
+                self.sources[record.span.path] = source
+
+    def use(self, value: object) -> tuple[Drop | None] | None:
+        """Report a cache value's diagnostics and give its record (None: the file
+        made none); None for a value of another shape, which is a miss."""
+        if not isinstance(value, dict):
+            return None
+        try:
+            record = records.decode(value["record"]) if value["record"] is not None else None
+        except (records.NotARecord, KeyError):
+            return None
+        rows = Diagnostic.from_rows(value.get("diagnostics"))
+        if rows is None or (record is not None and type(record) is not Drop):
+            return None
+        self.v.diags.extend(rows)
+        return (record,)
+
+    def job(
+        self, i: int
+    ) -> tuple[dict[str, object], str | None, tuple[str, list[list[str | int]]] | None]:
+        """One drop file as a cache value, the hash of the bytes it was made from,
+        and its review's key and rows."""
+        from hubgen import safemessaging  # which imports this module
+
+        drop = self.tree.drops[i]
+        diags = Diagnostics()
+        doc, source = read_drop(self.tree.root, drop, diags)
+        record = self.v.alone(diags).drop(doc, drop.folder, self.zones)
+        review = None
+        if record is not None and source is not None:
+            subject = safemessaging.drop_subject(record, source, lambda: doc)
+            sensitive = self.v.site.sensitive_topics
+            rows = safemessaging.review_file(subject, safemessaging.safe_messaging(), sensitive)
+            review = (safemessaging.review_key(subject, sensitive), rows)
+        value = {
+            "record": records.encode(record) if record is not None else None,
+            "diagnostics": [d.as_row() for d in diags.sorted()],
+        }
+        return value, source, review
 
 
 def _site(doc: Document | None, diags: Diagnostics) -> Site | None:
@@ -171,6 +276,12 @@ class _Validator:
         self.diags = diags
         self.cache = cache
         self.converter = Converter(allow_html=site.allow_html, external=urls.is_external)
+
+    def alone(self, diags: Diagnostics) -> _Validator:
+        """This validator reporting to `diags`, without the cache (for a worker's job)."""
+        other = copy.copy(self)
+        other.diags, other.cache = diags, Cache.none()
+        return other
 
     def prefetch(self, docs: list[Document], jobs: int) -> None:
         """Render every body not in the cache yet, over `jobs` processes."""

@@ -177,6 +177,10 @@ def test_cache_entries_of_the_wrong_shape_are_misses(warm: Path, tmp_path: Path)
     with db:
         db.execute("UPDATE entries SET value = '[1, 2, 3]' WHERE kind = 'markdown'")
         db.execute("UPDATE entries SET value = '{\"size\": \"big\"}' WHERE kind = 'page'")
+        db.execute(
+            "UPDATE entries SET value = '{\"record\": [\"Drop\", 1], \"diagnostics\": []}' "
+            "WHERE kind = 'drop'"
+        )
     db.close()
     files, _ = rebuilt(warm, tmp_path)
     assert files == full(warm, tmp_path)
@@ -359,3 +363,29 @@ def test_an_up_to_date_check_after_a_fresh_edit_vouches_by_stats_next_time(
     for _ in range(2):
         build(warm, out)
     assert len(reads) == 1  # read once to find them unchanged, then vouched for by stats
+
+
+def test_a_drop_edit_parses_only_that_drop(
+    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache keeps each drop as the record it became: unchanged drops are not read."""
+    from datetime import datetime
+
+    from hubgen import pipeline, validate
+
+    read: list[str] = []
+    real = validate.read_drop
+
+    def counted(root: Path, drop: object, diags: object) -> object:
+        read.append(drop.path)  # type: ignore[attr-defined]
+        return real(root, drop, diags)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(validate, "read_drop", counted)
+    edit(drop_file(warm), "title:", "title: ")
+    now = datetime.fromisoformat(NOW)
+    pipeline.build(warm, tmp_path / "out", now=now, jobs=1)
+    assert read == ["content/drops/spring-2023/2023-05-03-meet-ada.md"]
+    read.clear()
+    pipeline.build(warm, tmp_path / "other-out", now=now, jobs=1)  # another output, same cache
+    assert read == []
+    assert read_tree(tmp_path / "other-out") == full(warm, tmp_path)

@@ -28,7 +28,7 @@ def test_drops_are_grouped_by_campaign_folder(make_site: Callable[..., Path]) ->
         }
     )
     tree = load_site(site, Diagnostics())
-    assert [(folder, d.path) for folder, d in tree.drops] == [
+    assert [(d.folder, d.path) for d in tree.drops] == [
         ("may", "content/drops/may/a.md"),
         ("may", "content/drops/may/b.md"),
     ]

@@ -1,0 +1,95 @@
+"""Model records as plain JSON data, so the build cache can keep parsed content.
+
+A drop read, parsed and validated once is kept in the cache as the record it
+became; the next build decodes it instead of parsing its YAML and validating
+its fields again. Only the model's own record types can come back: each value
+is a list led by a tag that names one of them (or a date, a time, a tuple, or
+HTML), so a cache entry of any other shape is a miss, never an object the code
+did not mean to make (no pickles).
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields, is_dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup as Html
+
+from hubgen.diagnostics import Span
+from hubgen.model import Allow, Drop, Event, Image, Link, LinkRef, Markup, Ref
+
+_RECORDS: dict[str, type] = {
+    cls.__name__: cls for cls in (Drop, Span, Ref, Image, Link, LinkRef, Markup, Allow, Event)
+}
+_FIELDS = {name: tuple(f.name for f in fields(cls)) for name, cls in _RECORDS.items()}
+_PLAIN = (str, bool, int, type(None))
+
+
+class NotARecord(ValueError):
+    """A cached value that `encode` did not write."""
+
+
+def encode(value: object) -> Any:
+    """`value` as JSON data: a record, or any tuple, date, time or text inside one."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is Html:
+        return ["html", str(value)]
+    if kind is tuple:
+        return ["tuple", *(encode(item) for item in value)]  # type: ignore[attr-defined]
+    if kind is datetime:
+        return _encode_time(value)  # type: ignore[arg-type]
+    if kind is date:
+        return ["date", value.isoformat()]  # type: ignore[attr-defined]
+    name = kind.__name__
+    if is_dataclass(value) and _RECORDS.get(name) is kind:
+        return [name, *(encode(getattr(value, f)) for f in _FIELDS[name])]
+    raise TypeError(f"cannot keep a {name} in the build cache")
+
+
+def _encode_time(value: datetime) -> list[object]:
+    zone = value.tzinfo
+    if isinstance(zone, ZoneInfo):  # the zone's name: its rules, not one offset
+        naive = value.replace(tzinfo=None).isoformat()
+        return ["zoned", naive, value.fold, zone.key]
+    return ["time", value.isoformat()]  # naive, or a fixed offset
+
+
+def decode(data: object) -> Any:
+    """What `encode` wrote; raises NotARecord for anything else."""
+    if type(data) in _PLAIN:
+        return data
+    if type(data) is not list or not data or type(data[0]) is not str:
+        raise NotARecord("not a tagged list")
+    tag, *items = data
+    try:
+        if tag == "tuple":
+            return tuple(decode(item) for item in items)
+        if tag == "html":
+            (text,) = items
+            return Html(_text(text))
+        if tag == "zoned":
+            naive, fold, key = items
+            when = datetime.fromisoformat(_text(naive))
+            return when.replace(tzinfo=ZoneInfo(_text(key)), fold=fold)
+        if tag == "time":
+            (text,) = items
+            return datetime.fromisoformat(_text(text))
+        if tag == "date":
+            (text,) = items
+            return date.fromisoformat(_text(text))
+        names = _FIELDS.get(tag)
+        if names is None or len(items) != len(names):
+            raise NotARecord(f"not a record: {tag!r}")
+        return _RECORDS[tag](*(decode(item) for item in items))
+    except (TypeError, ValueError, KeyError, OSError) as exc:  # bad dates, unknown zones
+        raise NotARecord(str(exc)) from None
+
+
+def _text(value: object) -> str:
+    if type(value) is not str:
+        raise NotARecord("not text")
+    return value

@@ -1,0 +1,64 @@
+"""Drops kept in the build cache come back exactly as validation made them."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from conftest import FIXTURES, REPO
+
+from hubgen import records
+from hubgen.diagnostics import Diagnostics
+from hubgen.load import load_site
+from hubgen.validate import validate_site
+
+
+@pytest.mark.parametrize("site", [REPO, FIXTURES / "site"], ids=["example", "fixture"])
+def test_every_drop_of_a_site_comes_back_equal_through_json(site: Path) -> None:
+    diags = Diagnostics()
+    drops = validate_site(load_site(site, diags), diags, base_url=None).drops
+    assert drops
+    for drop in drops:
+        back = records.decode(json.loads(json.dumps(records.encode(drop))))
+        assert back == drop
+        assert repr(back) == repr(drop)  # the same types all the way down (HTML stays HTML)
+        assert type(back.body.html) is type(drop.body.html)
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        datetime(2023, 11, 5, 1, 30, tzinfo=ZoneInfo("America/New_York"), fold=1),
+        datetime(2023, 5, 1, 9, 0, tzinfo=timezone(timedelta(hours=2))),
+        datetime(2023, 5, 1, 9, 0, tzinfo=UTC),
+    ],
+    ids=["zone, second 01:30 of a DST change", "fixed offset", "UTC"],
+)
+def test_times_keep_their_zone_and_fold(when: datetime) -> None:
+    back = records.decode(json.loads(json.dumps(records.encode(when))))
+    assert back == when
+    assert (back.tzinfo, back.fold, back.utcoffset()) == (when.tzinfo, when.fold, when.utcoffset())
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        ["Drop", "too", "few"],
+        ["Path", "/etc/passwd"],
+        ["zoned", "2023-05-01T09:00:00", 0, "../../etc/passwd"],
+        ["html", 5],
+        {"a": 1},
+        [],
+    ],
+)
+def test_anything_else_is_refused(data: object) -> None:
+    with pytest.raises(records.NotARecord):
+        records.decode(data)
+
+
+def test_only_model_records_can_be_kept() -> None:
+    with pytest.raises(TypeError):
+        records.encode(Path("x"))
