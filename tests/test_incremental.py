@@ -178,7 +178,7 @@ def test_cache_entries_of_the_wrong_shape_are_misses(warm: Path, tmp_path: Path)
         db.execute("UPDATE entries SET value = '[1, 2, 3]' WHERE kind = 'markdown'")
         db.execute("UPDATE entries SET value = '{\"size\": \"big\"}' WHERE kind = 'page'")
         db.execute(
-            "UPDATE entries SET value = '{\"record\": [\"Drop\", 1], \"diagnostics\": []}' "
+            'UPDATE entries SET value = \'{"record": ["Drop", 1], "diagnostics": []}\' '
             "WHERE kind = 'drop'"
         )
     db.close()
