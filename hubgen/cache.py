@@ -59,6 +59,10 @@ def digest(*parts: str | bytes) -> str:
     return h.hexdigest()
 
 
+class Encoded(str):
+    """A value already encoded as JSON text (by a worker process): stored as it is."""
+
+
 def file_hash(data: bytes) -> str:
     """The hash a source file is known by in the cache (see `unchanged.Sources.file_hash`)."""
     return hashlib.sha256(data).hexdigest()
@@ -94,7 +98,8 @@ class Cache:
         """The value stored under `key`, or None. Each stored value is read once."""
         self._used.setdefault(kind, set()).add(key)
         if key in self._new.get(kind, {}):
-            return self._new[kind][key]
+            value = self._new[kind][key]
+            return json.loads(value) if type(value) is Encoded else value
         raw = self._table(kind).pop(key, None)  # asked for once: no need to keep the text
         if raw is None:
             return None
@@ -159,7 +164,15 @@ class Cache:
 def _rows(new: dict[str, dict[str, Any]]) -> Iterable[tuple[str, str, str]]:
     for kind, values in new.items():
         for key, value in values.items():
-            yield kind, key, json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+            if type(value) is Encoded:
+                yield kind, key, value
+            else:
+                yield kind, key, encode(value)
+
+
+def encode(value: Any) -> str:
+    """A value as the JSON text the cache stores."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _open(path: Path) -> sqlite3.Connection | None:

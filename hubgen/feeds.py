@@ -33,10 +33,17 @@ def campaign_feed_path(slug: str) -> str:
     return f"/{slug}/feed.xml"
 
 
-def render_feeds(pub: Published, views: Views) -> dict[str, bytes]:
-    """The site feed and every campaign's feed, as output path -> bytes."""
+def render_feeds(pub: Published, views: Views, *, jobs: int = 1) -> dict[str, bytes]:
+    """The site feed and every campaign's feed, as output path -> bytes.
+
+    The entries' bodies, rendered again with absolute URLs, are made first
+    over `jobs` processes.
+    """
     g = pub.graph
     published = _published(pub)
+    by_campaign = {c: [d for d in published if d.campaign == c] for c in g.campaigns}
+    entries = {d: None for ds in [published, *by_campaign.values()] for d in ds[:FEED_LIMIT]}
+    views.prefetch_absolute([d.body for d in entries], jobs)
     feeds = {
         urls.output_file(site_feed_path()): _feed(
             views,
@@ -49,7 +56,7 @@ def render_feeds(pub: Published, views: Views) -> dict[str, bytes]:
         )
     }
     for c in g.campaigns.values():
-        drops = [d for d in published if d.campaign == c.slug]
+        drops = by_campaign[c.slug]
         feeds[urls.output_file(campaign_feed_path(c.slug))] = _feed(
             views,
             path=campaign_feed_path(c.slug),

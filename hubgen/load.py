@@ -9,6 +9,7 @@ become diagnostics here; the file is then left out of later stages.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -198,16 +199,10 @@ class _Reader:
         to begin with (hubgen's own shipped themes) are not the site's to vet.
         """
         try:
-            rel = path.relative_to(self.root)
+            shown = path.relative_to(self.root).as_posix()
         except ValueError:
             return True
-        shown = rel.as_posix()
-        if _CONTROL.search(shown):
-            self.diags.error(
-                Span(_CONTROL.sub("?", shown)),
-                "file-name",
-                f"the name {shown!r} holds control characters; rename it",
-            )
+        if not self.accept_name(path):
             return False
         target = path.resolve()
         if target != self.top and self.top not in target.parents:
@@ -216,6 +211,18 @@ class _Reader:
                 "symlink",
                 f"this leads outside the site through a symlink (to {target}); hubgen reads "
                 "only files inside the site folder: copy it in instead",
+            )
+            return False
+        return True
+
+    def accept_name(self, path: Path) -> bool:
+        """Whether a path in the site has a name a diagnostic line can show."""
+        shown = path.relative_to(self.root).as_posix()
+        if _CONTROL.search(shown):
+            self.diags.error(
+                Span(_CONTROL.sub("?", shown)),
+                "file-name",
+                f"the name {shown!r} holds control characters; rename it",
             )
             return False
         return True
@@ -295,8 +302,21 @@ class _Reader:
     def markdown_paths(self, folder: Path) -> list[Path]:
         if not _is_dir(folder, self.accept):
             return []
-        paths = sorted(p for p in folder.iterdir() if p.suffix == ".md")
-        return [p for p in paths if _is_file(p, self.accept)]
+        with os.scandir(folder) as found:
+            entries = sorted(
+                (e for e in found if e.name.endswith(".md") and len(e.name) > 3),  # Path.suffix
+                key=lambda e: e.name,
+            )
+        paths = []
+        for entry in entries:
+            path = folder / entry.name
+            if entry.is_symlink():
+                ok = _is_file(path, self.accept)
+            else:  # in a folder already vetted: only its name can be wrong
+                ok = entry.is_file(follow_symlinks=False) and self.accept_name(path)
+            if ok:
+                paths.append(path)
+        return paths
 
     def read_text(self, path: Path) -> str | None:
         rel = self.rel(path)

@@ -124,7 +124,7 @@ def _check(
     del tree, validated  # the parsed files: only the graph is needed from here on
     published = publish(graph, now, preview=preview)
     try:
-        rendered = render_site(published, themes, cache=cache)
+        rendered = render_site(published, themes, cache=cache, jobs=jobs)
         produced = produce(rendered, cache=cache, jobs=jobs, dest=dest)
     except TemplateProblem as exc:
         span = Span(_relative(exc.filename, site_dir), exc.line, 1)

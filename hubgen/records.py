@@ -10,6 +10,7 @@ did not mean to make (no pickles).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields, is_dataclass
 from datetime import date, datetime
 from typing import Any
@@ -24,7 +25,7 @@ _RECORDS: dict[str, type] = {
     cls.__name__: cls for cls in (Drop, Span, Ref, Image, Link, LinkRef, Markup, Allow, Event)
 }
 _FIELDS = {name: tuple(f.name for f in fields(cls)) for name, cls in _RECORDS.items()}
-_PLAIN = (str, bool, int, type(None))
+_PLAIN = frozenset({str, bool, int, type(None)})
 
 
 class NotARecord(ValueError):
@@ -60,33 +61,50 @@ def _encode_time(value: datetime) -> list[object]:
 
 def decode(data: object) -> Any:
     """What `encode` wrote; raises NotARecord for anything else."""
-    if type(data) in _PLAIN:
-        return data
-    if type(data) is not list or not data or type(data[0]) is not str:
-        raise NotARecord("not a tagged list")
-    tag, *items = data
+    if type(data) is not list:
+        if type(data) in _PLAIN:
+            return data
+        raise NotARecord("not a value encode writes")
+    if not data:
+        raise NotARecord("an empty list")
+    make = _MAKERS.get(data[0]) if type(data[0]) is str else None
+    if make is None:
+        raise NotARecord(f"not a record: {data[0]!r}")
     try:
-        if tag == "tuple":
-            return tuple(decode(item) for item in items)
-        if tag == "html":
-            (text,) = items
-            return Html(_text(text))
-        if tag == "zoned":
-            naive, fold, key = items
-            when = datetime.fromisoformat(_text(naive))
-            return when.replace(tzinfo=ZoneInfo(_text(key)), fold=fold)
-        if tag == "time":
-            (text,) = items
-            return datetime.fromisoformat(_text(text))
-        if tag == "date":
-            (text,) = items
-            return date.fromisoformat(_text(text))
-        names = _FIELDS.get(tag)
-        if names is None or len(items) != len(names):
-            raise NotARecord(f"not a record: {tag!r}")
-        return _RECORDS[tag](*(decode(item) for item in items))
+        return make(data)
     except (TypeError, ValueError, KeyError, OSError) as exc:  # bad dates, unknown zones
         raise NotARecord(str(exc)) from None
+
+
+def _record(cls: type) -> Callable[[list[Any]], object]:
+    size = len(fields(cls)) + 1
+
+    def make(data: list[Any]) -> object:
+        if len(data) != size:
+            raise NotARecord(f"{cls.__name__} with {len(data) - 1} fields")
+        return cls(*[x if type(x) in _PLAIN else decode(x) for x in data[1:]])
+
+    return make
+
+
+def _zoned(data: list[Any]) -> datetime:
+    _, naive, fold, key = data
+    return datetime.fromisoformat(_text(naive)).replace(tzinfo=ZoneInfo(_text(key)), fold=fold)
+
+
+def _one(data: list[Any]) -> object:
+    _, value = data
+    return value
+
+
+_MAKERS: dict[str, Callable[[list[Any]], object]] = {
+    **{name: _record(cls) for name, cls in _RECORDS.items()},
+    "tuple": lambda data: tuple([x if type(x) in _PLAIN else decode(x) for x in data[1:]]),
+    "html": lambda data: Html(_text(_one(data))),
+    "zoned": _zoned,
+    "time": lambda data: datetime.fromisoformat(_text(_one(data))),
+    "date": lambda data: date.fromisoformat(_text(_one(data))),
+}
 
 
 def _text(value: object) -> str:

@@ -104,13 +104,17 @@ class TemplateProblem(Exception):
         return cls(filename, line, f"template failed: {exc}")
 
 
-def render_site(pub: Published, themes: dict[str, Theme], *, cache: Cache) -> Rendered:
-    return _Renderer(pub, themes, cache).render()
+def render_site(
+    pub: Published, themes: dict[str, Theme], *, cache: Cache, jobs: int = 1
+) -> Rendered:
+    """The site as files and page jobs; `jobs` processes re-render feed bodies."""
+    return _Renderer(pub, themes, cache, jobs).render()
 
 
 class _Renderer:
-    def __init__(self, pub: Published, themes: dict[str, Theme], cache: Cache) -> None:
+    def __init__(self, pub: Published, themes: dict[str, Theme], cache: Cache, jobs: int) -> None:
         self.pub = pub
+        self.jobs = jobs
         self.g = pub.graph
         self.u = pub.graph.urls
         self.views = Views(pub, cache=cache)
@@ -212,7 +216,7 @@ class _Renderer:
 
     def machine_readable(self) -> None:
         """Feeds, calendars, sitemap and robots.txt: for readers' tools and crawlers."""
-        self.out.update(feeds.render_feeds(self.pub, self.views))
+        self.out.update(feeds.render_feeds(self.pub, self.views, jobs=self.jobs))
         self.out.update(ical.render_calendars(self.pub, self.views))
         self.sources[urls.output_file(feeds.site_feed_path())] = self.g.site.span.path
         for c in self.g.campaigns.values():

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from hubgen import markup, records, workers
-from hubgen.cache import Cache, digest
+from hubgen.cache import Cache, Encoded, digest, encode
 from hubgen.diagnostics import Diagnostic, Diagnostics, Span
 from hubgen.fieldtypes import INVALID, SLUG, Ctx, Fields, Record, slug_problem
 from hubgen.load import Document, DropFile, SourceTree, read_drop
@@ -52,6 +52,7 @@ from hubgen.schema import (
 )
 from hubgen.urls import Urls
 
+Rows = list[list[str | int]]  # diagnostics as cache data (`Diagnostic.as_row`)
 _DATE_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}-")
 UTC = ZoneInfo("UTC")
 
@@ -161,15 +162,15 @@ class _Drops:
             if known is None:
                 todo.append(i)
             found.append((known[0] if known else None, source))
-        for i, (value, source, review) in zip(
+        for i, (value, record, rows, source, review) in zip(
             todo, workers.run(self.job, todo, jobs=jobs), strict=True
         ):
             if source is not None:
                 self.v.cache.put("drop", self.key(self.tree.drops[i], source), value)
             if review is not None:
                 self.v.cache.put("review", *review)
-            done = self.use(value)
-            found[i] = (done[0] if done else None, source)
+            self.v.diags.extend(Diagnostic.from_rows(rows) or ())
+            found[i] = (record, source)
         for record, source in found:
             if record is not None and source is not None:
                 self.records.append(record)
@@ -190,11 +191,10 @@ class _Drops:
         self.v.diags.extend(rows)
         return (record,)
 
-    def job(
-        self, i: int
-    ) -> tuple[dict[str, object], str | None, tuple[str, list[list[str | int]]] | None]:
-        """One drop file as a cache value, the hash of the bytes it was made from,
-        and its review's key and rows."""
+    def job(self, i: int) -> tuple[Encoded, Drop | None, Rows, str | None, tuple[str, Rows] | None]:
+        """One drop file as a cache value (JSON text, made here in the worker), its
+        record and diagnostics, the hash of the bytes it was made from, and its
+        review's key and rows."""
         from hubgen import safemessaging  # which imports this module
 
         drop = self.tree.drops[i]
@@ -207,11 +207,12 @@ class _Drops:
             sensitive = self.v.site.sensitive_topics
             rows = safemessaging.review_file(subject, safemessaging.safe_messaging(), sensitive)
             review = (safemessaging.review_key(subject, sensitive), rows)
+        rows = [d.as_row() for d in diags.sorted()]
         value = {
             "record": records.encode(record) if record is not None else None,
-            "diagnostics": [d.as_row() for d in diags.sorted()],
+            "diagnostics": rows,
         }
-        return value, source, review
+        return Encoded(encode(value)), record, rows, source, review
 
 
 def _site(doc: Document | None, diags: Diagnostics) -> Site | None:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup as Html
 from markupsafe import escape
 
-from hubgen import urls
+from hubgen import urls, workers
 from hubgen.cache import Cache, digest
 from hubgen.diagnostics import Span
 from hubgen.markup import Converter
@@ -235,7 +235,20 @@ class Views:
 
     def _convert(self, markup: Markup, dangling: set[str], link: Callable[[str], str]) -> str:
         """Render again with other link targets (cached: feeds do this on every build)."""
-        key = digest(
+        key = self._relink_key(markup, dangling, link)
+        if key in self._relinked:  # a drop is in the site's feed and its campaign's
+            return self._relinked[key]
+        cached = self.cache.get("relink", key)
+        if isinstance(cached, str):
+            self._relinked[key] = cached
+            return cached
+        redone = self._relink(markup, dangling, link)
+        self.cache.put("relink", key, redone)
+        self._relinked[key] = redone
+        return redone
+
+    def _relink_key(self, markup: Markup, dangling: set[str], link: Callable[[str], str]) -> str:
+        return digest(
             "relink",
             self.u.base_url,
             str(self.g.site.allow_html),
@@ -243,24 +256,38 @@ class Views:
             markup.source,
             *sorted(dangling),
         )
-        if key in self._relinked:  # a drop is in the site's feed and its campaign's
-            return self._relinked[key]
-        cached = self.cache.get("relink", key)
-        if isinstance(cached, str):
-            self._relinked[key] = cached
-            return cached
+
+    def _relink(self, markup: Markup, dangling: set[str], link: Callable[[str], str]) -> str:
         if self._converter is None:
             self._converter = Converter(
                 allow_html=self.g.site.allow_html, external=self.u.is_external
             )
-        redone = self._converter.convert(
+        return self._converter.convert(
             markup.source,
             origin=Span("", 1, 1),
             rewrite=lambda p: None if p in dangling else link(p),
-        )
-        self.cache.put("relink", key, redone.html)
-        self._relinked[key] = redone.html
-        return redone.html
+        ).html
+
+    def prefetch_absolute(self, markups: list[Markup], jobs: int) -> None:
+        """Render these bodies for `absolute_html` now, over `jobs` processes: a
+        cold build renders every feed entry's body a second time."""
+        link = self.u.absolute
+        todo: dict[str, tuple[Markup, set[str]]] = {}
+        for markup in markups:
+            dangling = self._dangling(markup)
+            key = self._relink_key(markup, dangling, link)
+            if key in self._relinked or key in todo:
+                continue
+            cached = self.cache.get("relink", key)
+            if isinstance(cached, str):
+                self._relinked[key] = cached
+            else:
+                todo[key] = (markup, dangling)
+        jobs_todo = list(todo.values())
+        done = workers.run(lambda i: self._relink(*jobs_todo[i], link), range(len(todo)), jobs=jobs)
+        for key, html in zip(todo, done, strict=True):
+            self.cache.put("relink", key, html)
+            self._relinked[key] = html
 
     def feed_content(self, d: Drop) -> str:
         """A drop's full content for a feed entry: image, event time, body."""
