@@ -191,7 +191,7 @@ def build(
             from hubgen.produce import Destination
             from hubgen.publish import boundaries, upcoming
 
-            with staging_for(out_dir) as staging:
+            with staging_for(out_dir, spare=previous is None) as staging:
                 checked = _check(
                     site_dir,
                     now=now,

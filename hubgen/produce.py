@@ -32,7 +32,7 @@ from hubgen.cache import Cache, digest
 from hubgen.render import PageJob, Rendered, SiteInfo, TemplateProblem
 from hubgen.theme import Themes
 from hubgen.views import DropView
-from hubgen.write import place
+from hubgen.write import MANIFEST, Staging, place
 
 _SHARED_VIEWS = (DropView, SiteInfo)
 
@@ -41,7 +41,7 @@ _SHARED_VIEWS = (DropView, SiteInfo)
 class Destination:
     """Where a build writes: a new output folder, replacing `previous`."""
 
-    staging: Path
+    staging: Staging
     previous: Path
 
 
@@ -66,6 +66,8 @@ class _Done:
 def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | None) -> Produced:
     """Render or reuse every page, and write every file when there is a `dest`."""
     result = Produced()
+    if dest is not None:  # first, so that no old file or folder stands in a new file's way
+        dest.staging.keep_only({*rendered.files, *rendered.themes.assets, MANIFEST})
     pages = [(out, job) for out, job in rendered.files.items() if isinstance(job, PageJob)]
     shared: dict[int, tuple[object, str]] = {}
     keys = [_fingerprint(rendered, out, job, shared) for out, job in pages]
@@ -99,7 +101,7 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
     others.update({out: rendered.themes.assets[out] for out in assets})
     for out, content in others.items():
         if dest is not None:
-            place(dest.staging / out, content, previous=dest.previous / out)
+            place(dest.staging, out, content, previous=dest.previous / out)
         if isinstance(content, bytes):
             key = digest("links", out, content)  # feeds and calendars: slow to parse
             links = cache.get("links", key)
@@ -133,9 +135,8 @@ def _render_page(i: int) -> _Done | TemplateProblem:
     data = html.encode("utf-8")
     mtime = None
     if dest is not None:
-        target = dest.staging / out
-        place(target, data, previous=dest.previous / out)
-        mtime = target.stat().st_mtime_ns
+        place(dest.staging, out, data, previous=dest.previous / out)
+        mtime = (dest.staging.root / out).stat().st_mtime_ns
     return _Done(len(data), mtime, linkcheck.links_of(out, data), sorted(themes.used))
 
 
@@ -218,10 +219,10 @@ def _reuse(dest: Destination, out: str, known: _Done) -> bool:
         return False
     if (st.st_size, st.st_mtime_ns) != (known.size, known.mtime):
         return False
-    target = dest.staging / out
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if dest.staging.holds(out, st):
+        return True  # the spare already has that very file
     try:
-        os.link(previous, target)
+        os.link(previous, dest.staging.clear(out))
     except OSError:
         return False
     return True

@@ -20,6 +20,7 @@ import functools
 import os
 import re
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -148,60 +149,167 @@ def _acquire(lock: Path, out: Path) -> int:
         os.close(fd)
 
 
+@dataclass
+class Staging:
+    """The folder a build assembles its output in before the swap.
+
+    Either a fresh, empty folder, or the spare: the output before the last,
+    which the last swap left beside the output (`.<out>.spare`). Most of its
+    files are hard links to the current output's, so bringing it up to date
+    costs only the files that changed, not a link per file. A file already
+    there is never written through (it may be the very inode the live output
+    shows): it is removed first and a new one made in its place.
+    """
+
+    root: Path
+    inodes: dict[str, int]  # files already in `root` -> inode; empty for a fresh folder
+    spare: bool
+    _device: int | None = None
+
+    def keep_only(self, wanted: set[str]) -> None:
+        """Remove the files (and then emptied folders) that the new output does not have."""
+        folders: set[str] = set()
+        for rel in [rel for rel in self.inodes if rel not in wanted]:
+            os.unlink(self.root / rel)
+            del self.inodes[rel]
+            parent = rel.rpartition("/")[0]
+            while parent:
+                folders.add(parent)
+                parent = parent.rpartition("/")[0]
+        for folder in sorted(folders, key=lambda f: f.count("/"), reverse=True):  # deepest first
+            try:
+                os.rmdir(self.root / folder)
+            except OSError:
+                pass  # still holds files
+
+    def holds(self, rel: str, st: os.stat_result) -> bool:
+        """Whether the file at `rel` is already the file `st` describes (one inode)."""
+        return self.inodes.get(rel) == st.st_ino and self.device == st.st_dev
+
+    def clear(self, rel: str) -> Path:
+        """The path for a new file at `rel`: its folder made, anything there removed."""
+        target = self.root / rel
+        if self.inodes.pop(rel, None) is not None:
+            os.unlink(target)
+            return target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if self.spare and target.is_dir():  # an empty folder a killed build left
+            shutil.rmtree(target)
+        return target
+
+    @property
+    def device(self) -> int:
+        if self._device is None:
+            self._device = self.root.stat().st_dev
+        return self._device
+
+
 @contextmanager
-def staging_for(out: Path) -> Iterator[Path]:
-    """A fresh folder beside `out` for the new output; removed if the build fails."""
+def staging_for(out: Path, *, spare: bool = True) -> Iterator[Staging]:
+    """A folder beside `out` for the new output: the spare if there is a sound one
+    (and `spare`), else a fresh one, removed if the build fails."""
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    inodes = _sound_spare(_spare_of(out)) if spare and out.is_dir() else None
+    if inodes is not None:
+        yield Staging(_spare_of(out), inodes, spare=True)  # kept as it is if the build fails
+        return
+    fresh = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:
-        yield staging
+        yield Staging(fresh, {}, spare=False)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(fresh, ignore_errors=True)
         raise
 
 
-def finish_output(out: Path, staging: Path, files: Sequence[str], *, keep: Sequence[str]) -> None:
-    """Complete the new output (foreign files carried over, the manifest) and swap it in."""
+def _spare_of(out: Path) -> Path:
+    return out.parent / f".{out.name}.spare"
+
+
+def _sound_spare(spare: Path) -> dict[str, int] | None:
+    """The files of the spare folder by inode, if it holds only plain files and
+    folders (anything else, such as a symlink, could lead writes elsewhere: then
+    it is removed and not used)."""
+    if spare.is_symlink() or not spare.is_dir():
+        if spare.is_symlink() or spare.exists():
+            spare.unlink()
+        return None
+    found: dict[str, int] = {}
+    todo = [(str(spare), "")]
+    while todo:
+        folder, prefix = todo.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_symlink():
+                    shutil.rmtree(spare, ignore_errors=True)
+                    return None
+                if entry.is_dir(follow_symlinks=False):
+                    todo.append((entry.path, prefix + entry.name + "/"))
+                elif entry.is_file(follow_symlinks=False):
+                    found[prefix + entry.name] = entry.inode()
+                else:
+                    shutil.rmtree(spare, ignore_errors=True)
+                    return None
+    return found
+
+
+def finish_output(
+    out: Path, staging: Staging, files: Sequence[str], *, keep: Sequence[str]
+) -> None:
+    """Complete the new output (foreign files carried over, the manifest) and swap it in.
+
+    The previous output is then the spare, for the next build to bring up to date.
+    """
     out = out.resolve()
     written = set(files)
+    staging.keep_only(written | set(keep) | {MANIFEST})
     for rel in keep:
         if rel not in written:
-            _keep(out / rel, staging / rel)
+            _keep(out / rel, staging.clear(rel))
     manifest = "".join(f"{rel}\n" for rel in files).encode("utf-8")
-    place(staging / MANIFEST, manifest, previous=out / MANIFEST)
-    os.chmod(staging, 0o777 & ~_umask())
+    place(staging, MANIFEST, manifest, previous=out / MANIFEST)
+    os.chmod(staging.root, 0o777 & ~_umask())
     _swap_in(staging, out)
 
 
-def place(target: Path, content: bytes | Path, *, previous: Path) -> None:
+def place(staging: Staging, rel: str, content: bytes | Path, *, previous: Path) -> None:
     """Write one file; one whose bytes did not change is the previous file itself.
 
     Re-using the previous file (a hard link, else a copy keeping its times) keeps
     its modification time, so hosts and deploy tools that sync by mtime upload
     only what changed.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if _unchanged(content, previous):
+    same = _unchanged(content, previous)
+    if same is not None:
+        if staging.holds(rel, same):
+            return  # the spare already has that very file
+        target = staging.clear(rel)
         try:
             os.link(previous, target)
         except OSError:
             shutil.copy2(previous, target)
-    elif isinstance(content, Path):
+        return
+    target = staging.clear(rel)
+    if isinstance(content, Path):
         shutil.copyfile(content, target)
     else:
         target.write_bytes(content)
 
 
-def _unchanged(content: bytes | Path, previous: Path) -> bool:
-    if previous.is_symlink() or not previous.is_file():
-        return False
+def _unchanged(content: bytes | Path, previous: Path) -> os.stat_result | None:
+    """The previous file's stat if it holds exactly `content`, else None."""
+    try:
+        st = os.stat(previous, follow_symlinks=False)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
     size = content.stat().st_size if isinstance(content, Path) else len(content)
-    if previous.stat().st_size != size:
-        return False
+    if st.st_size != size:
+        return None
     if isinstance(content, Path):
-        return filecmp.cmp(content, previous, shallow=False)
-    return previous.read_bytes() == content
+        return st if filecmp.cmp(content, previous, shallow=False) else None
+    return st if previous.read_bytes() == content else None
 
 
 def _keep(source: Path, target: Path) -> None:
@@ -210,17 +318,20 @@ def _keep(source: Path, target: Path) -> None:
     shutil.copy2(source, target, follow_symlinks=False)
 
 
-def _swap_in(staging: Path, out: Path) -> None:
+def _swap_in(staging: Staging, out: Path) -> None:
     if not out.exists():
-        os.rename(staging, out)
+        os.rename(staging.root, out)
         return
-    if _exchange(staging, out):
-        shutil.rmtree(staging, ignore_errors=True)  # it now holds the previous output
+    if _exchange(staging.root, out):
+        if not staging.spare:  # a fresh folder, now holding the previous output
+            spare = _spare_of(out)
+            shutil.rmtree(spare, ignore_errors=True)  # unsound, or left by a killed build
+            os.rename(staging.root, spare)
         return
     old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
     old.rmdir()
     os.rename(out, old)
-    os.rename(staging, out)
+    os.rename(staging.root, out)
     shutil.rmtree(old, ignore_errors=True)
 
 
