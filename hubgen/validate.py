@@ -205,8 +205,8 @@ class _Drops:
         if record is not None and source is not None:
             subject = safemessaging.drop_subject(record, source, lambda: doc)
             sensitive = self.v.site.sensitive_topics
-            rows = safemessaging.review_file(subject, safemessaging.safe_messaging(), sensitive)
-            review = (safemessaging.review_key(subject, sensitive), rows)
+            found = safemessaging.review_file(subject, safemessaging.safe_messaging(), sensitive)
+            review = (safemessaging.review_key(subject, sensitive), found)
         rows = [d.as_row() for d in diags.sorted()]
         value = {
             "record": records.encode(record) if record is not None else None,
