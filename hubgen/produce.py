@@ -16,6 +16,7 @@ modification time, however they were made (see `write.place`).
 
 from __future__ import annotations
 
+import copyreg
 import io
 import os
 import pickle
@@ -69,8 +70,8 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
     if dest is not None:  # first, so that no old file or folder stands in a new file's way
         dest.staging.keep_only({*rendered.files, *rendered.themes.assets, MANIFEST})
     pages = [(out, job) for out, job in rendered.files.items() if isinstance(job, PageJob)]
-    shared: dict[int, tuple[object, str]] = {}
-    keys = [_fingerprint(rendered, out, job, shared) for out, job in pages]
+    values = _Values()
+    keys = [_fingerprint(rendered, out, job, values) for out, job in pages]
     todo: list[int] = []
     assets: set[str] = set()
     for i, (out, _job) in enumerate(pages):
@@ -140,51 +141,51 @@ def _render_page(i: int) -> _Done | TemplateProblem:
     return _Done(len(data), mtime, linkcheck.links_of(out, data), sorted(themes.used))
 
 
-def _fingerprint(
-    rendered: Rendered, out: str, job: PageJob, shared: dict[int, tuple[object, str]]
-) -> str | None:
+def _fingerprint(rendered: Rendered, out: str, job: PageJob, values: _Values) -> str | None:
     """Everything the page's bytes depend on, hashed; None: always render it."""
     templates = rendered.themes.digest(job.theme, job.template)
     if templates is None:
         return None
     try:
-        values = _Values.dumps(job.context, shared)
+        context = values.dumps(job.context)
     except (pickle.PicklingError, TypeError, ValueError, RecursionError):
         return None
-    return digest("page", out, rendered.base_url, templates, values)
+    return digest("page", out, rendered.base_url, templates, context)
 
 
-class _Values(pickle.Pickler):
-    """Pickles a context to bytes that are equal exactly when its values are.
+class _Values:
+    """Pickles contexts to bytes that are equal exactly when their values are.
 
     No memo (`fast`), so what happens to be shared does not matter. Views that
     many pages show (a drop on its page and in every list; the header and help
-    block on every page) are pickled once and then written as their hash.
+    block on every page) are pickled once and then written as their hash. The
+    pickler's `dispatch_table` does that, so Python code runs only for those
+    views, not for every value (as `persistent_id` would).
     """
 
-    def __init__(self, buffer: io.BytesIO, shared: dict[int, tuple[object, str]]) -> None:
-        super().__init__(buffer, protocol=5)
-        self.fast = True
-        self._shared = shared  # id -> (the view, kept alive so the id stays its; its hash)
+    def __init__(self) -> None:
+        self._shared: dict[int, tuple[object, str]] = {}  # id -> (view, kept alive; its hash)
+        self._table = copyreg.dispatch_table.copy()
+        for kind in _SHARED_VIEWS:
+            self._table[kind] = self._by_hash
 
-    @classmethod
-    def dumps(cls, value: object, shared: dict[int, tuple[object, str]]) -> bytes:
+    def dumps(self, value: object) -> bytes:
         buffer = io.BytesIO()
-        cls(buffer, shared).dump(value)
+        pickler = pickle.Pickler(buffer, protocol=5)
+        pickler.fast = True
+        pickler.dispatch_table = self._table
+        pickler.dump(value)
         return buffer.getvalue()
 
-    def persistent_id(self, obj: object) -> str | None:
-        if type(obj) not in _SHARED_VIEWS:
-            return None
-        known = self._shared.get(id(obj))
-        if known is None or known[0] is not obj:
+    def _by_hash(self, view: object) -> tuple[type[str], tuple[str]]:
+        known = self._shared.get(id(view))
+        if known is None or known[0] is not view:
             buffer = io.BytesIO()
             plain = pickle.Pickler(buffer, protocol=5)
             plain.fast = True
-            plain.dump(obj)  # its own fields hold no shared views
-            own = buffer.getvalue()
-            known = self._shared[id(obj)] = (obj, digest("view", own))
-        return known[1]
+            plain.dump(view)  # its own fields hold no shared views
+            known = self._shared[id(view)] = (view, digest("view", buffer.getvalue()))
+        return str, (known[1],)
 
 
 def _record(value: object) -> _Done | None:
