@@ -210,19 +210,26 @@ def test_the_previous_output_is_kept_as_the_spare_and_brought_up_to_date(
     assert read_tree(out) == _full_build(site, tmp_path)
 
 
+@pytest.fixture
+def with_spare(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """The fixture site built twice into `out`: the spare beside it shares every file."""
+    _exchange_or_skip(tmp_path)
+    site = _fixture_site(tmp_path)
+    out = tmp_path / "out"
+    assert build(site, out) == 0
+    assert build(site, out, "--no-cache") == 0  # a second swap: the first output is the spare
+    return site, out, tmp_path / ".out.spare"
+
+
 def _full_build(site: Path, tmp_path: Path) -> dict[str, bytes]:
     assert build(site, tmp_path / "full", "--no-cache") == 0
     return read_tree(tmp_path / "full")
 
 
 def test_a_spare_with_stray_files_and_folders_still_gives_the_right_output(
-    tmp_path: Path,
+    with_spare: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:
-    _exchange_or_skip(tmp_path)
-    site = _fixture_site(tmp_path)
-    out, spare = tmp_path / "out", tmp_path / ".out.spare"
-    assert build(site, out) == 0
-    assert build(site, out, "--no-cache") == 0  # a second swap: the spare exists
+    site, out, spare = with_spare
     (spare / "stray.html").write_text("left over")
     (spare / "index.html").unlink()
     (spare / "index.html").mkdir()  # a folder where a file goes
@@ -233,13 +240,9 @@ def test_a_spare_with_stray_files_and_folders_still_gives_the_right_output(
 
 
 def test_a_spare_holding_a_symlink_is_not_used_and_nothing_is_written_through_it(
-    tmp_path: Path,
+    with_spare: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:
-    _exchange_or_skip(tmp_path)
-    site = _fixture_site(tmp_path)
-    out, spare = tmp_path / "out", tmp_path / ".out.spare"
-    assert build(site, out) == 0
-    assert build(site, out, "--no-cache") == 0
+    site, out, spare = with_spare
     victim = tmp_path / "victim"
     victim.mkdir()
     (victim / "index.html").write_text("not hubgen's")
@@ -251,30 +254,24 @@ def test_a_spare_holding_a_symlink_is_not_used_and_nothing_is_written_through_it
 
 
 def test_a_page_edited_by_hand_in_the_output_never_reaches_the_spare_unnoticed(
-    tmp_path: Path,
+    with_spare: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:
     """An output file and its spare twin are one inode: the next build must see
     the edit and write a new file, never trust the spare's copy."""
-    _exchange_or_skip(tmp_path)
-    site = _fixture_site(tmp_path)
-    out = tmp_path / "out"
-    assert build(site, out) == 0
-    assert build(site, out, "--no-cache") == 0
+    site, out, _ = with_spare
     page = out / "about/index.html"
     page.write_bytes(page.read_bytes().replace(b"</body>", b"<p>hand edit</p></body>"))
     assert build(site, out) == 0
     assert read_tree(out) == _full_build(site, tmp_path)
 
 
-def test_a_build_failing_after_writing_leaves_the_output_as_it_was(tmp_path: Path) -> None:
+def test_a_build_failing_after_writing_leaves_the_output_as_it_was(
+    with_spare: tuple[Path, Path, Path],
+) -> None:
     """A file of the spare that is also the live output's (one inode) is replaced,
     never written through: a build that fails once it has written pages (here a
     template that breaks one kind of page) leaves the output byte for byte."""
-    _exchange_or_skip(tmp_path)
-    site = _fixture_site(tmp_path)
-    out = tmp_path / "out"
-    assert build(site, out) == 0
-    assert build(site, out, "--no-cache") == 0  # the spare now shares every file
+    site, out, _ = with_spare
     before = read_tree(out)
     drop = site / DROP
     drop.write_text(drop.read_text("utf-8").replace("title: Meet Ada", "title: Meet Ada L."))
