@@ -220,10 +220,5 @@ def _reuse(dest: Destination, out: str, known: _Done) -> bool:
         return False
     if (st.st_size, st.st_mtime_ns) != (known.size, known.mtime):
         return False
-    if dest.staging.holds(out, st):
-        return True  # the spare already has that very file
-    try:
-        os.link(previous, dest.staging.clear(out))
-    except OSError:
-        return False
+    dest.staging.adopt(out, previous, st)
     return True

@@ -77,7 +77,7 @@ def decode(data: object) -> Any:
 
 
 def _record(cls: type) -> Callable[[list[Any]], object]:
-    size = len(fields(cls)) + 1
+    size = len(_FIELDS[cls.__name__]) + 1
 
     def make(data: list[Any]) -> object:
         if len(data) != size:

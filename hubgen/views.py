@@ -236,16 +236,24 @@ class Views:
     def _convert(self, markup: Markup, dangling: set[str], link: Callable[[str], str]) -> str:
         """Render again with other link targets (cached: feeds do this on every build)."""
         key = self._relink_key(markup, dangling, link)
-        if key in self._relinked:  # a drop is in the site's feed and its campaign's
-            return self._relinked[key]
-        cached = self.cache.get("relink", key)
-        if isinstance(cached, str):
+        known = self._relinked_as(key)
+        if known is None:
+            known = self._relink(markup, dangling, link)
+            self._keep_relinked(key, known)
+        return known
+
+    def _relinked_as(self, key: str) -> str | None:
+        """A body rendered again, from this build (a drop is in two feeds) or the cache."""
+        if key not in self._relinked:
+            cached = self.cache.get("relink", key)
+            if not isinstance(cached, str):
+                return None
             self._relinked[key] = cached
-            return cached
-        redone = self._relink(markup, dangling, link)
-        self.cache.put("relink", key, redone)
-        self._relinked[key] = redone
-        return redone
+        return self._relinked[key]
+
+    def _keep_relinked(self, key: str, html: str) -> None:
+        self.cache.put("relink", key, html)
+        self._relinked[key] = html
 
     def _relink_key(self, markup: Markup, dangling: set[str], link: Callable[[str], str]) -> str:
         return digest(
@@ -276,18 +284,12 @@ class Views:
         for markup in markups:
             dangling = self._dangling(markup)
             key = self._relink_key(markup, dangling, link)
-            if key in self._relinked or key in todo:
-                continue
-            cached = self.cache.get("relink", key)
-            if isinstance(cached, str):
-                self._relinked[key] = cached
-            else:
+            if key not in todo and self._relinked_as(key) is None:
                 todo[key] = (markup, dangling)
         jobs_todo = list(todo.values())
         done = workers.run(lambda i: self._relink(*jobs_todo[i], link), range(len(todo)), jobs=jobs)
         for key, html in zip(todo, done, strict=True):
-            self.cache.put("relink", key, html)
-            self._relinked[key] = html
+            self._keep_relinked(key, html)
 
     def feed_content(self, d: Drop) -> str:
         """A drop's full content for a feed entry: image, event time, body."""

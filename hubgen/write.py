@@ -164,7 +164,7 @@ class Staging:
     root: Path
     inodes: dict[str, int]  # files already in `root` -> inode; empty for a fresh folder
     spare: bool
-    _device: int | None = None
+    device: int  # of `root`: inodes are per device
 
     def keep_only(self, wanted: set[str]) -> None:
         """Remove the files (and then emptied folders) that the new output does not have."""
@@ -182,9 +182,17 @@ class Staging:
             except OSError:
                 pass  # still holds files
 
-    def holds(self, rel: str, st: os.stat_result) -> bool:
-        """Whether the file at `rel` is already the file `st` describes (one inode)."""
-        return self.inodes.get(rel) == st.st_ino and self.device == st.st_dev
+    def adopt(self, rel: str, previous: Path, st: os.stat_result) -> None:
+        """Make the previous output's file (`st` its lstat) the new one at `rel`:
+        nothing to do if the spare already has that very inode, else a hard link
+        (a copy keeping its times where links cannot be made)."""
+        if self.inodes.get(rel) == st.st_ino and self.device == st.st_dev:
+            return
+        target = self.clear(rel)
+        try:
+            os.link(previous, target)
+        except OSError:
+            shutil.copy2(previous, target)
 
     def clear(self, rel: str) -> Path:
         """The path for a new file at `rel`: its folder made, anything there removed."""
@@ -197,12 +205,6 @@ class Staging:
             shutil.rmtree(target)
         return target
 
-    @property
-    def device(self) -> int:
-        if self._device is None:
-            self._device = self.root.stat().st_dev
-        return self._device
-
 
 @contextmanager
 def staging_for(out: Path, *, spare: bool = True) -> Iterator[Staging]:
@@ -212,11 +214,12 @@ def staging_for(out: Path, *, spare: bool = True) -> Iterator[Staging]:
     out.parent.mkdir(parents=True, exist_ok=True)
     inodes = _sound_spare(_spare_of(out)) if spare and out.is_dir() else None
     if inodes is not None:
-        yield Staging(_spare_of(out), inodes, spare=True)  # kept as it is if the build fails
+        root = _spare_of(out)  # kept as it is if the build fails
+        yield Staging(root, inodes, spare=True, device=root.stat().st_dev)
         return
     fresh = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:
-        yield Staging(fresh, {}, spare=False)
+        yield Staging(fresh, {}, spare=False, device=fresh.stat().st_dev)
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
         raise
@@ -234,23 +237,11 @@ def _sound_spare(spare: Path) -> dict[str, int] | None:
         if spare.is_symlink() or spare.exists():
             spare.unlink()
         return None
-    found: dict[str, int] = {}
-    todo = [(str(spare), "")]
-    while todo:
-        folder, prefix = todo.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.is_symlink():
-                    shutil.rmtree(spare, ignore_errors=True)
-                    return None
-                if entry.is_dir(follow_symlinks=False):
-                    todo.append((entry.path, prefix + entry.name + "/"))
-                elif entry.is_file(follow_symlinks=False):
-                    found[prefix + entry.name] = entry.inode()
-                else:
-                    shutil.rmtree(spare, ignore_errors=True)
-                    return None
-    return found
+    listing = output_files(spare)
+    if not all(stat.S_ISREG(st.st_mode) for st in listing.values()):
+        shutil.rmtree(spare, ignore_errors=True)
+        return None
+    return {rel: st.st_ino for rel, st in listing.items()}
 
 
 def finish_output(
@@ -281,13 +272,7 @@ def place(staging: Staging, rel: str, content: bytes | Path, *, previous: Path) 
     """
     same = _unchanged(content, previous)
     if same is not None:
-        if staging.holds(rel, same):
-            return  # the spare already has that very file
-        target = staging.clear(rel)
-        try:
-            os.link(previous, target)
-        except OSError:
-            shutil.copy2(previous, target)
+        staging.adopt(rel, previous, same)
         return
     target = staging.clear(rel)
     if isinstance(content, Path):
