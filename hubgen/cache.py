@@ -12,6 +12,11 @@ costs one slow build, nothing else.
 
 Values are JSON, never pickles: a cache restored from CI storage or copied
 from elsewhere can at worst hold wrong data (a miss), never run code.
+
+A process that builds the same site again and again (`serve`) also keeps a
+`Warm` memory: values already decoded, and objects costly to make (a theme's
+compiled templates), under the same kind of keys. Only what a key fully
+decides is kept there, so a build with it is the same as one without.
 """
 
 from __future__ import annotations
@@ -19,10 +24,10 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import hubgen
 from hubgen.shipped import SHIPPED_THEMES
@@ -31,6 +36,9 @@ CACHE_DIR = ".hubgen-cache"
 _FILE = "cache.sqlite"
 # Bump when the layout of values changes; hubgen's version is part of it too.
 _FORMAT = "1"
+
+T = TypeVar("T")
+_MISSING = object()
 
 
 def _code() -> str:
@@ -68,6 +76,17 @@ def file_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+class Warm:
+    """Decoded values and made objects, kept in memory from one build to the next.
+
+    Each build keeps only what it used, so a long preview session holds one
+    build's worth, like the cache file.
+    """
+
+    def __init__(self) -> None:
+        self.kept: dict[tuple[str, str], object] = {}
+
+
 class Cache:
     """Reads every entry of the kinds asked for at once; writes once, at `save`.
 
@@ -75,7 +94,9 @@ class Cache:
     cache holds one build's worth and does not grow with every edit.
     """
 
-    def __init__(self, folder: Path | None) -> None:
+    def __init__(self, folder: Path | None, *, warm: Warm | None = None) -> None:
+        self._warm = warm
+        self._kept: dict[tuple[str, str], object] = {}  # this build's, for the next
         self._db: sqlite3.Connection | None = None
         self._entries: dict[str, dict[str, str]] = {}  # read, not yet asked for
         self._stored: dict[str, set[str]] = {}  # every key of a kind in the file
@@ -108,6 +129,39 @@ class Cache:
         except ValueError:
             return None
 
+    def decoded(self, kind: str, key: str, decode: Callable[[Any], T | None]) -> T | None:
+        """`decode(get(kind, key))`, or None; kept decoded for the next build
+        when there is a `Warm` memory. `decode` gives None for a value of the
+        wrong shape (a miss), and must depend on nothing but the value."""
+        if self._warm is not None and (kind, key) in self._warm.kept:
+            self._used.setdefault(kind, set()).add(key)
+            return self._keep(kind, key, self._warm.kept[kind, key])  # type: ignore[return-value]
+        raw = self.get(kind, key)
+        value = decode(raw) if raw is not None else None
+        return self._keep(kind, key, value) if value is not None else None
+
+    def put_decoded(self, kind: str, key: str, value: Any, decoded: object) -> None:
+        """`put(kind, key, value)`, with what `decoded` would make of it."""
+        self.put(kind, key, value)
+        self._keep(kind, key, decoded)
+
+    def made(self, kind: str, key: Callable[[], str | None], make: Callable[[], T]) -> T:
+        """`make()`, or what it made in an earlier build under the same key
+        (with a `Warm` memory; never stored in the file). `key` is only worked
+        out when there is a memory; None: make it afresh."""
+        if self._warm is None:
+            return make()
+        name = key()
+        if name is None:
+            return make()
+        known = self._warm.kept.get((kind, name), _MISSING)
+        return self._keep(kind, name, make() if known is _MISSING else known)  # type: ignore[arg-type]
+
+    def _keep(self, kind: str, key: str, value: T) -> T:
+        if self._warm is not None:
+            self._kept[kind, key] = value
+        return value
+
     def is_new(self, kind: str, key: str) -> bool:
         """Whether `key` was put by this build (and so is still held, to be saved)."""
         return key in self._new.get(kind, {})
@@ -122,6 +176,18 @@ class Cache:
             self._stored[kind] = set(self._entries[kind])
         return self._entries[kind]
 
+    def _keys(self, kind: str) -> set[str]:
+        """Every key of `kind` in the file, without reading the values."""
+        if kind not in self._stored:
+            self._stored[kind] = set()
+            if self._db is not None:
+                try:
+                    rows = self._db.execute("SELECT key FROM entries WHERE kind = ?", (kind,))
+                    self._stored[kind] = {k for (k,) in rows if isinstance(k, str)}
+                except sqlite3.Error:
+                    pass
+        return self._stored[kind]
+
     def _read(self, kind: str) -> dict[str, str]:
         if self._db is None:
             return {}
@@ -133,13 +199,15 @@ class Cache:
 
     def save(self) -> None:
         """Store new entries and forget unused ones; a cache that cannot be written is skipped."""
+        if self._warm is not None:
+            self._warm.kept = self._kept
+        self._kept = {}
         if self._db is None:
             return
         try:
             with self._db:
                 for kind, used in self._used.items():
-                    self._table(kind)
-                    stale = self._stored[kind] - used
+                    stale = self._keys(kind) - used
                     self._db.executemany(
                         "DELETE FROM entries WHERE kind = ? AND key = ?",
                         ((kind, key) for key in stale),
@@ -218,10 +286,10 @@ def _stamp(db: sqlite3.Connection) -> str | None:
 
 
 @contextmanager
-def cache_for(site_dir: Path, *, enabled: bool = True) -> Iterator[Cache]:
+def cache_for(site_dir: Path, *, enabled: bool = True, warm: Warm | None = None) -> Iterator[Cache]:
     """The cache of the site at `site_dir` (or one that remembers nothing), saved
     when the block ends, whether the build succeeded or not: what was done is right."""
-    store = Cache(site_dir / CACHE_DIR if enabled else None)
+    store = Cache(site_dir / CACHE_DIR if enabled else None, warm=warm)
     try:
         yield store
     finally:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hubgen import unchanged
-from hubgen.cache import Cache, cache_for
+from hubgen.cache import Cache, Warm, cache_for
 from hubgen.diagnostics import Diagnostic, Diagnostics, Span
 from hubgen.errors import ContentErrors, UsageError
 from hubgen.workers import default_jobs
@@ -186,18 +186,20 @@ def build(
     jobs: int | None = None,
     cache: bool = True,
     previous: Path | None = None,
+    warm: Warm | None = None,
 ) -> Built:
     """Check, then write the site; the output folder is only swapped on success.
 
     When the last build of this output is still right (see `unchanged`), it
     is left as it is. Otherwise files that did not change are taken from
     `previous` (by default the output being replaced), keeping their
-    modification time.
+    modification time. `warm` keeps decoded and compiled work in memory for
+    the next build in this process (`serve`).
     """
     with _fewer_collections(), claim_output(out_dir, site_dir, force=force) as claim:
         keep = claim.keep
         # The cache is opened only once the output is ours to write.
-        with cache_for(site_dir, enabled=cache) as store:
+        with cache_for(site_dir, enabled=cache, warm=warm) as store:
             options = (preview, strict, base_url, tuple(keep))
             key = unchanged.build_key(site_dir, out_dir, options)
             sources = unchanged.Sources(site_dir)  # as they are before the build reads them

@@ -26,7 +26,7 @@ from hubgen.headers import render_headers
 from hubgen.load import Theme
 from hubgen.model import Campaign, Drop
 from hubgen.publish import Published
-from hubgen.theme import Themes
+from hubgen.theme import Themes, themes_key
 from hubgen.views import Anchor, HelplineView, Picture, Views, topic_name
 
 Output = dict[str, bytes | Path]
@@ -118,8 +118,13 @@ class _Renderer:
         self.g = pub.graph
         self.u = pub.graph.urls
         self.views = Views(pub, cache=cache)
-        self.themes = Themes(
-            themes, site_theme=self.g.site.theme, href=self.u.href, external=self.u.is_external
+        # Compiled templates are kept between the builds of one `serve`.
+        self.themes = cache.made(
+            "themes",
+            lambda: themes_key(themes, self.g.site.theme, self.u.base_url),
+            lambda: Themes(
+                themes, site_theme=self.g.site.theme, href=self.u.href, external=self.u.is_external
+            ),
         )
         self.info = self._site_info()
         self.out: dict[str, bytes | Path | PageJob] = {}

@@ -28,6 +28,24 @@ def fingerprint(name: str, data: bytes) -> str:
     return str(path.with_name(f"{path.stem}.{digest}{path.suffix}"))
 
 
+def themes_key(themes: dict[str, Theme], site_theme: str, base_url: str) -> str | None:
+    """A hash of everything `Themes` makes its environments from: every file in
+    each theme's template folders and its assets, byte for byte, and the URLs
+    its globals write. None when a template cannot be read (let rendering tell)."""
+    parts: list[str | bytes] = [site_theme, base_url]
+    try:
+        for name, theme in sorted(themes.items()):
+            parts.append(name)
+            for folder in theme.template_dirs:
+                for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                    parts += [path.as_posix(), path.read_bytes()]
+            for rel, data in theme.assets.items():
+                parts += [rel, data]
+    except OSError:
+        return None
+    return digest("themes", *parts)
+
+
 class Themes:
     """Jinja environments per theme name, and the assets they reference."""
 

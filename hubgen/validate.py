@@ -158,38 +158,27 @@ class _Drops:
         todo: list[int] = []
         for i, drop in enumerate(self.tree.drops):
             source = self.file_hash(drop)
-            known = self.use(self.v.cache.get("drop", self.key(drop, source))) if source else None
+            known = self.v.cache.decoded("drop", self.key(drop, source), _known) if source else None
             if known is None:
                 todo.append(i)
+            else:
+                self.v.diags.extend(known[1])
             found.append((known[0] if known else None, source))
         for i, (value, record, rows, source, review) in zip(
             todo, workers.run(self.job, todo, jobs=jobs), strict=True
         ):
+            diagnostics = Diagnostic.from_rows(rows) or []
             if source is not None:
-                self.v.cache.put("drop", self.key(self.tree.drops[i], source), value)
+                key = self.key(self.tree.drops[i], source)
+                self.v.cache.put_decoded("drop", key, value, (record, diagnostics))
             if review is not None:
                 self.v.cache.put("review", *review)
-            self.v.diags.extend(Diagnostic.from_rows(rows) or ())
+            self.v.diags.extend(diagnostics)
             found[i] = (record, source)
         for record, source in found:
             if record is not None and source is not None:
                 self.records.append(record)
                 self.sources[record.span.path] = source
-
-    def use(self, value: object) -> tuple[Drop | None] | None:
-        """Report a cache value's diagnostics and give its record (None: the file
-        made none); None for a value of another shape, which is a miss."""
-        if not isinstance(value, dict):
-            return None
-        try:
-            record = records.decode(value["record"]) if value["record"] is not None else None
-        except (records.NotARecord, KeyError):
-            return None
-        rows = Diagnostic.from_rows(value.get("diagnostics"))
-        if rows is None or (record is not None and type(record) is not Drop):
-            return None
-        self.v.diags.extend(rows)
-        return (record,)
 
     def job(self, i: int) -> tuple[Encoded, Drop | None, Rows, str | None, tuple[str, Rows] | None]:
         """One drop file as a cache value (JSON text, made here in the worker), its
@@ -213,6 +202,21 @@ class _Drops:
             "diagnostics": rows,
         }
         return Encoded(encode(value)), record, rows, source, review
+
+
+def _known(value: object) -> tuple[Drop | None, list[Diagnostic]] | None:
+    """A cached drop: its record (None: the file made none) and its diagnostics;
+    None for a value of another shape, which is a miss."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        record = records.decode(value["record"]) if value["record"] is not None else None
+    except (records.NotARecord, KeyError):
+        return None
+    rows = Diagnostic.from_rows(value.get("diagnostics"))
+    if rows is None or (record is not None and type(record) is not Drop):
+        return None
+    return record, rows
 
 
 def _site(doc: Document | None, diags: Diagnostics) -> Site | None:

@@ -6,13 +6,18 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import REPO, read_tree
 from serving import WELCOME, copy_fixture
 
+from hubgen import records
+from hubgen.pipeline import build
 from hubgen.serve import rebuild_when_needed
 from hubgen.serve.builds import Builds
 from hubgen.serve.watch import Debouncer
+from hubgen.theme import Themes
 
 BASE = "http://127.0.0.1:8123/"
 
@@ -135,3 +140,75 @@ def test_a_bug_in_hubgen_is_shown_not_fatal(
     ]
     with builds.current() as state:
         assert state.root is not None and (state.root / "index.html").is_file()
+
+
+def _shown(builds: Builds) -> dict[str, bytes]:
+    with builds.current() as state:
+        assert state.root is not None and state.problems == ()
+        return read_tree(state.root)
+
+
+def _full(site: Path, clock: Clock, tmp_path: Path, name: str) -> dict[str, bytes]:
+    """The same site built afresh: another process, no cache, no memory."""
+    out = tmp_path / name
+    build(site, out, now=clock(), base_url=BASE, jobs=1, cache=False)
+    return read_tree(out)
+
+
+def test_rebuilds_kept_warm_equal_full_builds(
+    site: Path, builds: Builds, clock: Clock, tmp_path: Path
+) -> None:
+    """The server keeps parsed drops and compiled templates between rebuilds
+    (`cache.Warm`); whatever changes, what it shows is what a full build makes."""
+    builds.rebuild()
+    assert _shown(builds) == _full(site, clock, tmp_path, "first")
+    welcome = site / WELCOME
+    welcome.write_text(welcome.read_text() + "\nA line added while serving.\n")
+    builds.rebuild()
+    assert _shown(builds) == _full(site, clock, tmp_path, "drop-edit")
+    template = site / "themes/default/templates/drop.html"
+    template.parent.mkdir(parents=True)
+    shipped = REPO / "themes/default/templates/drop.html"
+    template.write_text(shipped.read_text().replace("</article>", "<p>First.</p></article>", 1))
+    builds.rebuild()
+    first = _shown(builds)
+    assert first == _full(site, clock, tmp_path, "template-added")
+    assert any(b"<p>First.</p>" in data for data in first.values())
+    template.write_text(template.read_text().replace("First.", "Second."))
+    builds.rebuild()
+    second = _shown(builds)
+    assert second == _full(site, clock, tmp_path, "template-edited")
+    assert not any(b"<p>First.</p>" in data for data in second.values())
+    style = site / "themes/default/static/style.css"
+    style.parent.mkdir()
+    style.write_text((REPO / "themes/default/static/style.css").read_text() + "\nmain{}\n")
+    builds.rebuild()
+    assert _shown(builds) == _full(site, clock, tmp_path, "asset-edited")
+
+
+def test_a_rebuild_kept_warm_decodes_and_compiles_only_what_changed(
+    site: Path, builds: Builds, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builds.rebuild()
+    decoded: list[object] = []
+    made: list[object] = []
+    real_decode, real_init = records.decode, Themes.__init__
+
+    def decode(data: object) -> object:
+        decoded.append(data)
+        return real_decode(data)
+
+    def init(self: Themes, *args: Any, **kwargs: Any) -> None:
+        made.append(self)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(records, "decode", decode)
+    monkeypatch.setattr(Themes, "__init__", init)
+    welcome = site / WELCOME
+    welcome.write_text(welcome.read_text() + "\nA line added while serving.\n")
+    builds.rebuild()
+    assert decoded == [] and made == []  # the edited drop was parsed, the others kept
+    (site / "themes/default/templates").mkdir(parents=True)
+    (site / "themes/default/templates/404.html").write_text("Not here.\n")
+    builds.rebuild()
+    assert decoded == [] and len(made) == 1  # templates compiled again, once

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from secrets import token_hex
 
+from hubgen.cache import Warm
 from hubgen.diagnostics import Diagnostic, Span
 from hubgen.errors import ContentErrors, HubgenError
 from hubgen.pipeline import Built, build
@@ -62,6 +63,7 @@ class Builds:
         self._retired: set[Path] = set()
         self._cond = threading.Condition()
         self._closed = False
+        self._warm = Warm()  # parsed drops and compiled templates, from one build to the next
 
     def rebuild(self) -> Attempt:
         """Build the site now; show it if it built, else keep the last good one."""
@@ -78,6 +80,7 @@ class Builds:
                 base_url=self._base_url,
                 jobs=1,
                 previous=self._state.root,
+                warm=self._warm,
             )
         except ContentErrors as exc:
             return self._finish(None, tuple(exc.diagnostics))
