@@ -102,6 +102,7 @@ class Cache:
         self._stored: dict[str, set[str]] = {}  # every key of a kind in the file
         self._used: dict[str, set[str]] = {}
         self._new: dict[str, dict[str, Any]] = {}
+        self._written: dict[str, set[str]] = {}  # stored already, not held (`write`)
         if folder is not None:
             self._db = _open(folder / _FILE)
 
@@ -121,7 +122,10 @@ class Cache:
         if key in self._new.get(kind, {}):
             value = self._new[kind][key]
             return json.loads(value) if type(value) is Encoded else value
-        raw = self._table(kind).pop(key, None)  # asked for once: no need to keep the text
+        if key in self._written.get(kind, ()):
+            raw = self._stored_value(kind, key)
+        else:
+            raw = self._table(kind).pop(key, None)  # asked for once: no need to keep the text
         if raw is None:
             return None
         try:
@@ -141,9 +145,36 @@ class Cache:
         return self._keep(kind, key, value) if value is not None else None
 
     def put_decoded(self, kind: str, key: str, value: Any, decoded: object) -> None:
-        """`put(kind, key, value)`, with what `decoded` would make of it."""
-        self.put(kind, key, value)
+        """`write(kind, key, value)`, with what `decoded` would make of it."""
+        self.write(kind, key, value)
         self._keep(kind, key, decoded)
+
+    def write(self, kind: str, key: str, value: Any) -> None:
+        """`put`, but into the file at once (committed at `save`), not held in
+        memory: for many large values (every drop of a cold build)."""
+        self._used.setdefault(kind, set()).add(key)
+        self._new.get(kind, {}).pop(key, None)
+        if self._db is None:
+            return
+        text = value if type(value) is Encoded else encode(value)
+        try:
+            self._db.execute(
+                "INSERT OR REPLACE INTO entries (kind, key, value) VALUES (?, ?, ?)",
+                (kind, key, text),
+            )
+        except sqlite3.Error:
+            return  # a full disk: the next build is slower, no worse
+        self._written.setdefault(kind, set()).add(key)
+
+    def _stored_value(self, kind: str, key: str) -> str | None:
+        assert self._db is not None  # only keys written to it
+        try:
+            row = self._db.execute(
+                "SELECT value FROM entries WHERE kind = ? AND key = ?", (kind, key)
+            ).fetchone()
+        except sqlite3.Error:
+            return None
+        return row[0] if row and isinstance(row[0], str) else None
 
     def made(self, kind: str, key: Callable[[], str | None], make: Callable[[], T]) -> T:
         """`make()`, or what it made in an earlier build under the same key
@@ -219,6 +250,7 @@ class Cache:
         except sqlite3.Error:
             pass  # a full disk or a read-only folder: the next build is slower, no worse
         self._new.clear()
+        self._written.clear()
         self._entries.clear()
         self._stored.clear()
         self._used.clear()

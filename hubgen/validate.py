@@ -165,7 +165,7 @@ class _Drops:
                 self.v.diags.extend(known[1])
             found.append((known[0] if known else None, source))
         for i, (value, record, rows, source, review) in zip(
-            todo, workers.run(self.job, todo, jobs=jobs), strict=True
+            todo, workers.each(self.job, todo, jobs=jobs), strict=True
         ):
             diagnostics = Diagnostic.from_rows(rows) or []
             if source is not None:

@@ -2,9 +2,11 @@
 
 Workers are forked, so they start with a copy of the parent's memory: the site,
 its themes and its views are never pickled, only item numbers go out and small
-results come back. Where fork is not available or not safe (Windows, macOS),
-with one job, or with too little work to share, everything runs in this
-process. Results are the same, in the same order, either way.
+results come back. This process works too, so `jobs` processes run with
+`jobs - 1` forked workers: one copy fewer of memory that the work touches.
+Where fork is not available or not safe (Windows, macOS), with one job, or with
+too little work to share, everything runs in this process. Results are the
+same, in the same order, either way.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -36,16 +38,29 @@ def can_fork() -> bool:
 
 
 def run(task: Callable[[T], R], items: Sequence[T], *, jobs: int) -> list[R]:
-    """`[task(item) for item in items]`, over up to `jobs` forked processes."""
+    """`[task(item) for item in items]`, over up to `jobs` processes."""
+    return list(each(task, items, jobs=jobs))
+
+
+def each(task: Callable[[T], R], items: Sequence[T], *, jobs: int) -> Iterator[R]:
+    """`task(item)` for each item in order, each given as soon as it is done
+    (so the caller can store and forget it), over up to `jobs` processes."""
     workers = min(jobs, len(items) // MIN_PER_WORKER)
     if workers < 2 or not can_fork():
-        return [task(item) for item in items]
+        yield from (task(item) for item in items)
+        return
     global _task
     _task = task
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            chunk = max(1, len(items) // (workers * 8))
-            return pool.map(_run_one, items, chunksize=chunk)
+        with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
+            # Every `workers`-th item is done here, the rest by the pool:
+            # interleaved, so that costly items (long list pages) are shared out
+            # too. Small chunks, so that this process seldom waits for one.
+            theirs = [item for i, item in enumerate(items) if i % workers]
+            chunk = max(1, len(theirs) // (workers * 32))
+            done = pool.imap(_run_one, theirs, chunksize=chunk)
+            for i, item in enumerate(items):
+                yield task(item) if i % workers == 0 else next(done)
     finally:
         _task = None
 

@@ -281,10 +281,19 @@ def test_a_symlink_loop_in_the_site_does_not_stop_the_build(
 
 
 def test_workers_are_separate_processes_and_keep_the_order() -> None:
-    pids_and_items = workers.run(_pid_and_item, list(range(200)), jobs=2)
+    pids_and_items = workers.run(_pid_and_item, list(range(200)), jobs=3)
     assert [item for _, item in pids_and_items] == list(range(200))
     if workers.can_fork():
-        assert os.getpid() not in {pid for pid, _ in pids_and_items}  # all done in workers
+        here = [item for pid, item in pids_and_items if pid == os.getpid()]
+        assert here == list(range(0, 200, 3))  # this process does its share, the rest...
+        assert len({pid for pid, _ in pids_and_items} - {os.getpid()}) == 2  # ...two workers
+
+
+def test_each_gives_results_in_order_while_the_work_goes_on() -> None:
+    results = workers.each(_pid_and_item, list(range(100)), jobs=2)
+    first = next(results)
+    assert first == (os.getpid(), 0)  # given before the rest is asked for
+    assert [item for _, item in results] == list(range(1, 100))
 
 
 def _pid_and_item(item: int) -> tuple[int, int]:
@@ -389,3 +398,28 @@ def test_a_drop_edit_parses_only_that_drop(
     pipeline.build(warm, tmp_path / "other-out", now=now, jobs=1)  # another output, same cache
     assert read == []
     assert read_tree(tmp_path / "other-out") == full(warm, tmp_path)
+
+
+def test_a_value_written_at_once_is_read_back_and_kept_and_unused_ones_go(
+    tmp_path: Path,
+) -> None:
+    """Drops of a cold build go into the cache file as they come (not held till the end)."""
+    from hubgen.cache import Cache
+
+    folder = tmp_path / CACHE_DIR
+    cache = Cache(folder)
+    cache.write("drop", "a", {"record": None, "diagnostics": []})
+    cache.put("drop", "b", [1])
+    assert cache.get("drop", "a") == {"record": None, "diagnostics": []}  # this build reads it
+    cache.save()
+    cache.close()
+    again = Cache(folder)
+    assert again.get("drop", "a") == {"record": None, "diagnostics": []}
+    assert again.get("drop", "b") == [1]
+    again.save()  # both used
+    again.close()
+    last = Cache(folder)
+    assert last.get("drop", "b") == [1]
+    last.save()  # "a" unused by this build: gone
+    last.close()
+    assert Cache(folder).get("drop", "a") is None
