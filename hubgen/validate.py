@@ -156,9 +156,11 @@ class _Drops:
     def validate(self, jobs: int) -> None:
         found: list[tuple[Drop | None, str | None]] = []
         todo: list[int] = []
-        for i, drop in enumerate(self.tree.drops):
-            source = self.file_hash(drop)
-            known = self.v.cache.decoded("drop", self.key(drop, source), _known) if source else None
+        hashes = [self.file_hash(drop) for drop in self.tree.drops]
+        keys = [self.key(d, h) if h else None for d, h in zip(self.tree.drops, hashes, strict=True)]
+        cached = self.v.cache.decoded("drop", [k for k in keys if k], _known)
+        for i, (key, source) in enumerate(zip(keys, hashes, strict=True)):
+            known = cached.get(key) if key else None
             if known is None:
                 todo.append(i)
             else:
