@@ -186,6 +186,7 @@ def build(
     jobs: int | None = None,
     cache: bool = True,
     previous: Path | None = None,
+    spare: Path | None = None,
     warm: Warm | None = None,
 ) -> Built:
     """Check, then write the site; the output folder is only swapped on success.
@@ -193,8 +194,10 @@ def build(
     When the last build of this output is still right (see `unchanged`), it
     is left as it is. Otherwise files that did not change are taken from
     `previous` (by default the output being replaced), keeping their
-    modification time. `warm` keeps decoded and compiled work in memory for
-    the next build in this process (`serve`).
+    modification time. `spare` is an earlier output that nothing reads any
+    more, brought up to date rather than starting from an empty folder, and
+    `warm` keeps decoded and compiled work in memory for the next build in this
+    process (both for `serve`).
     """
     with _fewer_collections(), claim_output(out_dir, site_dir, force=force) as claim:
         keep = claim.keep
@@ -216,7 +219,7 @@ def build(
             from hubgen.produce import Destination
             from hubgen.publish import boundaries, upcoming
 
-            with staging_for(out_dir, spare=previous is None) as staging:
+            with staging_for(out_dir, spare=previous is None, reuse=spare) as staging:
                 checked = _check(
                     site_dir,
                     now=now,

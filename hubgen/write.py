@@ -207,15 +207,18 @@ class Staging:
 
 
 @contextmanager
-def staging_for(out: Path, *, spare: bool = True) -> Iterator[Staging]:
-    """A folder beside `out` for the new output: the spare if there is a sound one
-    (and `spare`), else a fresh one, removed if the build fails."""
+def staging_for(out: Path, *, spare: bool = True, reuse: Path | None = None) -> Iterator[Staging]:
+    """A folder for the new output: `reuse` (an earlier output that nothing
+    reads any more) or else the spare beside `out` (if `spare`), when it is
+    sound; else a fresh folder beside `out`, removed if the build fails."""
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    inodes = _sound_spare(_spare_of(out)) if spare and out.is_dir() else None
-    if inodes is not None:
-        root = _spare_of(out)  # kept as it is if the build fails
-        yield Staging(root, inodes, spare=True, device=root.stat().st_dev)
+    if reuse is None and spare and out.is_dir():
+        reuse = _spare_of(out)
+    inodes = _sound_spare(reuse) if reuse is not None else None
+    if reuse is not None and inodes is not None:
+        # kept as it is if the build fails: still a sound spare, by inode
+        yield Staging(reuse, inodes, spare=True, device=reuse.stat().st_dev)
         return
     fresh = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:

@@ -70,7 +70,21 @@ def test_a_failed_rebuild_keeps_the_last_good_build(site: Path, builds: Builds) 
     builds.rebuild()
     with builds.current() as fixed:
         assert fixed.root != good.root and fixed.problems == ()
-    assert not good.root.exists()  # no request was reading it
+    builds.rebuild()  # starts from the good build's folder, which no request reads
+    assert not good.root.exists()
+
+
+def test_a_rebuild_starts_from_a_retired_build_that_no_request_reads(builds: Builds) -> None:
+    builds.rebuild()
+    with builds.current() as first:
+        assert first.root is not None
+        folder = first.root.stat().st_ino
+    builds.rebuild()  # the first build is retired, and no request reads it
+    assert first.root.is_dir()
+    builds.rebuild()  # brought up to date, and shown under its new name
+    with builds.current() as third:
+        assert third.root is not None and not first.root.exists()
+        assert third.root.stat().st_ino == folder  # the same folder, not a new one
 
 
 def test_a_build_being_read_stays_until_the_request_ends(builds: Builds) -> None:

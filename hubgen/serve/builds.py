@@ -3,9 +3,12 @@
 Every rebuild runs the normal pipeline into a new folder inside a temporary
 folder the server owns; when it succeeds the server switches to it in one step
 under a lock, so a request sees the old site or the new one, never a mix. A
-folder that requests are still reading is removed only when the last of them
-is done. A failed rebuild keeps the last good site and records its problems,
-which every page then shows.
+folder that requests are still reading is retired only when the last of them
+is done; one retired folder is then where the next rebuild starts (brought up
+to date by inode, like `build`'s spare), the others are removed. A failed
+rebuild keeps the last good site and records its problems, which every page
+then shows. Between rebuilds the server keeps parsed drops and compiled
+templates in memory (`cache.Warm`).
 """
 
 from __future__ import annotations
@@ -64,11 +67,14 @@ class Builds:
         self._cond = threading.Condition()
         self._closed = False
         self._warm = Warm()  # parsed drops and compiled templates, from one build to the next
+        self._spare: Path | None = None  # a retired build no request reads: the next one's start
 
     def rebuild(self) -> Attempt:
         """Build the site now; show it if it built, else keep the last good one."""
         self._count += 1
         out = self._home / f"build-{self._count}"
+        with self._cond:
+            spare, self._spare = self._spare, None
         try:
             # Pages that did not change are linked from the build on show, not rendered.
             # One process: the server's threads and forked workers do not mix.
@@ -80,19 +86,24 @@ class Builds:
                 base_url=self._base_url,
                 jobs=1,
                 previous=self._state.root,
+                spare=spare,
                 warm=self._warm,
             )
         except ContentErrors as exc:
-            return self._finish(None, tuple(exc.diagnostics))
+            return self._finish(None, tuple(exc.diagnostics), spare)
         except (HubgenError, OSError) as exc:
-            return self._finish(None, (_problem(exc, self._site),))
+            return self._finish(None, (_problem(exc, self._site),), spare)
         except Exception as exc:  # a bug in hubgen: show it, and keep the preview running
             message = f"hubgen failed unexpectedly ({exc!r}); please report this"
-            return self._finish(None, (Diagnostic(Span("."), "error", "internal", message),))
-        return self._finish(built, ())
+            return self._finish(None, (Diagnostic(Span("."), "error", "internal", message),), spare)
+        return self._finish(built, (), spare)
 
-    def _finish(self, built: Built | None, problems: tuple[Diagnostic, ...]) -> Attempt:
+    def _finish(
+        self, built: Built | None, problems: tuple[Diagnostic, ...], spare: Path | None
+    ) -> Attempt:
         with self._cond:
+            if spare is not None and spare.is_dir():  # the build failed: start there next time
+                self._retired.add(spare)
             old = self._state
             root, next_change = old.root, None  # broken content: wait for the next save
             if built is not None:
@@ -124,10 +135,15 @@ class Builds:
                 _remove(unused)
 
     def _take_unused(self) -> list[Path]:
+        """Retired builds no request reads: one is kept for the next build to
+        bring up to date (most of its files are the current build's, by hard
+        link), the others are for removal."""
         unused = [p for p in self._retired if self._readers[p] <= 0]
         for p in unused:
             self._retired.discard(p)
             del self._readers[p]
+        if self._spare is None and unused:
+            self._spare = unused.pop()
         return unused
 
     def wait_change(self, seen: str | None, timeout: float) -> State | None:
