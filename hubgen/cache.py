@@ -39,6 +39,7 @@ _FORMAT = "1"
 
 T = TypeVar("T")
 _MISSING = object()
+_BATCH = 500  # keys per query: under SQLite's limit on parameters
 
 
 def _code() -> str:
@@ -152,15 +153,13 @@ class Cache:
             elif key in self._new.get(kind, {}) or key in self._written.get(kind, ()):
                 if (value := self._decode(kind, key, self.get(kind, key), decode)) is not None:
                     found[key] = value
-        rest = wanted - found.keys()
-        for key, raw in self._rows(kind):
-            if key in rest:
-                try:
-                    text = json.loads(raw)
-                except ValueError:
-                    continue
-                if (value := self._decode(kind, key, text, decode)) is not None:
-                    found[key] = value
+        for key, raw in self._rows(kind, wanted - found.keys()):
+            try:
+                text = json.loads(raw)
+            except ValueError:
+                continue
+            if (value := self._decode(kind, key, text, decode)) is not None:
+                found[key] = value
         return found
 
     def _decode(
@@ -169,19 +168,24 @@ class Cache:
         decoded = decode(value) if value is not None else None
         return self._keep(kind, key, decoded) if decoded is not None else None
 
-    def _rows(self, kind: str) -> Iterator[tuple[str, str]]:
-        """Every stored (key, value) of `kind`, one at a time."""
+    def _rows(self, kind: str, keys: set[str]) -> Iterator[tuple[str, str]]:
+        """The stored (key, value) of each of `keys` that has one, one at a time."""
         if kind in self._entries:
-            yield from list(self._entries[kind].items())
+            table = self._entries[kind]
+            yield from [(k, table.pop(k)) for k in keys if k in table]
             return
         if self._db is None:
             return
+        wanted = sorted(keys)
         try:
-            for key, raw in self._db.execute(
-                "SELECT key, value FROM entries WHERE kind = ?", (kind,)
-            ):
-                if isinstance(key, str) and isinstance(raw, str):
-                    yield key, raw
+            for start in range(0, len(wanted), _BATCH):
+                batch = wanted[start : start + _BATCH]
+                marks = ",".join("?" * len(batch))
+                rows = self._db.execute(
+                    f"SELECT key, value FROM entries WHERE kind = ? AND key IN ({marks})",
+                    (kind, *batch),
+                )
+                yield from ((k, v) for k, v in rows if isinstance(k, str) and isinstance(v, str))
         except sqlite3.Error:
             return
 
