@@ -226,3 +226,22 @@ def test_a_rebuild_kept_warm_decodes_and_compiles_only_what_changed(
     (site / "themes/default/templates/404.html").write_text("Not here.\n")
     builds.rebuild()
     assert decoded == [] and len(made) == 1  # templates compiled again, once
+
+
+def test_a_failed_rebuild_leaves_its_starting_folder_for_the_next(
+    site: Path, builds: Builds
+) -> None:
+    builds.rebuild()
+    with builds.current() as first:
+        assert first.root is not None
+        folder = first.root.stat().st_ino
+    builds.rebuild()  # the first build's folder is now where the next rebuild starts
+    welcome = site / WELCOME
+    welcome.write_text(welcome.read_text().replace("title:", "titel:"))
+    assert builds.rebuild().built is None
+    assert first.root.is_dir()  # the failed rebuild started there, and left it
+    welcome.write_text(welcome.read_text().replace("titel:", "title:"))
+    assert builds.rebuild().built is not None
+    with builds.current() as fixed:
+        assert fixed.root is not None and fixed.root.stat().st_ino == folder
+        assert fixed.problems == ()
