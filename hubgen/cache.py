@@ -39,7 +39,7 @@ _FORMAT = "1"
 
 T = TypeVar("T")
 _MISSING = object()
-_BATCH = 500  # keys per query: under SQLite's limit on parameters
+_BATCH = 500  # keys per query (under SQLite's limit on parameters), writes per commit
 
 
 def _code() -> str:
@@ -195,8 +195,10 @@ class Cache:
         self._keep(kind, key, decoded)
 
     def write(self, kind: str, key: str, value: Any) -> None:
-        """`put`, but into the file at once (committed at `save`), not held in
-        memory: for many large values (every drop of a cold build)."""
+        """`put`, but into the file at once, not held in memory: for many large
+        values (every drop of a cold build). Committed every `_BATCH` values, so
+        that another hubgen using the same cache (a `check` beside `serve`)
+        never waits long for the file; a value is right whenever it is written."""
         self._used.setdefault(kind, set()).add(key)
         self._new.get(kind, {}).pop(key, None)
         if self._db is None:
@@ -207,9 +209,12 @@ class Cache:
                 "INSERT OR REPLACE INTO entries (kind, key, value) VALUES (?, ?, ?)",
                 (kind, key, text),
             )
+            written = self._written.setdefault(kind, set())
+            written.add(key)
+            if len(written) % _BATCH == 0:
+                self._db.commit()
         except sqlite3.Error:
             return  # a full disk: the next build is slower, no worse
-        self._written.setdefault(kind, set()).add(key)
 
     def _stored_value(self, kind: str, key: str) -> str | None:
         assert self._db is not None  # only keys written to it

@@ -423,3 +423,24 @@ def test_a_value_written_at_once_is_read_back_and_kept_and_unused_ones_go(
     last.save()  # "a" unused by this build: gone
     last.close()
     assert Cache(folder).get("drop", "a") is None
+
+
+def test_values_written_at_once_are_committed_in_batches(tmp_path: Path) -> None:
+    """Another hubgen on the same cache (a check beside serve) sees them, and is not
+    kept waiting for the file till this build ends."""
+    from hubgen.cache import _BATCH, Cache
+
+    folder = tmp_path / CACHE_DIR
+    cache = Cache(folder)
+    for i in range(_BATCH):
+        cache.write("drop", f"k{i}", [i])
+    other = sqlite3.connect(folder / "cache.sqlite", timeout=0)
+    try:
+        (count,) = other.execute("SELECT count(*) FROM entries WHERE kind = 'drop'").fetchone()
+        assert count == _BATCH
+        with other:  # and it can write now: no lock is held
+            other.execute("INSERT INTO meta VALUES ('other', 'x')")
+    finally:
+        other.close()
+    cache.save()
+    cache.close()
