@@ -5,9 +5,13 @@
 
 It generates the synthetic site (generate.py), starts `python -m hubgen serve`
 on a free port, waits for the first build, then appends a line to one published
-drop and polls that drop's page until the line is in it, several times. The
-figure is what a reader of the preview waits for, short of the browser's own
-reload: the watcher's quiet period, the rebuild, and the swap.
+drop, several times. Each time it does what an open preview tab does: it
+listens on the server's event stream, and when a new build is announced it
+fetches the page again, until the line is in it. The figure is what the author
+waits for, short of the browser drawing the page: the watcher's quiet period,
+the rebuild, the swap, the event and the page's reload. (Polling the page
+instead would slow the very rebuild it times: the server answers each request
+while it builds.)
 """
 
 from __future__ import annotations
@@ -22,8 +26,11 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from generate import NOW, generate
+
+from hubgen.serve.reload import EVENTS_PATH
 
 
 def main() -> None:
@@ -54,15 +61,33 @@ def measure(site: Path, saves: int) -> list[float]:
         times = []
         for k in range(saves):
             marker = f"Benchmark marker {k} {time.time_ns()}"
-            start = time.perf_counter()
-            drop.write_text(drop.read_text("utf-8") + f"\n{marker}\n", "utf-8")
-            while marker not in _get(url):
-                time.sleep(0.05)  # more often would slow the server it measures
-            times.append(time.perf_counter() - start)
+            with urllib.request.urlopen(address + EVENTS_PATH.lstrip("/"), timeout=120) as events:
+                shown = _next_build(events)  # the stream starts with the build on show
+                start = time.perf_counter()
+                drop.write_text(drop.read_text("utf-8") + f"\n{marker}\n", "utf-8")
+                while True:
+                    generation = _next_build(events)
+                    if generation != shown:  # as the page's script does: reload
+                        shown = generation
+                        if marker in _get(url):
+                            break
+                times.append(time.perf_counter() - start)
         return times
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _next_build(events: Any) -> str:
+    """The generation in the next `build` event of a server-sent-events stream."""
+    event = None
+    for raw in events:
+        line = raw.decode("utf-8").rstrip("\r\n")
+        if line.startswith("event:"):
+            event = line.partition(":")[2].strip()
+        elif line.startswith("data:") and event == "build":
+            return line.partition(":")[2].strip()
+    raise RuntimeError("the event stream ended")
 
 
 def _address(server: subprocess.Popen[str]) -> str:
