@@ -27,6 +27,7 @@ from hubgen.timeparse import TimeError, localize
 from hubgen.write import SOURCE_NAMES, output_files
 
 KIND = "build"
+FILES, HASHES = "files", "hashes"  # the cache entry of single files' hashes (`file_hashes`)
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,8 @@ class Sources:
         self.stats[rel] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
     def digest(self) -> str:
-        """A hash of every name, link and byte."""
+        """A hash of every name and link, and of every file's bytes by their hash:
+        known this build, vouched for by unchanged stats, or read."""
         if self._digest is None:
             h = hashlib.sha256()
             for name, path, link in self.entries:
@@ -106,14 +108,20 @@ class Sources:
                 if link is not None:
                     h.update(b"-> " + os.fsencode(link) + b"\0")
                 if path is not None:
-                    try:
-                        with open(path, "rb") as f:
-                            data = f.read()
-                    except OSError:
-                        data = b"\0unreadable"
-                    h.update(len(data).to_bytes(8, "little") + data)
+                    h.update(self._hash_of(name, path).encode() + b"\0")
             self._digest = h.hexdigest()
         return self._digest
+
+    def _hash_of(self, name: str, path: str) -> str:
+        found = self._hashes.get(name) or self._vouched(name)
+        if found is None:
+            try:
+                with open(path, "rb") as f:
+                    found = file_hash(f.read())
+            except OSError:
+                return "unreadable"
+        self._hashes[name] = found
+        return found
 
     def settled_stats(self) -> dict[str, list[int]] | None:
         """The stats, if all are old enough to vouch for the bytes next time."""
@@ -137,23 +145,28 @@ class Sources:
         st = self.stats.get(name)
         if st is None or st[0] > limit:
             return None
-        known = self._recorded.get(name)
+        found = self._vouched(name)
+        if found is None:
+            try:
+                found = file_hash(path.read_bytes())
+            except OSError:
+                return None
+        self._hashes[name] = found
+        return found
+
+    def _vouched(self, name: str) -> str | None:
+        """The hash recorded with this file, if its stats are still those and settled."""
+        st, known = self.stats.get(name), self._recorded.get(name)
         if (
-            isinstance(known, list)
+            st is not None
+            and isinstance(known, list)
             and len(known) == 5
             and known[:4] == st
             and isinstance(known[4], str)
             and self._settled(st)
         ):
-            found: str | None = known[4]
-        else:
-            try:
-                found = file_hash(path.read_bytes())
-            except OSError:
-                found = None
-        if found is not None:
-            self._hashes[name] = found
-        return found
+            return known[4]
+        return None
 
     def file_hashes(self) -> dict[str, list[object]]:
         """The hashes found this build, with their stats, for files settled enough
@@ -183,6 +196,7 @@ def recall(
     value = cache.get(KIND, key)
     if value is None:
         return None
+    sources.recorded(cache.get(FILES, HASHES))  # to vouch for files by stats, not read them
     try:
         # First, so that a build after a boundary passed need not read the files to hash them.
         if not sources.same_as(value["sources"], value["stats"]):
@@ -235,12 +249,14 @@ def remember(
         end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=zone)
         since = max(since, start) if since is not None else start
         until = min(until, end) if until is not None else end
+    digest = sources.digest()
+    cache.put(FILES, HASHES, sources.file_hashes())  # with those the digest read: vouched next time
     cache.put(
         KIND,
         key,
         {
             "zone": zone.key,
-            "sources": sources.digest(),
+            "sources": digest,
             "stats": sources.settled_stats(),
             "since": _iso(since),
             "until": _iso(until),

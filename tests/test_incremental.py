@@ -444,3 +444,31 @@ def test_values_written_at_once_are_committed_in_batches(tmp_path: Path) -> None
         other.close()
     cache.save()
     cache.close()
+
+
+def test_the_sources_digest_reads_only_files_whose_stats_changed(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild in `serve` records the sources for the next `build` without
+    reading every drop again: files are known by the hashes recorded with their stats."""
+    from hubgen import unchanged
+
+    monkeypatch.setattr(unchanged.Sources, "SETTLE_NS", 0)  # as if two seconds had passed
+    first = unchanged.Sources(site)
+    recorded = (first.digest(), first.file_hashes())
+    read: list[str] = []
+    real_open = open
+
+    def counted(path: str, *args: object, **kwargs: object) -> object:
+        read.append(Path(path).relative_to(site).as_posix())
+        return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(unchanged, "open", counted, raising=False)
+    again = unchanged.Sources(site)
+    again.recorded(recorded[1])
+    assert again.digest() == recorded[0] and read == []
+    edit(drop_file(site), "title:", "title: ")
+    edited = unchanged.Sources(site)
+    edited.recorded(recorded[1])
+    assert edited.digest() != recorded[0]
+    assert read == ["content/drops/spring-2023/2023-05-03-meet-ada.md"]
