@@ -44,7 +44,8 @@ def run(task: Callable[[T], R], items: Sequence[T], *, jobs: int) -> list[R]:
 
 def each(task: Callable[[T], R], items: Sequence[T], *, jobs: int) -> Iterator[R]:
     """`task(item)` for each item in order, each given as soon as it is done
-    (so the caller can store and forget it), over up to `jobs` processes."""
+    (so the caller can store and forget it), over up to `jobs` processes.
+    Nothing else may run over workers until the last result is taken."""
     workers = min(jobs, len(items) // MIN_PER_WORKER)
     if workers < 2 or not can_fork():
         yield from (task(item) for item in items)
