@@ -89,10 +89,11 @@ def load_site(root: Path, diags: Diagnostics) -> SourceTree:
     drops: list[DropFile] = []
     folders: list[tuple[str, Span]] = []
     for folder in _subdirs(content / "drops", reader.accept):
-        folders.append((folder.name, Span(reader.rel(folder))))
+        rel = reader.rel(folder)
+        folders.append((folder.name, Span(rel)))
         drops.extend(
-            DropFile(folder.name, reader.rel(path), path.stem)
-            for path in reader.markdown_paths(folder)
+            DropFile(folder.name, f"{rel}/{name}", name[:-3])  # without ".md"
+            for name in reader.markdown_names(folder)
         )
     site_file = root / "site.yaml"
     media = _tree(content / "media", reader.accept)
@@ -300,6 +301,11 @@ class _Reader:
         return [self.markdown_file(p) for p in self.markdown_paths(folder)]
 
     def markdown_paths(self, folder: Path) -> list[Path]:
+        return [folder / name for name in self.markdown_names(folder)]
+
+    def markdown_names(self, folder: Path) -> list[str]:
+        """The names of the Markdown files in `folder` that may be used, sorted
+        (plain strings: a site has thousands of drops)."""
         if not _is_dir(folder, self.accept):
             return []
         with os.scandir(folder) as found:
@@ -307,16 +313,17 @@ class _Reader:
                 (e for e in found if e.name.endswith(".md") and len(e.name) > 3),  # Path.suffix
                 key=lambda e: e.name,
             )
-        paths = []
+        names = []
         for entry in entries:
-            path = folder / entry.name
             if entry.is_symlink():
-                ok = _is_file(path, self.accept)
+                ok = _is_file(folder / entry.name, self.accept)
             else:  # in a folder already vetted: only its name can be wrong
-                ok = entry.is_file(follow_symlinks=False) and self.accept_name(path)
+                ok = entry.is_file(follow_symlinks=False) and (
+                    not _CONTROL.search(entry.name) or self.accept_name(folder / entry.name)
+                )
             if ok:
-                paths.append(path)
-        return paths
+                names.append(entry.name)
+        return names
 
     def read_text(self, path: Path) -> str | None:
         rel = self.rel(path)
