@@ -10,6 +10,7 @@ into the absolute URL used for canonical links and share cards.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from urllib.parse import quote, unquote, urlsplit
 
 # Top-level names that hubgen itself writes; a campaign or page may not use them.
@@ -32,14 +33,24 @@ class Urls:
         base = base_url or "http://localhost/"
         return cls(base if base.endswith("/") else base + "/")
 
-    @property
+    # Worked out once: a build asks for hundreds of thousands of links.
+    @cached_property
     def prefix(self) -> str:
         """base_url's path without its trailing slash: "" or "/hub"."""
         return urlsplit(self.base_url).path.rstrip("/")
 
+    @cached_property
+    def _origin(self) -> str:
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @cached_property
+    def _host(self) -> str:
+        return urlsplit(self.base_url).netloc.lower()
+
     def href(self, site_path: str) -> str:
         """The link to write in a page for a site path."""
-        return quote(self.prefix + site_path, safe="/#?&=%~:+@!$,;")
+        return _quoted(self.prefix + site_path)
 
     def is_external(self, url: str) -> bool:
         """Whether a link leaves the site: http(s) to another host (it gets rel="noopener")."""
@@ -47,12 +58,16 @@ class Urls:
             parts = urlsplit(url)
         except ValueError:
             return False
-        own = urlsplit(self.base_url).netloc.lower()
-        return parts.scheme.lower() in ("http", "https") and parts.netloc.lower() != own
+        return parts.scheme.lower() in ("http", "https") and parts.netloc.lower() != self._host
 
     def absolute(self, site_path: str) -> str:
-        parts = urlsplit(self.base_url)
-        return f"{parts.scheme}://{parts.netloc}{self.href(site_path)}"
+        return self._origin + self.href(site_path)
+
+
+@lru_cache(maxsize=1 << 16)
+def _quoted(text: str) -> str:
+    """`text` percent-encoded for a link (the same links recur on many pages)."""
+    return quote(text, safe="/#?&=%~:+@!$,;")
 
 
 def path_of(url: str) -> str:
