@@ -189,7 +189,7 @@ class Cache:
         except sqlite3.Error:
             return
 
-    def put_decoded(self, kind: str, key: str, value: Any, decoded: object) -> None:
+    def write_decoded(self, kind: str, key: str, value: Any, decoded: object) -> None:
         """`write(kind, key, value)`, with what `decoded` would make of it."""
         self.write(kind, key, value)
         self._keep(kind, key, decoded)

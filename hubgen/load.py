@@ -298,10 +298,7 @@ class _Reader:
         return [self.yaml_file(p) for p in paths if _is_file(p, self.accept)]
 
     def markdown_files(self, folder: Path) -> list[Document]:
-        return [self.markdown_file(p) for p in self.markdown_paths(folder)]
-
-    def markdown_paths(self, folder: Path) -> list[Path]:
-        return [folder / name for name in self.markdown_names(folder)]
+        return [self.markdown_file(folder / name) for name in self.markdown_names(folder)]
 
     def markdown_names(self, folder: Path) -> list[str]:
         """The names of the Markdown files in `folder` that may be used, sorted

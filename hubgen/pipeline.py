@@ -120,7 +120,7 @@ def _check(
 
     diags = Diagnostics()
     tree = load_site(site_dir, diags)
-    sources.recorded(cache.get(unchanged.FILES, unchanged.HASHES))
+    sources.read_hashes(cache)
     validated = validate_site(
         tree,
         diags,
@@ -132,7 +132,7 @@ def _check(
             drop.path, site_dir / drop.path, limit=MAX_TEXT_BYTES
         ),
     )
-    cache.put(unchanged.FILES, unchanged.HASHES, sources.file_hashes())
+    sources.keep_hashes(cache)
     graph = resolve_site(tree, validated, diags)
     if now.tzinfo is None:
         try:

@@ -32,7 +32,7 @@ from hubgen.cache import Cache, digest, file_hash
 from hubgen.diagnostics import Diagnostic, Diagnostics, Span
 from hubgen.helpcheck import shows_crisis_line
 from hubgen.load import Document, SourceTree, read_drop
-from hubgen.model import Allow, Drop
+from hubgen.model import Allow, Campaign, Drop, Page
 from hubgen.ruleset import RuleSet, safe_messaging
 from hubgen.textscan import Hit, Passage, Term
 from hubgen.timeparse import format_local
@@ -149,38 +149,32 @@ def drop_subject(drop: Drop, source: str, load: Callable[[], Document]) -> Subje
 
 
 def _subjects(tree: SourceTree, v: Validated) -> Iterator[Subject]:
-    def parsed(doc: Document) -> Callable[[], Document]:
-        return lambda: doc
-
-    def text_hash(doc: Document) -> str:
-        return file_hash(doc.text.encode("utf-8", "surrogatepass"))
-
     docs = {d.path: d for d in (*tree.campaigns, *tree.pages)}
     files = {f.path: f for f in tree.drops}
+
+    def parsed(kind: str, record: Campaign | Page, warning: str | None, warns: bool) -> Subject:
+        doc = docs[record.span.path]
+        return Subject(
+            kind,
+            doc.path,
+            source=file_hash(doc.text.encode("utf-8", "surrogatepass")),
+            topics=record.topics,
+            allow=record.allow,
+            content_warning=warning,
+            warns=warns,
+            load=lambda: doc,
+        )
 
     def reread(path: str) -> Callable[[], Document]:
         # Its problems were reported when it was validated: not again.
         return lambda: read_drop(tree.root, files[path], Diagnostics())[0]
 
     for c in v.campaigns:
-        doc = docs[c.span.path]
-        yield Subject(
-            "campaign", doc.path, text_hash(doc), c.topics, c.allow, None, False, parsed(doc)
-        )
+        yield parsed("campaign", c, None, False)
     for d in v.drops:
         yield drop_subject(d, v.sources[d.span.path], reread(d.span.path))
     for p in v.pages:
-        doc = docs[p.span.path]
-        yield Subject(
-            "page",
-            doc.path,
-            text_hash(doc),
-            p.topics,
-            p.allow,
-            p.content_warning,
-            True,
-            parsed(doc),
-        )
+        yield parsed("page", p, p.content_warning, True)
 
 
 class _Review:

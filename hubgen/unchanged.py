@@ -27,7 +27,7 @@ from hubgen.timeparse import TimeError, localize
 from hubgen.write import SOURCE_NAMES, output_files
 
 KIND = "build"
-FILES, HASHES = "files", "hashes"  # the cache entry of single files' hashes (`file_hashes`)
+_FILES, _HASHES = "files", "hashes"  # the cache entry of single files' hashes
 
 
 @dataclass(frozen=True)
@@ -108,19 +108,21 @@ class Sources:
                 if link is not None:
                     h.update(b"-> " + os.fsencode(link) + b"\0")
                 if path is not None:
-                    h.update(self._hash_of(name, path).encode() + b"\0")
+                    h.update((self._hash_of(name, path) or "unreadable").encode() + b"\0")
             self._digest = h.hexdigest()
         return self._digest
 
-    def _hash_of(self, name: str, path: str) -> str:
+    def _hash_of(self, name: str, path: str | Path) -> str | None:
+        """The hash of one file's bytes (`cache.file_hash`): known this build,
+        vouched for by the stats recorded with it, or read; None if unreadable."""
         found = self._hashes.get(name) or self._vouched(name)
         if found is None:
             try:
                 with open(path, "rb") as f:
                     found = file_hash(f.read())
             except OSError:
-                return "unreadable"
-        self._hashes[name] = found
+                return None
+            self._hashes[name] = found
         return found
 
     def settled_stats(self) -> dict[str, list[int]] | None:
@@ -138,6 +140,14 @@ class Sources:
         if isinstance(hashes, dict):
             self._recorded = hashes
 
+    def read_hashes(self, cache: Cache) -> None:
+        """`recorded`, from the cache: files then need not be read to be known."""
+        self.recorded(cache.get(_FILES, _HASHES))
+
+    def keep_hashes(self, cache: Cache) -> None:
+        """Store `file_hashes` in the cache, for `read_hashes` next time."""
+        cache.put(_FILES, _HASHES, self.file_hashes())
+
     def file_hash(self, name: str, path: Path, *, limit: int) -> str | None:
         """The hash of one file's bytes (`cache.file_hash`), read only when its
         stats differ from those recorded with it; None if it cannot be read or
@@ -145,14 +155,7 @@ class Sources:
         st = self.stats.get(name)
         if st is None or st[0] > limit:
             return None
-        found = self._vouched(name)
-        if found is None:
-            try:
-                found = file_hash(path.read_bytes())
-            except OSError:
-                return None
-        self._hashes[name] = found
-        return found
+        return self._hash_of(name, path)
 
     def _vouched(self, name: str) -> str | None:
         """The hash recorded with this file, if its stats are still those and settled."""
@@ -196,7 +199,7 @@ def recall(
     value = cache.get(KIND, key)
     if value is None:
         return None
-    sources.recorded(cache.get(FILES, HASHES))  # to vouch for files by stats, not read them
+    sources.read_hashes(cache)  # to vouch for files by stats, not read them
     try:
         # First, so that a build after a boundary passed need not read the files to hash them.
         if not sources.same_as(value["sources"], value["stats"]):
@@ -250,7 +253,7 @@ def remember(
         since = max(since, start) if since is not None else start
         until = min(until, end) if until is not None else end
     digest = sources.digest()
-    cache.put(FILES, HASHES, sources.file_hashes())  # with those the digest read: vouched next time
+    sources.keep_hashes(cache)  # with those the digest read: vouched next time
     cache.put(
         KIND,
         key,

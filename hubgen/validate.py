@@ -172,7 +172,7 @@ class _Drops:
             diagnostics = Diagnostic.from_rows(rows) or []
             if source is not None:
                 key = self.key(self.tree.drops[i], source)
-                self.v.cache.put_decoded("drop", key, value, (record, diagnostics))
+                self.v.cache.write_decoded("drop", key, value, (record, diagnostics))
             if review is not None:
                 self.v.cache.put("review", *review)
             self.v.diags.extend(diagnostics)

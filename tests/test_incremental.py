@@ -290,9 +290,18 @@ def test_workers_are_separate_processes_and_keep_the_order() -> None:
 
 
 def test_each_gives_results_in_order_while_the_work_goes_on() -> None:
-    results = workers.each(_pid_and_item, list(range(100)), jobs=2)
-    first = next(results)
-    assert first == (os.getpid(), 0)  # given before the rest is asked for
+    done_here: list[int] = []
+
+    def task(item: int) -> tuple[int, int]:
+        if os.getpid() == here:
+            done_here.append(item)
+        return _pid_and_item(item)
+
+    here = os.getpid()
+    results = workers.each(task, list(range(100)), jobs=2)
+    assert next(results) == (here, 0)
+    if workers.can_fork():
+        assert done_here == [0]  # given before this process's other items were done
     assert [item for _, item in results] == list(range(1, 100))
 
 
