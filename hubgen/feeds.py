@@ -3,7 +3,8 @@
 Written with the standard library's ElementTree, so escaping is never ours to
 get wrong. Every URL is absolute, ids survive title edits (a tag: URI from the
 campaign's host, start date and the drop's path), and `updated` comes from the
-content, never from the clock, so a feed only changes when a drop does.
+content, never from the clock, so a feed only changes when a drop does (and a
+feed of the same content is taken from the build cache).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from hubgen import urls
+from hubgen.cache import Cache, digest
 from hubgen.model import Campaign, Drop
 from hubgen.publish import Published
 from hubgen.views import Views, topic_name
@@ -33,11 +35,12 @@ def campaign_feed_path(slug: str) -> str:
     return f"/{slug}/feed.xml"
 
 
-def render_feeds(pub: Published, views: Views, *, jobs: int = 1) -> dict[str, bytes]:
+def render_feeds(pub: Published, views: Views, *, cache: Cache, jobs: int = 1) -> dict[str, bytes]:
     """The site feed and every campaign's feed, as output path -> bytes.
 
     The entries' bodies, rendered again with absolute URLs, are made first
-    over `jobs` processes.
+    over `jobs` processes. A feed of the same elements as one the build cache
+    knows is taken from it: writing out the XML is the slow part.
     """
     g = pub.graph
     published = _published(pub)
@@ -47,6 +50,7 @@ def render_feeds(pub: Published, views: Views, *, jobs: int = 1) -> dict[str, by
     feeds = {
         urls.output_file(site_feed_path()): _feed(
             views,
+            cache,
             path=site_feed_path(),
             home="/",
             title=g.site.title,
@@ -59,6 +63,7 @@ def render_feeds(pub: Published, views: Views, *, jobs: int = 1) -> dict[str, by
         drops = by_campaign[c.slug]
         feeds[urls.output_file(campaign_feed_path(c.slug))] = _feed(
             views,
+            cache,
             path=campaign_feed_path(c.slug),
             home=urls.campaign(c.slug),
             title=f"{c.title} · {g.site.title}",
@@ -76,6 +81,7 @@ def _published(pub: Published) -> list[Drop]:
 
 def _feed(
     views: Views,
+    cache: Cache,
     *,
     path: str,
     home: str,
@@ -99,8 +105,20 @@ def _feed(
     _text(feed, "generator", "hubgen")
     for drop in entries:
         _entry(feed, views, drop)
+    key = digest("feed", repr(_shape(feed)))
+    known = cache.get("feed", key)
+    if isinstance(known, str):
+        return known.encode("utf-8")
     ET.indent(feed)
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
+    data = ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
+    cache.put("feed", key, data.decode("utf-8"))
+    return data
+
+
+def _shape(el: ET.Element) -> tuple[object, ...]:
+    """An element as plain values, children and attribute order included: what
+    it is written out from."""
+    return (el.tag, tuple(el.attrib.items()), el.text, el.tail, tuple(_shape(c) for c in el))
 
 
 def _entry(feed: ET.Element, views: Views, drop: Drop) -> None:

@@ -3,17 +3,20 @@
 The `icalendar` library does the format's details (CRLF line ends, 75-octet
 folding, text escaping, VTIMEZONE blocks); this module decides what goes in.
 UIDs are derived from slugs and the site's host, and DTSTAMP from the content,
-so a calendar only changes when its campaign or events do.
+so a calendar only changes when its campaign or events do (and a calendar of
+the same content is taken from the build cache).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
 from icalendar import Calendar, Event
 
 from hubgen import urls
+from hubgen.cache import Cache, digest
 from hubgen.model import Campaign, Drop
 from hubgen.publish import Published
 from hubgen.views import Views
@@ -23,7 +26,13 @@ def calendar_path(slug: str) -> str:
     return f"/{slug}/calendar.ics"
 
 
-def render_calendars(pub: Published, views: Views) -> dict[str, bytes]:
+def render_calendars(pub: Published, views: Views, *, cache: Cache) -> dict[str, bytes]:
+    """Every campaign's calendar, as output path -> bytes.
+
+    What goes into a calendar is worked out as plain values first: a calendar
+    of the same values is taken from the build cache, since making the file
+    (the library's VTIMEZONE rules, folding and escaping) is the slow part.
+    """
     out = {}
     for c in pub.graph.campaigns.values():
         events = [
@@ -31,25 +40,62 @@ def render_calendars(pub: Published, views: Views) -> dict[str, bytes]:
             for d in pub.drops
             if d.campaign == c.slug and d.event is not None and pub.status[d] == "published"
         ]
-        out[urls.output_file(calendar_path(c.slug))] = _calendar(views, c, events)
+        spec = _spec(views, c, events)
+        key = digest("calendar", repr(spec))
+        known = cache.get("calendar", key)
+        if isinstance(known, str):
+            data = known.encode("utf-8")
+        else:
+            data = _ical(spec)
+            cache.put("calendar", key, data.decode("utf-8"))
+        out[urls.output_file(calendar_path(c.slug))] = data
     return out
 
 
-def _calendar(views: Views, c: Campaign, events: list[Drop]) -> bytes:
+Properties = tuple[tuple[str, object], ...]  # (name, str | date | datetime), in order
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """All that one calendar file holds, as plain values (its repr is its cache key)."""
+
+    properties: Properties
+    events: tuple[Properties, ...]
+    zones_from: date  # VTIMEZONE rules cover these years
+    zones_to: date
+
+
+def _spec(views: Views, c: Campaign, events: list[Drop]) -> _Spec:
     host = urlsplit(views.u.base_url).hostname or "localhost"
-    cal = Calendar()
-    cal.add("prodid", "-//hubgen//campaign calendar//EN")
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", c.title)
-    cal.add("x-wr-timezone", c.timezone.key)
-    cal.add_component(_campaign_event(views, c, host))
-    for drop in sorted(events, key=_event_order):
-        cal.add_component(_drop_event(views, c, drop, host))
+    properties = (
+        ("prodid", "-//hubgen//campaign calendar//EN"),
+        ("version", "2.0"),
+        ("calscale", "GREGORIAN"),
+        ("x-wr-calname", c.title),
+        ("x-wr-timezone", c.timezone.key),
+    )
+    ordered = sorted(events, key=_event_order)
+    drops = tuple(_drop_event(views, c, drop, host) for drop in ordered)
     # Zone rules only for the years the campaign spans: a small, exact VTIMEZONE.
-    first = date(c.starts.year, 1, 1)
-    last = date(max([c.ends.year, *(d.event.starts.year for d in events if d.event)]) + 1, 1, 1)
-    cal.add_missing_timezones(first_date=first, last_date=last)
+    last = max([c.ends.year, *(d.event.starts.year for d in events if d.event)]) + 1
+    return _Spec(
+        properties,
+        (_campaign_event(views, c, host), *drops),
+        date(c.starts.year, 1, 1),
+        date(last, 1, 1),
+    )
+
+
+def _ical(spec: _Spec) -> bytes:
+    cal = Calendar()
+    for name, value in spec.properties:
+        cal.add(name, value)
+    for properties in spec.events:
+        event = Event()
+        for name, value in properties:
+            event.add(name, value)
+        cal.add_component(event)
+    cal.add_missing_timezones(first_date=spec.zones_from, last_date=spec.zones_to)
     return cal.to_ical()
 
 
@@ -58,33 +104,35 @@ def _event_order(d: Drop) -> tuple[datetime, str]:
     return (d.event.starts, d.slug)
 
 
-def _campaign_event(views: Views, c: Campaign, host: str) -> Event:
-    event = Event()
-    event.add("uid", f"campaign-{c.slug}@{host}")
-    event.add("dtstamp", c.opens.astimezone(UTC))
-    event.add("summary", c.title)
-    event.add("dtstart", c.starts)
-    event.add("dtend", c.ends + timedelta(days=1))  # exclusive, as RFC 5545 wants
-    event.add("transp", "TRANSPARENT")
-    event.add("url", views.u.absolute(urls.campaign(c.slug)))
+def _campaign_event(views: Views, c: Campaign, host: str) -> Properties:
+    event: list[tuple[str, object]] = [
+        ("uid", f"campaign-{c.slug}@{host}"),
+        ("dtstamp", c.opens.astimezone(UTC)),
+        ("summary", c.title),
+        ("dtstart", c.starts),
+        ("dtend", c.ends + timedelta(days=1)),  # exclusive, as RFC 5545 wants
+        ("transp", "TRANSPARENT"),
+        ("url", views.u.absolute(urls.campaign(c.slug))),
+    ]
     if c.summary:
-        event.add("description", c.summary)
-    return event
+        event.append(("description", c.summary))
+    return tuple(event)
 
 
-def _drop_event(views: Views, c: Campaign, d: Drop, host: str) -> Event:
+def _drop_event(views: Views, c: Campaign, d: Drop, host: str) -> Properties:
     assert d.event is not None
     page = views.u.absolute(urls.drop(c.slug, d.slug))
-    event = Event()
-    event.add("uid", f"drop-{c.slug}-{d.slug}@{host}")
-    event.add("dtstamp", d.publish_at.astimezone(UTC))
-    event.add("summary", d.title)
-    event.add("dtstart", d.event.starts.astimezone(c.timezone))
+    event: list[tuple[str, object]] = [
+        ("uid", f"drop-{c.slug}-{d.slug}@{host}"),
+        ("dtstamp", d.publish_at.astimezone(UTC)),
+        ("summary", d.title),
+        ("dtstart", d.event.starts.astimezone(c.timezone)),
+    ]
     if d.event.ends is not None:
-        event.add("dtend", d.event.ends.astimezone(c.timezone))
-    event.add("url", d.event.url or page)
+        event.append(("dtend", d.event.ends.astimezone(c.timezone)))
+    event.append(("url", d.event.url or page))
     if d.event.location:
-        event.add("location", d.event.location)
+        event.append(("location", d.event.location))
     description = "\n\n".join(part for part in (d.summary, page) if part)
-    event.add("description", description)
-    return event
+    event.append(("description", description))
+    return tuple(event)

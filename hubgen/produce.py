@@ -71,13 +71,14 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
         dest.staging.keep_only({*rendered.files, *rendered.themes.assets, MANIFEST})
     pages = [(out, job) for out, job in rendered.files.items() if isinstance(job, PageJob)]
     values = _Values()
+    shared = _Shared()
     keys = [_fingerprint(rendered, out, job, values) for out, job in pages]
     todo: list[int] = []
     assets: set[str] = set()
     for i, (out, _job) in enumerate(pages):
         known = _record(cache.get("page", keys[i])) if keys[i] else None
         if known is not None and (dest is None or _reuse(dest, out, known)):
-            result.links[out] = known.links
+            result.links[out] = shared.strings(known.links)
             assets.update(known.assets)
         else:
             todo.append(i)
@@ -91,7 +92,7 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
         if isinstance(outcome, TemplateProblem):
             raise outcome
         out = pages[i][0]
-        result.links[out] = outcome.links
+        result.links[out] = shared.strings(outcome.links)
         assets.update(outcome.assets)
         if keys[i]:
             cache.put("page", keys[i], _as_json(outcome))
@@ -186,6 +187,19 @@ class _Values:
             plain.dump(view)  # its own fields hold no shared views
             known = self._shared[id(view)] = (view, digest("view", buffer.getvalue()))
         return str, (known[1],)
+
+
+class _Shared:
+    """One string object for each distinct link: every page links to the header's,
+    the help block's and its campaign's pages, and a large site's links are
+    held until the link check (44 MB of copies at 10,000 drops)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, str] = {}
+
+    def strings(self, values: list[str]) -> list[str]:
+        seen = self._seen
+        return [seen.setdefault(value, value) for value in values]
 
 
 def _record(value: object) -> _Done | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import fields, is_dataclass
 from datetime import date, datetime
+from sys import intern
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,7 @@ _RECORDS: dict[str, type] = {
 }
 _FIELDS = {name: tuple(f.name for f in fields(cls)) for name, cls in _RECORDS.items()}
 _PLAIN = frozenset({str, bool, int, type(None)})
+_SHARED_TEXT = 200  # characters: paths, slugs, titles; not bodies
 
 
 class NotARecord(ValueError):
@@ -82,7 +84,7 @@ def _record(cls: type) -> Callable[[list[Any]], object]:
     def make(data: list[Any]) -> object:
         if len(data) != size:
             raise NotARecord(f"{cls.__name__} with {len(data) - 1} fields")
-        return cls(*[x if type(x) in _PLAIN else decode(x) for x in data[1:]])
+        return cls(*[_plain(x) if type(x) in _PLAIN else decode(x) for x in data[1:]])
 
     return make
 
@@ -99,12 +101,21 @@ def _one(data: list[Any]) -> object:
 
 _MAKERS: dict[str, Callable[[list[Any]], object]] = {
     **{name: _record(cls) for name, cls in _RECORDS.items()},
-    "tuple": lambda data: tuple([x if type(x) in _PLAIN else decode(x) for x in data[1:]]),
+    "tuple": lambda data: tuple([_plain(x) if type(x) in _PLAIN else decode(x) for x in data[1:]]),
     "html": lambda data: Html(_text(_one(data))),
     "zoned": _zoned,
     "time": lambda data: datetime.fromisoformat(_text(_one(data))),
     "date": lambda data: date.fromisoformat(_text(_one(data))),
 }
+
+
+def _plain(value: object) -> object:
+    """A plain value, short text shared: a drop's path is in every span it holds,
+    a slug or zone in thousands of drops, and a large site's records are kept
+    in memory for the whole build."""
+    if type(value) is str and len(value) <= _SHARED_TEXT:
+        return intern(value)
+    return value
 
 
 def _text(value: object) -> str:

@@ -117,6 +117,7 @@ class _Renderer:
         self.jobs = jobs
         self.g = pub.graph
         self.u = pub.graph.urls
+        self.cache = cache
         self.views = Views(pub, cache=cache)
         # Compiled templates are kept between the builds of one `serve`.
         self.themes = cache.made(
@@ -221,8 +222,8 @@ class _Renderer:
 
     def machine_readable(self) -> None:
         """Feeds, calendars, sitemap and robots.txt: for readers' tools and crawlers."""
-        self.out.update(feeds.render_feeds(self.pub, self.views, jobs=self.jobs))
-        self.out.update(ical.render_calendars(self.pub, self.views))
+        self.out.update(feeds.render_feeds(self.pub, self.views, cache=self.cache, jobs=self.jobs))
+        self.out.update(ical.render_calendars(self.pub, self.views, cache=self.cache))
         self.sources[urls.output_file(feeds.site_feed_path())] = self.g.site.span.path
         for c in self.g.campaigns.values():
             self.sources[urls.output_file(feeds.campaign_feed_path(c.slug))] = c.span.path

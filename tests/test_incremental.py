@@ -13,6 +13,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -133,6 +134,56 @@ def test_a_schedule_boundary_passing_equals_a_full_build(warm: Path, tmp_path: P
     files, rewritten = rebuilt(warm, tmp_path, now=later)
     assert files == full(warm, tmp_path, now=later)
     assert rewritten  # new drop pages, lists and feeds
+
+
+def test_an_event_edit_equals_a_full_build_and_changes_its_calendar(
+    warm: Path, tmp_path: Path
+) -> None:
+    """Calendars and feeds of the same content come from the cache: an edit of
+    what they show must still reach them."""
+    edit(
+        warm / "content/drops/spring-2023/2023-05-08-live-chat.md",
+        "location: Online",
+        "location: Town hall",
+    )
+    files, rewritten = rebuilt(warm, tmp_path)
+    assert files == full(warm, tmp_path)
+    assert "spring-2023/calendar.ics" in rewritten
+    assert b"LOCATION:Town hall" in files["spring-2023/calendar.ics"]
+    assert b"Town hall" in files["feed.xml"]
+
+
+def test_unchanged_calendars_and_feeds_are_taken_from_the_cache(
+    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writing out a calendar or a feed is the slow part of making one: those of
+    the same content are not written out again."""
+    from datetime import datetime
+
+    from hubgen import feeds, ical, pipeline
+
+    made: list[str] = []
+    real_ical, real_xml = ical._ical, feeds.ET.tostring
+
+    def counted_ical(spec: object) -> bytes:
+        made.append("calendar")
+        return real_ical(spec)  # type: ignore[arg-type]
+
+    def counted_xml(element: ET.Element, *args: object, **kwargs: object) -> bytes:
+        made.append(element.tag)  # the sitemap is written out too: it costs little
+        return real_xml(element, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ical, "_ical", counted_ical)
+    monkeypatch.setattr(feeds.ET, "tostring", counted_xml)
+    now = datetime.fromisoformat(NOW)
+    pipeline.build(warm, tmp_path / "other-out", now=now, jobs=1)  # a build, not "up to date"
+    assert made == ["urlset"]
+    path = warm / "content/drops/spring-2023/2023-05-08-live-chat.md"
+    path.write_text(path.read_text("utf-8") + "\nA second paragraph.\n", "utf-8")
+    pipeline.build(warm, tmp_path / "other-out", now=now, jobs=1)
+    assert "calendar" not in made  # the body is not in the calendar (its summary is)
+    assert "feed" in made  # it is in the feeds
+    assert read_tree(tmp_path / "other-out") == full(warm, tmp_path)  # (made counts on here)
 
 
 def test_one_process_and_two_build_the_same_bytes(site: Path, tmp_path: Path) -> None:
