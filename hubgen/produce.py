@@ -22,7 +22,7 @@ import os
 import pickle
 import stat
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeGuard
 
@@ -65,41 +65,46 @@ class _Done:
 
 
 def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | None) -> Produced:
-    """Render or reuse every page, and write every file when there is a `dest`."""
+    """Render or reuse every page, and write every file when there is a `dest`.
+
+    The page jobs are taken from `rendered`, and each is let go once its page
+    is known unchanged or rendered.
+    """
     result = Produced()
     if dest is not None:  # first, so that no old file or folder stands in a new file's way
         dest.staging.keep_only({*rendered.files, *rendered.themes.assets, MANIFEST})
-    pages = [(out, job) for out, job in rendered.files.items() if isinstance(job, PageJob)]
-    values = _Values()
+    pages = rendered.take_pages()
+    keys = _fingerprints(rendered, pages)
     shared = _Shared()
-    keys = [_fingerprint(rendered, out, job, values) for out, job in pages]
-    todo: list[int] = []
+    records = cache.decoded("page", [key for key in keys if key], shared.record)
+    todo: list[tuple[str, PageJob]] = []
+    todo_keys: list[str | None] = []
     assets: set[str] = set()
-    for i, (out, _job) in enumerate(pages):
-        known = _record(cache.get("page", keys[i])) if keys[i] else None
+    for (out, job), key in zip(pages, keys, strict=True):
+        result.files.append(out)
+        known = records.get(key) if key else None
         if known is not None and (dest is None or _reuse(dest, out, known)):
-            result.links[out] = shared.strings(known.links)
+            result.links[out] = known.links
             assets.update(known.assets)
         else:
-            todo.append(i)
+            todo.append((out, job))
+            todo_keys.append(key)
+    del pages, keys, records  # the unchanged pages' contexts go
     global _work
-    _work = (pages, rendered.themes, dest)
+    _work = (todo, rendered.themes, dest)
     try:
-        done = workers.run(_render_page, todo, jobs=jobs)
+        done = workers.run(_render_page, range(len(todo)), jobs=jobs)
     finally:
         _work = None
-    for i, outcome in zip(todo, done, strict=True):
+    for (out, _job), key, outcome in zip(todo, todo_keys, done, strict=True):
         if isinstance(outcome, TemplateProblem):
             raise outcome
-        out = pages[i][0]
         result.links[out] = shared.strings(outcome.links)
         assets.update(outcome.assets)
-        if keys[i]:
-            cache.put("page", keys[i], _as_json(outcome))
+        if key:
+            cache.put("page", key, _as_json(outcome))
     result.rendered = len(todo)
-    others = {
-        out: content for out, content in rendered.files.items() if not isinstance(content, PageJob)
-    }
+    others = dict(rendered.files)
     others.update({out: rendered.themes.assets[out] for out in assets})
     for out, content in others.items():
         if dest is not None:
@@ -116,7 +121,7 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
                 result.unreadable[out] = str(exc)
                 continue
             cache.put("links", key, result.links[out])
-    result.files = sorted([out for out, _ in pages] + list(others))
+    result.files = sorted(result.files + list(others))
     return result
 
 
@@ -140,6 +145,11 @@ def _render_page(i: int) -> _Done | TemplateProblem:
         place(dest.staging, out, data, previous=dest.previous / out)
         mtime = (dest.staging.root / out).stat().st_mtime_ns
     return _Done(len(data), mtime, linkcheck.links_of(out, data), sorted(themes.used))
+
+
+def _fingerprints(rendered: Rendered, pages: list[tuple[str, PageJob]]) -> list[str | None]:
+    values = _Values()  # holds every shared view while it lives
+    return [_fingerprint(rendered, out, job, values) for out, job in pages]
 
 
 def _fingerprint(rendered: Rendered, out: str, job: PageJob, values: _Values) -> str | None:
@@ -200,6 +210,11 @@ class _Shared:
     def strings(self, values: list[str]) -> list[str]:
         seen = self._seen
         return [seen.setdefault(value, value) for value in values]
+
+    def record(self, value: object) -> _Done | None:
+        """A cached page record (see `_record`), its links shared."""
+        done = _record(value)
+        return None if done is None else replace(done, links=self.strings(done.links))
 
 
 def _record(value: object) -> _Done | None:

@@ -50,6 +50,15 @@ class Rendered:
     themes: Themes  # renders the page jobs, and knows the theme assets they use
     base_url: str  # templates read it too: url() and rel() depend on it
 
+    def take_pages(self) -> list[tuple[str, PageJob]]:
+        """The page jobs, taken out of `files` (which keeps the other files):
+        their contexts are most of the memory a large site's build holds, so
+        whoever renders them can let each go once its page is done."""
+        pages = [(out, job) for out, job in self.files.items() if isinstance(job, PageJob)]
+        for out, _job in pages:
+            del self.files[out]
+        return pages
+
 
 @dataclass(frozen=True)
 class SiteInfo:
