@@ -32,10 +32,10 @@ from hubgen import linkcheck, workers
 from hubgen.cache import Cache, digest
 from hubgen.render import PageJob, Rendered, SiteInfo, TemplateProblem
 from hubgen.theme import Themes
-from hubgen.views import DropView
+from hubgen.views import CampaignCard, DropView
 from hubgen.write import MANIFEST, Staging, place
 
-_SHARED_VIEWS = (DropView, SiteInfo)
+_SHARED_VIEWS = (DropView, SiteInfo, CampaignCard)
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,8 @@ class _Values:
 
     No memo (`fast`), so what happens to be shared does not matter. Views that
     many pages show (a drop on its page and in every list; the header and help
-    block on every page) are pickled once and then written as their hash. The
+    block on every page; a campaign's card on each of its drops' pages) are
+    pickled once and then written as their hash. The
     pickler's `dispatch_table` does that, so Python code runs only for those
     views, not for every value (as `persistent_id` would).
     """

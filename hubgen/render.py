@@ -140,6 +140,7 @@ class _Renderer:
         self.out: dict[str, bytes | Path | PageJob] = {}
         self.sources: dict[str, str] = {}
         self.lastmods: dict[str, date | None] = {}  # published pages, for the sitemap
+        self.feed_links: dict[str | None, tuple[Anchor, ...]] = {}  # by campaign slug
         self.site_feed = Anchor(
             f"{self.g.site.title} (Atom feed)", self.u.href(feeds.site_feed_path())
         )
@@ -188,10 +189,6 @@ class _Renderer:
     ) -> None:
         site = self.g.site
         full_title = title if site_path == "/" else f"{title} · {site.title}"
-        feed_links = [self.site_feed]
-        if in_campaign is not None:
-            href = self.u.href(feeds.campaign_feed_path(in_campaign.slug))
-            feed_links.insert(0, Anchor(f"{in_campaign.title} (Atom feed)", href))
         meta = Meta(
             title=full_title,
             description=description or site.description or site.title,
@@ -200,7 +197,7 @@ class _Renderer:
             image=image,
             noindex=self.pub.preview,
             site_path=site_path,
-            feeds=tuple(feed_links),
+            feeds=self._feeds(in_campaign),
             jsonld=structured.embed(jsonld) if jsonld else None,
             colour=in_campaign.colour if in_campaign is not None else "teal",
         )
@@ -213,6 +210,18 @@ class _Renderer:
         self.sources[out] = source or filename or template
         if site_path != urls.NOT_FOUND:
             self.lastmods[site_path] = lastmod
+
+    def _feeds(self, c: Campaign | None) -> tuple[Anchor, ...]:
+        """The feeds a page advertises: its campaign's, then the site's (one
+        tuple per campaign, shared by its pages)."""
+        slug = c.slug if c is not None else None
+        if slug not in self.feed_links:
+            links = (self.site_feed,)
+            if c is not None:
+                href = self.u.href(feeds.campaign_feed_path(c.slug))
+                links = (Anchor(f"{c.title} (Atom feed)", href), *links)
+            self.feed_links[slug] = links
+        return self.feed_links[slug]
 
     def render(self) -> Rendered:
         self.home()
@@ -290,7 +299,8 @@ class _Renderer:
     def drop_page(self, d: Drop) -> None:
         c = self.g.campaign_of(d)
         drop = self.views.drop(d)
-        image = drop.image or self.views.picture(c.hero)
+        card = self.views.campaign_card(c)
+        image = drop.image or card.hero
         authors = [a.text for a in drop.creators]
         self.page(
             urls.drop(d.campaign, d.slug),
@@ -305,7 +315,7 @@ class _Renderer:
             in_campaign=c,
             jsonld=structured.drop_data(d, c, self.u, authors, image and image.absolute),
             drop=drop,
-            campaign=self.views.campaign_card(c),
+            campaign=card,
             calendar=self.u.href(ical.calendar_path(c.slug)) if d.event else None,
         )
 

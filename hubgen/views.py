@@ -200,6 +200,7 @@ class Views:
         self.cache = cache or Cache.none()
         self._converter: Converter | None = None  # only for the rare re-render
         self._drops: dict[int, DropView] = {}  # by id: a drop looks the same on every page
+        self._cards: dict[str, CampaignCard] = {}  # by slug: shown on each of its drops' pages
         self._relinked: dict[str, str] = {}
 
     def _existing_pages(self) -> set[str]:
@@ -380,6 +381,12 @@ class Views:
         return EventView(when, e.starts.isoformat(), e.location, e.url)
 
     def campaign_card(self, c: Campaign) -> CampaignCard:
+        card = self._cards.get(c.slug)
+        if card is None:
+            card = self._cards[c.slug] = self._campaign_card(c)
+        return card
+
+    def _campaign_card(self, c: Campaign) -> CampaignCard:
         state = self.pub.states[c.slug]
         return CampaignCard(
             title=c.title,
