@@ -28,6 +28,22 @@ def test_every_drop_of_a_site_comes_back_equal_through_json(site: Path) -> None:
         assert type(back.body.html) is type(drop.body.html)
 
 
+def test_decoded_drops_share_their_short_text() -> None:
+    """A large site's records stay in memory for the whole build: a drop's path,
+    in every span it holds, is one string, and so is a slug many drops name."""
+    diags = Diagnostics()
+    drops = validate_site(load_site(FIXTURES / "site", diags), diags, base_url=None).drops
+    back = [records.decode(json.loads(json.dumps(records.encode(d)))) for d in drops]
+    spans = [ref.span.path for d in back for ref in d.creators] + [d.span.path for d in back]
+    by_value: dict[str, set[int]] = {}
+    for path in spans:
+        by_value.setdefault(path, set()).add(id(path))
+    assert len(spans) > len(by_value), "some drop must credit a creator"
+    assert all(len(ids) == 1 for ids in by_value.values())
+    campaigns = {id(d.campaign) for d in back if d.campaign == back[0].campaign}
+    assert len(campaigns) == 1
+
+
 @pytest.mark.parametrize(
     "when",
     [
