@@ -246,7 +246,9 @@ class _Renderer:
         for c in self.g.campaigns.values():
             self.sources[urls.output_file(feeds.campaign_feed_path(c.slug))] = c.span.path
             self.sources[urls.output_file(ical.calendar_path(c.slug))] = c.span.path
-        self.out[urls.output_file(sitemap.SITEMAP)] = sitemap.render_sitemap(self.lastmods, self.u)
+        self.out[urls.output_file(sitemap.SITEMAP)] = sitemap.render_sitemap(
+            self.lastmods, self.u, cache=self.cache
+        )
         robots = sitemap.render_robots(self.u, preview=self.pub.preview)
         self.out[urls.output_file(sitemap.ROBOTS)] = robots
 

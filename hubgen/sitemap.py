@@ -11,22 +11,37 @@ import xml.etree.ElementTree as ET
 from datetime import date
 
 from hubgen import urls
+from hubgen.cache import Cache, digest
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 SITEMAP = "/sitemap.xml"
 ROBOTS = "/robots.txt"
 
 
-def render_sitemap(pages: dict[str, date | None], absolute: urls.Urls) -> bytes:
-    """`pages` maps each published page's site path to its content date, if any."""
+def render_sitemap(pages: dict[str, date | None], absolute: urls.Urls, *, cache: Cache) -> bytes:
+    """`pages` maps each published page's site path to its content date, if any.
+
+    A sitemap of the same entries is taken from the build cache: writing out
+    the XML of 10,000 entries is most of its cost.
+    """
+    entries = [
+        (absolute.absolute(path), lastmod.isoformat() if lastmod is not None else None)
+        for path, lastmod in sorted(pages.items())
+    ]
+    key = digest("sitemap", repr(entries))
+    known = cache.get("sitemap", key)
+    if isinstance(known, str):
+        return known.encode("utf-8")
     root = ET.Element("urlset", {"xmlns": SITEMAP_NS})
-    for path, lastmod in sorted(pages.items()):
+    for loc, lastmod in entries:
         url = ET.SubElement(root, "url")
-        ET.SubElement(url, "loc").text = absolute.absolute(path)
+        ET.SubElement(url, "loc").text = loc
         if lastmod is not None:
-            ET.SubElement(url, "lastmod").text = lastmod.isoformat()
+            ET.SubElement(url, "lastmod").text = lastmod
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    data = ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    cache.put("sitemap", key, data.decode("utf-8"))
+    return data
 
 
 def render_robots(absolute: urls.Urls, *, preview: bool) -> bytes:
