@@ -122,7 +122,9 @@ class Sources:
                     found = file_hash(f.read())
             except OSError:
                 return None
-            self._hashes[name] = found
+        # Kept, vouched for or read: recorded again (`file_hashes`), so that the
+        # next build need not read it either.
+        self._hashes[name] = found
         return found
 
     def settled_stats(self) -> dict[str, list[int]] | None:

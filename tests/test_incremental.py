@@ -528,8 +528,15 @@ def test_the_sources_digest_reads_only_files_whose_stats_changed(
     again = unchanged.Sources(site)
     again.recorded(recorded[1])
     assert again.digest() == recorded[0] and read == []
+    # What it records vouches for every file too, not only for those it read:
+    # else every other build would read the whole site again.
+    assert again.file_hashes() == recorded[1]
     edit(drop_file(site), "title:", "title: ")
     edited = unchanged.Sources(site)
-    edited.recorded(recorded[1])
+    edited.recorded(again.file_hashes())
     assert edited.digest() != recorded[0]
     assert read == ["content/drops/spring-2023/2023-05-03-meet-ada.md"]
+    after = unchanged.Sources(site)
+    after.recorded(edited.file_hashes())
+    assert after.digest() == edited.digest()
+    assert read == ["content/drops/spring-2023/2023-05-03-meet-ada.md"]  # nothing more
