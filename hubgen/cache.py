@@ -226,6 +226,19 @@ class Cache:
             return None
         return row[0] if row and isinstance(row[0], str) else None
 
+    def written(self, kind: str, parts: Iterable[str], write: Callable[[], bytes]) -> bytes:
+        """`write()`: a UTF-8 file made from values whose text is `parts` (the
+        values of a feed, a calendar, the sitemap), or the file it made from the
+        same values in an earlier build. For files whose writing out, not
+        working out, is the slow part."""
+        key = digest(kind, *parts)
+        known = self.get(kind, key)
+        if isinstance(known, str):
+            return known.encode("utf-8")
+        data = write()
+        self.put(kind, key, data.decode("utf-8"))
+        return data
+
     def made(self, kind: str, key: Callable[[], str | None], make: Callable[[], T]) -> T:
         """`make()`, or what it made in an earlier build under the same key
         (with a `Warm` memory; never stored in the file). `key` is only worked

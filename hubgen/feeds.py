@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from hubgen import urls
-from hubgen.cache import Cache, digest
+from hubgen.cache import Cache
 from hubgen.model import Campaign, Drop
 from hubgen.publish import Published
 from hubgen.views import Views, topic_name
@@ -44,7 +44,9 @@ def render_feeds(pub: Published, views: Views, *, cache: Cache, jobs: int = 1) -
     """
     g = pub.graph
     published = _published(pub)
-    by_campaign = {c: [d for d in published if d.campaign == c] for c in g.campaigns}
+    by_campaign = {
+        c: [d for d in ds if pub.status[d] == "published"] for c, ds in pub.by_campaign.items()
+    }
     entries = {d: None for ds in [published, *by_campaign.values()] for d in ds[:FEED_LIMIT]}
     views.prefetch_absolute([d.body for d in entries], jobs)
     feeds = {
@@ -105,14 +107,12 @@ def _feed(
     _text(feed, "generator", "hubgen")
     for drop in entries:
         _entry(feed, views, drop)
-    key = digest("feed", repr(_shape(feed)))
-    known = cache.get("feed", key)
-    if isinstance(known, str):
-        return known.encode("utf-8")
+    return cache.written("feed", [repr(_shape(feed))], lambda: _xml(feed))
+
+
+def _xml(feed: ET.Element) -> bytes:
     ET.indent(feed)
-    data = ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
-    cache.put("feed", key, data.decode("utf-8"))
-    return data
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
 def _shape(el: ET.Element) -> tuple[object, ...]:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from icalendar import Calendar, Event
 
 from hubgen import urls
-from hubgen.cache import Cache, digest
+from hubgen.cache import Cache
 from hubgen.model import Campaign, Drop
 from hubgen.publish import Published
 from hubgen.views import Views
@@ -37,17 +37,11 @@ def render_calendars(pub: Published, views: Views, *, cache: Cache) -> dict[str,
     for c in pub.graph.campaigns.values():
         events = [
             d
-            for d in pub.drops
-            if d.campaign == c.slug and d.event is not None and pub.status[d] == "published"
+            for d in pub.by_campaign[c.slug]
+            if d.event is not None and pub.status[d] == "published"
         ]
         spec = _spec(views, c, events)
-        key = digest("calendar", repr(spec))
-        known = cache.get("calendar", key)
-        if isinstance(known, str):
-            data = known.encode("utf-8")
-        else:
-            data = _ical(spec)
-            cache.put("calendar", key, data.decode("utf-8"))
+        data = cache.written("calendar", [repr(spec)], lambda spec=spec: _ical(spec))
         out[urls.output_file(calendar_path(c.slug))] = data
     return out
 

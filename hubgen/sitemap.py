@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from datetime import date
 
 from hubgen import urls
-from hubgen.cache import Cache, digest
+from hubgen.cache import Cache
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 SITEMAP = "/sitemap.xml"
@@ -28,10 +28,10 @@ def render_sitemap(pages: dict[str, date | None], absolute: urls.Urls, *, cache:
         (absolute.absolute(path), lastmod.isoformat() if lastmod is not None else None)
         for path, lastmod in sorted(pages.items())
     ]
-    key = digest("sitemap", repr(entries))
-    known = cache.get("sitemap", key)
-    if isinstance(known, str):
-        return known.encode("utf-8")
+    return cache.written("sitemap", [repr(entries)], lambda: _xml(entries))
+
+
+def _xml(entries: list[tuple[str, str | None]]) -> bytes:
     root = ET.Element("urlset", {"xmlns": SITEMAP_NS})
     for loc, lastmod in entries:
         url = ET.SubElement(root, "url")
@@ -39,9 +39,7 @@ def render_sitemap(pages: dict[str, date | None], absolute: urls.Urls, *, cache:
         if lastmod is not None:
             ET.SubElement(url, "lastmod").text = lastmod
     ET.indent(root)
-    data = ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
-    cache.put("sitemap", key, data.decode("utf-8"))
-    return data
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
 def render_robots(absolute: urls.Urls, *, preview: bool) -> bytes:
