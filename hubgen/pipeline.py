@@ -107,6 +107,7 @@ def _check(
     # The stages are imported here, not at the top: a build whose output is
     # still right (`unchanged`) needs none of them, and importing them all took
     # a third of such a run.
+    from hubgen import reads
     from hubgen.helpcheck import check_helplines
     from hubgen.linkcheck import check_links
     from hubgen.load import MAX_TEXT_BYTES, load_site
@@ -143,11 +144,12 @@ def _check(
     review_content(tree, validated, diags, now=now, cache=cache, jobs=jobs)
     if diags.has_errors(strict=strict):
         raise ContentErrors(diags.sorted(strict=strict))
-    themes = tree.themes
+    themes, drop_hashes = tree.themes, validated.sources
     del tree, validated  # the parsed files: only the graph is needed from here on
     published = publish(graph, now, preview=preview)
+    inputs = reads.inputs(sources, drop_hashes, published)
     try:
-        rendered = render_site(published, themes, cache=cache, jobs=jobs)
+        rendered = render_site(published, themes, cache=cache, jobs=jobs, inputs=inputs)
         produced = produce(rendered, cache=cache, jobs=jobs, dest=dest)
     except TemplateProblem as exc:
         span = Span(_relative(exc.filename, site_dir), exc.line, 1)

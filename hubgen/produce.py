@@ -10,6 +10,11 @@ its links (for the link check) come from the cache. Every other page is
 rendered over worker processes, written straight into the new output by the
 worker, and read back there only for its links.
 
+Making every page's views to fingerprint them is most of a rebuild of a large
+site, so each fingerprint is also recorded under the page's reads
+(`reads.Inputs.key`: the drops it shows, and one hash of everything else). A
+page whose reads the cache knows is found unchanged without making its views.
+
 Files whose bytes did not change keep their previous file, and so their
 modification time, however they were made (see `write.place`).
 """
@@ -24,12 +29,13 @@ import stat
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 from jinja2 import TemplateError
 
 from hubgen import linkcheck, workers
 from hubgen.cache import Cache, digest
+from hubgen.model import Drop
 from hubgen.render import PageJob, Rendered, SiteInfo, TemplateProblem
 from hubgen.theme import Themes
 from hubgen.views import CampaignCard, DropView
@@ -54,6 +60,7 @@ class Produced:
     links: dict[str, list[str]] = field(default_factory=dict)  # output path -> its links
     unreadable: dict[str, str] = field(default_factory=dict)  # output path -> why not
     rendered: int = 0  # pages rendered by this build (the others were known unchanged)
+    made: int = 0  # pages whose views this build made (the others were known by their reads)
 
 
 @dataclass(frozen=True)
@@ -67,36 +74,59 @@ class _Done:
 def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | None) -> Produced:
     """Render or reuse every page, and write every file when there is a `dest`.
 
-    The page jobs are taken from `rendered`, and each is let go once its page
-    is known unchanged or rendered.
+    A page whose reads (`reads.Inputs.key`) the cache knows is taken as it was
+    without making its views. The others' views are made, and a page whose
+    fingerprint the cache knows is taken as it was too; the rest are rendered.
+    The page jobs are taken from `rendered`, and each context let go once its
+    page is known unchanged or rendered.
     """
     result = Produced()
     if dest is not None:  # first, so that no old file or folder stands in a new file's way
         dest.staging.keep_only({*rendered.files, *rendered.themes.assets, MANIFEST})
-    pages = rendered.take_pages()
-    keys = _fingerprints(rendered, pages)
     shared = _Shared()
-    records = cache.decoded("page", [key for key in keys if key], shared.record)
-    todo: list[tuple[str, PageJob]] = []
-    todo_keys: list[str | None] = []
     assets: set[str] = set()
-    for (out, job), key in zip(pages, keys, strict=True):
-        result.files.append(out)
-        known = records.get(key) if key else None
-        if known is not None and (dest is None or _reuse(dest, out, known)):
-            result.links[out] = known.links
-            assets.update(known.assets)
-        else:
-            todo.append((out, job))
-            todo_keys.append(key)
-    del pages, keys, records  # the unchanged pages' contexts go
+
+    def unchanged(out: str, known: _Done | None) -> bool:
+        if known is None or not (dest is None or _reuse(dest, out, known)):
+            return False
+        result.links[out] = known.links
+        assets.update(known.assets)
+        return True
+
+    pages = rendered.take_pages()
+    result.files += [out for out, _job in pages]
+    firsts = _read_keys(rendered, pages)
+    seconds = cache.decoded("reads", [k for k in firsts if k], _text)
+    records = cache.decoded("page", set(seconds.values()), shared.record)
+    looked = [
+        (out, job, first)
+        for (out, job), first in zip(pages, firsts, strict=True)
+        if not (first in seconds and unchanged(out, records.get(seconds[first])))
+    ]
+    del pages, firsts, records
+    made = [(out, job, first, rendered.context(out, job)) for out, job, first in looked]
+    del looked
+    keys = _fingerprints(rendered, made)
+    records = cache.decoded("page", [key for key in keys if key], shared.record)
+    todo: list[tuple[str, PageJob, dict[str, Any]]] = []
+    todo_keys: list[tuple[str | None, str | None]] = []
+    # reads key -> fingerprint (and the drops the page shows), of the pages looked at
+    fingerprinted: dict[str, tuple[str, tuple[Drop, ...]]] = {}
+    for (out, job, first, context), key in zip(made, keys, strict=True):
+        if first and key:
+            fingerprinted[first] = (key, job.shows)
+        if not unchanged(out, records.get(key) if key else None):
+            todo.append((out, job, context))
+            todo_keys.append((first, key))
+    result.made = len(made)
+    del made, keys, records  # the unchanged pages' contexts go
     global _work
     _work = (todo, rendered.themes, dest)
     try:
         done = workers.run(_render_page, range(len(todo)), jobs=jobs)
     finally:
         _work = None
-    for (out, _job), key, outcome in zip(todo, todo_keys, done, strict=True):
+    for (out, _job, _context), (_first, key), outcome in zip(todo, todo_keys, done, strict=True):
         if isinstance(outcome, TemplateProblem):
             raise outcome
         result.links[out] = shared.strings(outcome.links)
@@ -104,6 +134,7 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
         if key:
             cache.put("page", key, _as_json(outcome))
     result.rendered = len(todo)
+    _keep_reads(rendered, cache, fingerprinted)
     others = dict(rendered.files)
     others.update({out: rendered.themes.assets[out] for out in assets})
     for out, content in others.items():
@@ -125,18 +156,50 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
     return result
 
 
+def _read_keys(rendered: Rendered, pages: list[tuple[str, PageJob]]) -> list[str | None]:
+    """Each page's `reads.Inputs.key`; None: it is known by its views only."""
+    inputs = rendered.inputs
+    if inputs is None:
+        return [None] * len(pages)
+    keys: list[str | None] = []
+    for out, job in pages:
+        templates = rendered.themes.digest(job.theme, job.template)
+        keys.append(inputs.key(out, templates, job.shows) if templates else None)
+    return keys
+
+
+def _keep_reads(
+    rendered: Rendered, cache: Cache, fingerprinted: dict[str, tuple[str, tuple[Drop, ...]]]
+) -> None:
+    """Record which fingerprint each page's reads gave: only for pages whose files
+    were steady (`unchanged.Sources.steady`), so a file saved while the build read
+    it cannot leave a key that names bytes the page was not made from."""
+    if rendered.inputs is None or not fingerprinted:
+        return
+    steady = rendered.inputs.steady()
+    if steady is None:
+        return
+    for first, (key, shows) in fingerprinted.items():
+        if all(d.span.path in steady for d in shows):
+            cache.put("reads", first, key)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 # What the forked workers render: set before they start.
-_work: tuple[list[tuple[str, PageJob]], Themes, Destination | None] | None = None
+_work: tuple[list[tuple[str, PageJob, dict[str, Any]]], Themes, Destination | None] | None = None
 
 
 def _render_page(i: int) -> _Done | TemplateProblem:
     assert _work is not None
     pages, themes, dest = _work
-    out, job = pages[i]
+    out, job, context = pages[i]
     themes.used.clear()
     try:
         template = themes.env(job.theme).get_template(job.template)
-        html = template.render(url=themes.href, **job.context)
+        html = template.render(url=themes.href, **context)
     except (TemplateError, LookupError) as exc:
         return TemplateProblem.from_exception(exc, job.template)
     data = html.encode("utf-8")
@@ -147,21 +210,25 @@ def _render_page(i: int) -> _Done | TemplateProblem:
     return _Done(len(data), mtime, linkcheck.links_of(out, data), sorted(themes.used))
 
 
-def _fingerprints(rendered: Rendered, pages: list[tuple[str, PageJob]]) -> list[str | None]:
+def _fingerprints(
+    rendered: Rendered, pages: list[tuple[str, PageJob, str | None, dict[str, Any]]]
+) -> list[str | None]:
     values = _Values()  # holds every shared view while it lives
-    return [_fingerprint(rendered, out, job, values) for out, job in pages]
+    return [_fingerprint(rendered, out, job, context, values) for out, job, _, context in pages]
 
 
-def _fingerprint(rendered: Rendered, out: str, job: PageJob, values: _Values) -> str | None:
+def _fingerprint(
+    rendered: Rendered, out: str, job: PageJob, context: dict[str, Any], values: _Values
+) -> str | None:
     """Everything the page's bytes depend on, hashed; None: always render it."""
     templates = rendered.themes.digest(job.theme, job.template)
     if templates is None:
         return None
     try:
-        context = values.dumps(job.context)
+        dumped = values.dumps(context)
     except (pickle.PicklingError, TypeError, ValueError, RecursionError):
         return None
-    return digest("page", out, rendered.base_url, templates, context)
+    return digest("page", out, rendered.base_url, templates, dumped)
 
 
 class _Values:

@@ -1,8 +1,9 @@
 """Stage 5: render the published site to a mapping of output path to content.
 
 Nothing is written here, and no page is rendered yet: each page is a
-`PageJob`, a template from the page's theme and a context of read-only views,
-which `produce` renders (over worker processes) or finds unchanged. Feeds,
+`PageJob`, a template from the page's theme, the drops the page shows, and a
+function that makes its context of read-only views, which `produce` calls
+only for pages it cannot find unchanged by what they read (`reads`). Feeds,
 calendars and the sitemap are small and rendered here; files to copy (media,
 static) are given as their source paths, so large media are never held in
 memory.
@@ -11,9 +12,10 @@ memory.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +26,9 @@ from hubgen import feeds, ical, sitemap, structured, urls
 from hubgen.cache import Cache
 from hubgen.headers import render_headers
 from hubgen.load import Theme
-from hubgen.model import Campaign, Drop
+from hubgen.model import Campaign, Drop, Organisation, Page
 from hubgen.publish import Published
+from hubgen.reads import Inputs
 from hubgen.theme import Themes, themes_key
 from hubgen.views import Anchor, HelplineView, Picture, Views, topic_name
 
@@ -34,11 +37,13 @@ Output = dict[str, bytes | Path]
 
 @dataclass(frozen=True)
 class PageJob:
-    """One HTML page to render: everything it shows is in `context`."""
+    """One HTML page to render: `make` makes its context, everything it shows;
+    `shows` lists the drops among that, every one (see `reads`)."""
 
     theme: str | None
     template: str
-    context: dict[str, Any]
+    shows: tuple[Drop, ...]
+    make: Callable[[], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,8 @@ class Rendered:
     sources: dict[str, str]  # output path -> site-relative source path or template
     themes: Themes  # renders the page jobs, and knows the theme assets they use
     base_url: str  # templates read it too: url() and rel() depend on it
+    views: Views  # what the page jobs' contexts are made of
+    inputs: Inputs | None  # what every page reads; None: pages are known by their views only
 
     def take_pages(self) -> list[tuple[str, PageJob]]:
         """The page jobs, taken out of `files` (which keeps the other files):
@@ -58,6 +65,15 @@ class Rendered:
         for out, _job in pages:
             del self.files[out]
         return pages
+
+    def context(self, out: str, job: PageJob) -> dict[str, Any]:
+        """The page's context, made now. A page that shows a drop its job does not
+        declare would be taken unchanged when that drop changes: a bug, so it
+        stops the build."""
+        context, shown = self.views.showing(job.make)
+        if not shown <= {id(d) for d in job.shows}:
+            raise RuntimeError(f"{out} shows a drop its PageJob.shows leaves out")
+        return context
 
 
 @dataclass(frozen=True)
@@ -92,6 +108,19 @@ class Meta:
     colour: str  # the campaign colour of the page (the site's default elsewhere)
 
 
+@dataclass(frozen=True)
+class Content:
+    """What one page shows: its head's values, and its template's context."""
+
+    title: str
+    description: str | None = None
+    image: Picture | None = None
+    og_type: str = "website"
+    in_campaign: Campaign | None = None  # its colour and feed
+    jsonld: dict[str, Any] | None = None
+    context: dict[str, object] = field(default_factory=dict)
+
+
 class TemplateProblem(Exception):
     """A theme template failed; carries where, for a `path:line` diagnostic."""
 
@@ -114,10 +143,16 @@ class TemplateProblem(Exception):
 
 
 def render_site(
-    pub: Published, themes: dict[str, Theme], *, cache: Cache, jobs: int = 1
+    pub: Published,
+    themes: dict[str, Theme],
+    *,
+    cache: Cache,
+    jobs: int = 1,
+    inputs: Inputs | None = None,
 ) -> Rendered:
-    """The site as files and page jobs; `jobs` processes re-render feed bodies."""
-    return _Renderer(pub, themes, cache, jobs).render()
+    """The site as files and page jobs; `jobs` processes re-render feed bodies.
+    With `inputs`, pages can be known unchanged without making their views."""
+    return _Renderer(pub, themes, cache, jobs).render(inputs)
 
 
 class _Renderer:
@@ -175,41 +210,43 @@ class _Renderer:
         self,
         site_path: str,
         template: str,
+        content: Callable[[], Content],
         *,
-        title: str,
-        description: str | None = None,
-        image: Picture | None = None,
-        og_type: str = "website",
         theme: str | None = None,
         source: str | None = None,
         lastmod: date | None = None,
-        in_campaign: Campaign | None = None,
-        jsonld: dict[str, Any] | None = None,
-        **context: object,
+        shows: Iterable[Drop] = (),
     ) -> None:
-        site = self.g.site
-        full_title = title if site_path == "/" else f"{title} · {site.title}"
-        meta = Meta(
-            title=full_title,
-            description=description or site.description or site.title,
-            canonical=None if site_path == urls.NOT_FOUND else self.u.absolute(site_path),
-            og_type=og_type,
-            image=image,
-            noindex=self.pub.preview,
-            site_path=site_path,
-            feeds=self._feeds(in_campaign),
-            jsonld=structured.embed(jsonld) if jsonld else None,
-            colour=in_campaign.colour if in_campaign is not None else "teal",
-        )
+        """Plan one page: `content` makes what it shows, once it is needed;
+        `shows` declares every drop it shows (see `reads`)."""
         try:
             filename = self.themes.env(theme).get_template(template).filename
         except (TemplateError, LookupError) as exc:
             raise TemplateProblem.from_exception(exc, template) from None
         out = urls.output_file(site_path)
-        self.out[out] = PageJob(theme, template, {"site": self.info, "meta": meta, **context})
+        make = partial(self._context, site_path, content)
+        self.out[out] = PageJob(theme, template, tuple(shows), make)
         self.sources[out] = source or filename or template
         if site_path != urls.NOT_FOUND:
             self.lastmods[site_path] = lastmod
+
+    def _context(self, site_path: str, content: Callable[[], Content]) -> dict[str, Any]:
+        page = content()
+        site = self.g.site
+        c = page.in_campaign
+        meta = Meta(
+            title=page.title if site_path == "/" else f"{page.title} · {site.title}",
+            description=page.description or site.description or site.title,
+            canonical=None if site_path == urls.NOT_FOUND else self.u.absolute(site_path),
+            og_type=page.og_type,
+            image=page.image,
+            noindex=self.pub.preview,
+            site_path=site_path,
+            feeds=self._feeds(c),
+            jsonld=structured.embed(page.jsonld) if page.jsonld else None,
+            colour=c.colour if c is not None else "teal",
+        )
+        return {"site": self.info, "meta": meta, **page.context}
 
     def _feeds(self, c: Campaign | None) -> tuple[Anchor, ...]:
         """The feeds a page advertises: its campaign's, then the site's (one
@@ -223,7 +260,7 @@ class _Renderer:
             self.feed_links[slug] = links
         return self.feed_links[slug]
 
-    def render(self) -> Rendered:
+    def render(self, inputs: Inputs | None) -> Rendered:
         self.home()
         self.campaigns()
         self.people_and_partners()
@@ -236,7 +273,8 @@ class _Renderer:
         self.machine_readable()
         if self.g.site.headers:
             self.out["_headers"] = render_headers(self.u)
-        return Rendered(dict(sorted(self.out.items())), self.sources, self.themes, self.u.base_url)
+        files = dict(sorted(self.out.items()))
+        return Rendered(files, self.sources, self.themes, self.u.base_url, self.views, inputs)
 
     def machine_readable(self) -> None:
         """Feeds, calendars, sitemap and robots.txt: for readers' tools and crawlers."""
@@ -253,20 +291,22 @@ class _Renderer:
         self.out[urls.output_file(sitemap.ROBOTS)] = robots
 
     def home(self) -> None:
+        latest = self.pub.drops[:6]
+        self.page("/", "home.html", self._home, lastmod=self._latest(self.pub.drops), shows=latest)
+
+    def _home(self) -> Content:
         cards = [self.views.campaign_card(c) for c in self.g.campaigns.values()]
         groups = {
             state: [c for c in cards if c.state == state] for state in self.pub.states.values()
         }
-        site = self.g.site
-        self.page(
-            "/",
-            "home.html",
-            title=site.title,
-            lastmod=self._latest(self.pub.drops),
-            live=groups.get("live", []),
-            upcoming=groups.get("upcoming", []),
-            ended=list(reversed(groups.get("ended", []))),
-            latest=[self.views.drop(d) for d in self.pub.drops[:6]],
+        return Content(
+            self.g.site.title,
+            context={
+                "live": groups.get("live", []),
+                "upcoming": groups.get("upcoming", []),
+                "ended": list(reversed(groups.get("ended", []))),
+                "latest": [self.views.drop(d) for d in self.pub.drops[:6]],
+            },
         )
 
     def _latest(self, drops: Iterable[Drop]) -> date | None:
@@ -278,110 +318,140 @@ class _Renderer:
 
     def campaigns(self) -> None:
         for c in self.g.campaigns.values():
-            view = self.views.campaign(c)
+            drops = self.pub.by_campaign[c.slug]
             self.page(
                 urls.campaign(c.slug),
                 "campaign.html",
-                title=c.title,
-                description=c.summary,
-                image=view.card.hero,
+                partial(self._campaign, c),
                 theme=c.theme,
                 source=c.span.path,
-                lastmod=self._latest(self.pub.by_campaign[c.slug]),
-                in_campaign=c,
-                jsonld=structured.campaign_event(
-                    c, self.u, view.card.hero and view.card.hero.absolute
-                ),
-                campaign=view,
-                calendar=self.u.href(ical.calendar_path(c.slug)),
+                lastmod=self._latest(drops),
+                shows=drops,
             )
         for d in self.pub.drops:
-            self.drop_page(d)
+            c = self.g.campaign_of(d)
+            self.page(
+                urls.drop(d.campaign, d.slug),
+                "drop.html",
+                partial(self._drop, d, c),
+                theme=c.theme,
+                source=d.span.path,
+                lastmod=self._day(d),
+                shows=(d,),
+            )
 
-    def drop_page(self, d: Drop) -> None:
-        c = self.g.campaign_of(d)
+    def _campaign(self, c: Campaign) -> Content:
+        view = self.views.campaign(c)
+        hero = view.card.hero
+        return Content(
+            c.title,
+            description=c.summary,
+            image=hero,
+            in_campaign=c,
+            jsonld=structured.campaign_event(c, self.u, hero and hero.absolute),
+            context={"campaign": view, "calendar": self.u.href(ical.calendar_path(c.slug))},
+        )
+
+    def _drop(self, d: Drop, c: Campaign) -> Content:
         drop = self.views.drop(d)
         card = self.views.campaign_card(c)
         image = drop.image or card.hero
         authors = [a.text for a in drop.creators]
-        self.page(
-            urls.drop(d.campaign, d.slug),
-            "drop.html",
-            title=f"{d.title} · {c.title}",
+        calendar = self.u.href(ical.calendar_path(c.slug)) if d.event else None
+        return Content(
+            f"{d.title} · {c.title}",
             description=d.summary,
             image=image,
             og_type="article",
-            theme=c.theme,
-            source=d.span.path,
-            lastmod=self._day(d),
             in_campaign=c,
             jsonld=structured.drop_data(d, c, self.u, authors, image and image.absolute),
-            drop=drop,
-            campaign=card,
-            calendar=self.u.href(ical.calendar_path(c.slug)) if d.event else None,
+            context={"drop": drop, "campaign": card, "calendar": calendar},
         )
 
     def people_and_partners(self) -> None:
-        creators = [self.views.creator(s) for s in self.pub.creators]
-        self.page(urls.creators(), "creators.html", title="Creators", creators=creators)
-        for view, slug in zip(creators, self.pub.creators, strict=True):
+        self.page(urls.creators(), "creators.html", self._creators)
+        for slug in self.pub.creators:
+            drops = self.pub.credited.get(slug, ())
             self.page(
                 urls.creator(slug),
                 "creator.html",
-                title=view.name,
-                description=self.g.creators[slug].handle,
-                image=view.avatar,
-                og_type="profile",
+                partial(self._creator, slug),
                 source=self.g.creators[slug].span.path,
-                lastmod=self._latest(self.pub.credited.get(slug, ())),
-                creator=view,
+                lastmod=self._latest(drops),
+                shows=drops,
             )
-        orgs = [self.views.organisation(s) for s in self.g.organisations]
-        self.page(
-            urls.organisations(), "organisations.html", title="Organisations", organisations=orgs
-        )
-        for view, o in zip(orgs, self.g.organisations.values(), strict=True):
+        self.page(urls.organisations(), "organisations.html", self._organisations)
+        for o in self.g.organisations.values():
             self.page(
                 urls.organisation(o.slug),
                 "organisation.html",
-                title=view.name,
-                description=view.summary,
-                image=view.logo,
+                partial(self._organisation, o),
                 source=o.span.path,
-                jsonld=structured.organisation(o, self.u),
-                organisation=view,
             )
 
+    def _creators(self) -> Content:
+        creators = [self.views.creator(s, with_drops=False) for s in self.pub.creators]
+        return Content("Creators", context={"creators": creators})
+
+    def _creator(self, slug: str) -> Content:
+        view = self.views.creator(slug)
+        return Content(
+            view.name,
+            description=self.g.creators[slug].handle,
+            image=view.avatar,
+            og_type="profile",
+            context={"creator": view},
+        )
+
+    def _organisations(self) -> Content:
+        orgs = [self.views.organisation(s) for s in self.g.organisations]
+        return Content("Organisations", context={"organisations": orgs})
+
+    def _organisation(self, o: Organisation) -> Content:
+        view = self.views.organisation(o.slug)
+        return Content(
+            view.name,
+            description=view.summary,
+            image=view.logo,
+            jsonld=structured.organisation(o, self.u),
+            context={"organisation": view},
+        )
+
     def topics(self) -> None:
-        index = [(self.views.topic(t), len(ds)) for t, ds in self.pub.topics.items()]
-        self.page(urls.topics(), "topics.html", title="Topics", topics=index)
+        self.page(urls.topics(), "topics.html", self._topics)
         for slug, drops in self.pub.topics.items():
-            name = topic_name(slug)
             self.page(
                 urls.topic(slug),
                 "topic.html",
-                title=f"Topic: {name}",
-                description=f"Updates about {name.lower()}.",
+                partial(self._topic, slug, drops),
                 lastmod=self._latest(drops),
-                topic=name,
-                drops=[self.views.drop(d) for d in drops],
+                shows=drops,
             )
 
-    def help_and_pages(self) -> None:
-        self.page(
-            urls.help_page(),
-            "help.html",
-            title=self.g.site.help.title,
-            description="Helplines you can call, text or chat with now.",
-            groups=self.views.all_helplines(),
+    def _topics(self) -> Content:
+        index = [(self.views.topic(t), len(ds)) for t, ds in self.pub.topics.items()]
+        return Content("Topics", context={"topics": index})
+
+    def _topic(self, slug: str, drops: tuple[Drop, ...]) -> Content:
+        name = topic_name(slug)
+        return Content(
+            f"Topic: {name}",
+            description=f"Updates about {name.lower()}.",
+            context={"topic": name, "drops": [self.views.drop(d) for d in drops]},
         )
+
+    def help_and_pages(self) -> None:
+        self.page(urls.help_page(), "help.html", self._help)
         for slug, p in self.g.pages.items():
-            self.page(
-                urls.page(slug),
-                "page.html",
-                title=p.title,
-                description=p.summary,
-                source=p.span.path,
-                page=self.views.page(p),
-            )
-        self.page(urls.NOT_FOUND, "404.html", title="Page not found")
+            self.page(urls.page(slug), "page.html", partial(self._page, p), source=p.span.path)
+        self.page(urls.NOT_FOUND, "404.html", lambda: Content("Page not found"))
+
+    def _help(self) -> Content:
+        return Content(
+            self.g.site.help.title,
+            description="Helplines you can call, text or chat with now.",
+            context={"groups": self.views.all_helplines()},
+        )
+
+    def _page(self, p: Page) -> Content:
+        return Content(p.title, description=p.summary, context={"page": self.views.page(p)})

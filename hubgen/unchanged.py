@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -102,15 +103,36 @@ class Sources:
         """A hash of every name and link, and of every file's bytes by their hash:
         known this build, vouched for by unchanged stats, or read."""
         if self._digest is None:
-            h = hashlib.sha256()
-            for name, path, link in self.entries:
-                h.update(name.encode("utf-8", "surrogateescape") + b"\0")
-                if link is not None:
-                    h.update(b"-> " + os.fsencode(link) + b"\0")
-                if path is not None:
-                    h.update((self._hash_of(name, path) or "unreadable").encode() + b"\0")
-            self._digest = h.hexdigest()
+            self._digest = self.digest_except(())
         return self._digest
+
+    def digest_except(self, names: Collection[str]) -> str:
+        """`digest`, the bytes of the files `names` left out (their names count)."""
+        h = hashlib.sha256()
+        for name, path, link in self.entries:
+            h.update(name.encode("utf-8", "surrogateescape") + b"\0")
+            if link is not None:
+                h.update(b"-> " + os.fsencode(link) + b"\0")
+            if path is not None and name not in names:
+                h.update((self._hash_of(name, path) or "unreadable").encode() + b"\0")
+        return h.hexdigest()
+
+    def steady(self) -> set[str]:
+        """The files a record made by this build can be keyed by the hashes of: settled
+        when the walk found them, and still the same (by their stats) now that
+        the build has read them. A file saved during a build is not."""
+        found = set()
+        for name, path, _link in self.entries:
+            st = self.stats.get(name)
+            if path is None or st is None or not self._settled(st):
+                continue
+            try:
+                now = os.stat(path)
+            except OSError:
+                continue
+            if [now.st_size, now.st_mtime_ns, now.st_ctime_ns, now.st_ino] == st:
+                found.add(name)
+        return found
 
     def _hash_of(self, name: str, path: str | Path) -> str | None:
         """The hash of one file's bytes (`cache.file_hash`): known this build,

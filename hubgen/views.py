@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -43,6 +44,8 @@ KIND_LABELS = {
     "event": "Event",
     "announcement": "Announcement",
 }
+T = TypeVar("T")
+
 STATE_LABELS = {"upcoming": "Coming soon", "live": "Live now", "ended": "Ended"}
 
 
@@ -130,7 +133,8 @@ class CreatorView:
     links: tuple[Anchor, ...]
     topics: tuple[Anchor, ...]
     bio: Html
-    drops: tuple[DropView, ...]
+    drops: tuple[DropView, ...]  # empty in lists of creators: see `updates`
+    updates: int  # how many drops the site shows crediting them
 
 
 @dataclass(frozen=True)
@@ -202,6 +206,7 @@ class Views:
         self._drops: dict[int, DropView] = {}  # by id: a drop looks the same on every page
         self._cards: dict[str, CampaignCard] = {}  # by slug: shown on each of its drops' pages
         self._relinked: dict[str, str] = {}
+        self._shown: set[int] | None = None  # ids of the drops shown, while `showing`
 
     def _existing_pages(self) -> set[str]:
         """Every site path the output will hold; links to anything else are dropped."""
@@ -333,7 +338,17 @@ class Views:
     def organisation_anchor(self, slug: str) -> Anchor:
         return Anchor(self.g.organisations[slug].name, self.u.href(urls.organisation(slug)))
 
+    def showing(self, make: Callable[[], T]) -> tuple[T, set[int]]:
+        """What `make` returns, and the ids of the drops whose views it took."""
+        self._shown = set()
+        try:
+            return make(), self._shown
+        finally:
+            self._shown = None
+
     def drop(self, d: Drop) -> DropView:
+        if self._shown is not None:
+            self._shown.add(id(d))
         view = self._drops.get(id(d))
         if view is None:
             view = self._drops[id(d)] = self._drop(d)
@@ -425,6 +440,7 @@ class Views:
             topics=tuple(self.topic(t) for t in cr.topics),
             bio=self.html(cr.bio),
             drops=tuple(self.drop(d) for d in drops),
+            updates=len(self.pub.credited.get(slug, ())),
         )
 
     def organisation(self, slug: str) -> OrganisationView:

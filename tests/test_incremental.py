@@ -26,6 +26,16 @@ from hubgen.write import MANIFEST
 NOW = "2023-05-10T12:00"
 
 
+@pytest.fixture(autouse=True)
+def settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file counts as settled (see `unchanged.Sources`), as in CI's clone an
+    hour later: the first build records each page's reads, and the tests check
+    what rebuilds make of them. Tests of fresh files set the delay back."""
+    from hubgen import unchanged
+
+    monkeypatch.setattr(unchanged.Sources, "SETTLE_NS", 0)
+
+
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
     ignore = shutil.ignore_patterns(CACHE_DIR)  # other tests build the fixture in place
@@ -98,6 +108,79 @@ def test_a_drop_edit_equals_a_full_build_and_rewrites_only_its_pages(
         "feed.xml",
         *{r for r in rewritten if r.endswith("feed.xml")},
     }
+
+
+def test_a_drop_edit_makes_views_only_for_the_pages_that_show_it(
+    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each page's reads (the drops it shows, everything else as one hash) are
+    recorded: after a drop edit, only pages showing that drop are looked at."""
+    from hubgen.render import Rendered
+
+    made: list[str] = []
+    context = Rendered.context
+
+    def counted(self: Rendered, out: str, job: object) -> object:
+        made.append(out)
+        return context(self, out, job)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Rendered, "context", counted)
+    edit(drop_file(warm), "Ada talks about sleep.", "Ada talks about sleep, and rest.")
+    files, _ = rebuilt(warm, tmp_path)
+    assert sorted(made) == [
+        "creators/ada-example/index.html",  # credited
+        "index.html",  # among the latest drops
+        "spring-2023/index.html",  # its campaign
+        "spring-2023/meet-ada/index.html",
+        "topics/sleep/index.html",
+    ]
+    made.clear()
+    assert files == full(warm, tmp_path)
+    assert len(made) == len([rel for rel in files if rel.endswith(".html")])  # --no-cache: all
+
+
+def test_a_page_showing_a_drop_it_does_not_declare_stops_the_build(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Such a page would be taken unchanged when that drop changes."""
+    from datetime import datetime
+
+    from hubgen import pipeline
+    from hubgen.render import PageJob
+
+    real = PageJob.__init__
+
+    def undeclared(
+        self: PageJob, theme: object, template: str, shows: object, make: object
+    ) -> None:  # noqa: E501
+        shows = () if template == "topic.html" else shows
+        real(self, theme, template, shows, make)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(PageJob, "__init__", undeclared)
+    with pytest.raises(RuntimeError, match=r"^topics/\w+/index.html shows a drop"):
+        pipeline.build(site, tmp_path / "out", now=datetime.fromisoformat(NOW), jobs=1)
+    assert not (tmp_path / "out").exists()
+
+
+def test_pages_read_from_files_not_yet_settled_are_not_recorded(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file saved as the build reads it may not be the bytes its hash names: no
+    page's reads are recorded from it, so a later build makes that page's views."""
+    from hubgen import unchanged
+
+    monkeypatch.setattr(unchanged.Sources, "SETTLE_NS", 2_000_000_000)  # all just copied
+    build(site, tmp_path / "out")
+    db = sqlite3.connect(site / CACHE_DIR / "cache.sqlite")
+    (unsettled,) = db.execute("SELECT count(*) FROM entries WHERE kind = 'reads'").fetchone()
+    db.close()
+    assert unsettled == 0
+    monkeypatch.setattr(unchanged.Sources, "SETTLE_NS", 0)
+    build(site, tmp_path / "later")  # the same files, settled now
+    db = sqlite3.connect(site / CACHE_DIR / "cache.sqlite")
+    (settled,) = db.execute("SELECT count(*) FROM entries WHERE kind = 'reads'").fetchone()
+    db.close()
+    assert settled == len([p for p in read_tree(tmp_path / "later") if p.endswith(".html")])
 
 
 def test_a_creator_edit_equals_a_full_build(warm: Path, tmp_path: Path) -> None:
@@ -418,6 +501,7 @@ def test_an_up_to_date_check_after_a_fresh_edit_vouches_by_stats_next_time(
     later ones need not read every file (the hourly CI run on a big site)."""
     from hubgen import unchanged
 
+    monkeypatch.setattr(unchanged.Sources, "SETTLE_NS", 2_000_000_000)
     out = tmp_path / "out"
     edit(drop_file(warm), "title:", "title: ")  # just now: not settled at the next build
     build(warm, out)

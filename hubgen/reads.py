@@ -1,0 +1,83 @@
+"""What a page reads, as a key known before the page's views are made.
+
+Everything a page can show falls in two parts. One is the drops it shows, each
+known by the hash of its file. The other is all the rest, the same for every
+page of a build: every other source file, the options, and the published set
+(which drops are public at `now`, and in which lists), hashed once as
+`Inputs.site`. So a page's key is those two, its path and its templates.
+
+A rebuild after a drop edit finds most pages' keys in the build cache, and
+takes those pages as they were without making their views (`produce`). The
+drops a page shows are declared where it is planned (`render`), and each time
+a page's views are made, every drop they show is checked against that list: a
+page that shows an undeclared drop stops the build, never goes stale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, fields
+from functools import partial
+from typing import TYPE_CHECKING
+
+from hubgen.cache import digest
+from hubgen.model import Drop
+
+if TYPE_CHECKING:
+    from hubgen.publish import Published
+    from hubgen.unchanged import Sources
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What every page of one build reads, and how to key the drops they show."""
+
+    site: str  # hash of all the rest: other sources, options, the published set
+    drops: Mapping[str, str]  # drop file -> hash of its bytes, as the build read it
+    steady: Callable[[], Collection[str] | None]  # files still as hashed (see `_steady`)
+
+    def key(self, out: str, templates: str, shown: Iterable[Drop]) -> str | None:
+        """The page's key; None if a drop it shows has no known hash."""
+        parts = []
+        for d in shown:
+            found = self.drops.get(d.span.path)
+            if found is None:
+                return None
+            parts += (d.span.path, found)
+        return digest("reads", out, self.site, templates, *parts)
+
+
+def inputs(sources: Sources, drops: Mapping[str, str], pub: Published) -> Inputs:
+    """`drops`: each drop file's hash, as validation read it; `sources` knows the rest."""
+    others = sources.digest_except(drops)
+    site = digest("site-reads", others, pub.graph.urls.base_url, published(pub))
+    return Inputs(site, drops, partial(_steady, sources, drops))
+
+
+def _steady(sources: Sources, drops: Mapping[str, str]) -> Collection[str] | None:
+    """The steady files; None unless every file but the drops is steady, since
+    every page reads those."""
+    found = sources.steady()
+    if all(name in found for name in sources.stats if name not in drops):
+        return found
+    return None
+
+
+def published(pub: Published) -> str:
+    """Every field of the published set but the graph, each drop as its file: a
+    field added to `Published` counts here without a change."""
+    parts = [f"{f.name}={_plain(getattr(pub, f.name))}" for f in fields(pub) if f.name != "graph"]
+    return digest("published", *parts)
+
+
+def _plain(value: object) -> str:
+    """Text that differs when `value` does, with each drop written as its path."""
+    if isinstance(value, Drop):
+        return repr(value.span.path)
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{_plain(k)}:{_plain(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (tuple, list)):
+        return "(" + ",".join(_plain(v) for v in value) + ")"
+    if isinstance(value, (set, frozenset)):
+        return "{" + ",".join(sorted(_plain(v) for v in value)) + "}"
+    return repr(value)
