@@ -152,7 +152,7 @@ def test_a_page_showing_a_drop_it_does_not_declare_stops_the_build(
 
     def undeclared(
         self: PageJob, theme: object, template: str, shows: object, make: object
-    ) -> None:  # noqa: E501
+    ) -> None:
         shows = () if template == "topic.html" else shows
         real(self, theme, template, shows, make)  # type: ignore[arg-type]
 
