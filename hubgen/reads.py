@@ -55,8 +55,8 @@ def inputs(sources: Sources, drops: Mapping[str, str], pub: Published) -> Inputs
 
 
 def _steady(sources: Sources, drops: Mapping[str, str]) -> Collection[str] | None:
-    """The steady files; None unless every file but the drops is steady, since
-    every page reads those."""
+    """The steady files (`Sources.steady`); None unless every file but the drops
+    is steady, since every page reads those."""
     found = sources.steady()
     if all(name in found for name in sources.stats if name not in drops):
         return found

@@ -118,21 +118,35 @@ class Sources:
         return h.hexdigest()
 
     def steady(self) -> set[str]:
-        """The files a record made by this build can be keyed by the hashes of: settled
-        when the walk found them, and still the same (by their stats) now that
-        the build has read them. A file saved during a build is not."""
+        """The files a record made by this build can be keyed by the hashes of:
+        the same (by their stats) now that the build has read them as when the
+        walk found them, and, for a file saved just before the walk (a fresh
+        clone in CI), whose stats cannot vouch for a second save within their
+        resolution, with the same bytes as hashed. A file saved during a build
+        is not."""
         found = set()
         for name, path, _link in self.entries:
             st = self.stats.get(name)
-            if path is None or st is None or not self._settled(st):
+            if path is None or st is None:
                 continue
             try:
                 now = os.stat(path)
             except OSError:
                 continue
-            if [now.st_size, now.st_mtime_ns, now.st_ctime_ns, now.st_ino] == st:
-                found.add(name)
+            if [now.st_size, now.st_mtime_ns, now.st_ctime_ns, now.st_ino] != st:
+                continue
+            if not self._settled(st) and not self._same_bytes(name, path):
+                continue
+            found.add(name)
         return found
+
+    def _same_bytes(self, name: str, path: str) -> bool:
+        known = self._hashes.get(name)
+        try:
+            with open(path, "rb") as f:
+                return known is not None and file_hash(f.read()) == known
+        except OSError:
+            return False
 
     def _hash_of(self, name: str, path: str | Path) -> str | None:
         """The hash of one file's bytes (`cache.file_hash`): known this build,
