@@ -3,8 +3,9 @@
 It is one SQLite file of (kind, key) -> JSON value. Every key is a hash of all
 that the value depends on, hubgen itself included (its version and the bytes
 of its code, shipped theme and rules, so that even an edited checkout never
-reads what another code wrote), so an entry is either right or never asked
-for; nothing is ever "invalidated". The cache is only an
+reads what another code wrote) and the libraries that make values with it
+(Python, Markdown, YAML, Jinja, the time-zone rules), so an entry is either
+right or never asked for; nothing is ever "invalidated". The cache is only an
 accelerator: a file that is not ours (another hubgen's, corrupt, not SQLite at
 all) is ignored and replaced, a value of the wrong shape is a miss, and a site
 folder that cannot be written to builds without one. Deleting the folder
@@ -22,8 +23,12 @@ decides is kept there, so a build with it is the same as one without.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
+import os
 import sqlite3
+import sys
+import zoneinfo
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,7 +60,56 @@ def _code() -> str:
     return h.hexdigest()[:16]
 
 
-_STAMP = f"hubgen {hubgen.__version__} cache format {_FORMAT} code {_code()}"
+def _libraries() -> str:
+    """The versions of what else makes cached values: Python, the Markdown, YAML
+    and template libraries, and the time-zone rules (new ones can move a local
+    time). Read from the installed packages' metadata folders, without importing
+    the libraries: an up-to-date check needs none of them."""
+    found = [f"python {sys.version.split()[0]}"]
+    for module, dist in _LIBRARIES:
+        found.append(f"{dist} {_installed(module, dist)}")
+    for folder in zoneinfo.TZPATH:  # the system's rules come first, then the tzdata package
+        try:
+            with open(Path(folder) / "tzdata.zi", encoding="utf-8") as f:
+                found.append(f"{folder} {f.readline().strip()}")
+            break
+        except OSError:
+            continue
+    found.append(f"tzdata {_installed('tzdata', 'tzdata')}")
+    return ", ".join(found)
+
+
+_LIBRARIES = (
+    ("markdown", "markdown"),
+    ("yaml", "pyyaml"),
+    ("jinja2", "jinja2"),
+    ("markupsafe", "markupsafe"),
+)  # (module, distribution)
+
+
+def _installed(module: str, dist: str) -> str:
+    """The version in the name of `dist`'s metadata folder beside `module`; "-" if none."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        return "-"
+    folder = Path(spec.origin).parent.parent
+    try:
+        names = [entry.name for entry in os.scandir(folder)]
+    except OSError:
+        return "-"
+    for name in names:
+        stem, dot, suffix = name.rpartition(".")
+        head, dash, version = stem.partition("-")
+        if suffix in ("dist-info", "egg-info") and dash and _normal(head) == dist:
+            return version
+    return "-"
+
+
+def _normal(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+_STAMP = f"hubgen {hubgen.__version__} cache format {_FORMAT} code {_code()} with {_libraries()}"
 
 
 def digest(*parts: str | bytes) -> str:

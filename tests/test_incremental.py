@@ -321,6 +321,24 @@ def test_a_foreign_cache_is_ignored(warm: Path, tmp_path: Path) -> None:
     assert not any(b"planted" in data for data in files.values())
 
 
+def test_the_cache_is_keyed_by_the_libraries_that_make_its_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A new Markdown, YAML or Jinja release, or new time-zone rules, can change
+    what hubgen makes of the same files: a cache made with other ones is foreign."""
+    from importlib.metadata import version
+
+    from hubgen import cache
+
+    for dist in ("markdown", "pyyaml", "jinja2", "markupsafe", "tzdata"):
+        assert f"{dist} {version(dist)}" in cache._STAMP
+    assert "python 3." in cache._STAMP
+    before, real = cache._libraries(), cache._installed
+    monkeypatch.setattr(cache, "_installed", lambda m, d: "9.9" if d == "markdown" else real(m, d))
+    after = cache._libraries()
+    assert after != before and "markdown 9.9" in after
+
+
 def test_cache_entries_of_the_wrong_shape_are_misses(warm: Path, tmp_path: Path) -> None:
     db = sqlite3.connect(warm / CACHE_DIR / "cache.sqlite")
     with db:
