@@ -353,6 +353,43 @@ def test_cache_entries_of_the_wrong_shape_are_misses(warm: Path, tmp_path: Path)
     assert files == full(warm, tmp_path)
 
 
+def test_a_fresh_ci_clone_with_the_cache_and_output_restored_renders_only_what_changed(
+    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The included workflow restores `.hubgen-cache/` and the last `public/` with
+    actions/cache (a `tar --posix` archive, which keeps modification times) into
+    a fresh clone: every source file is new to the filesystem, yet only the
+    pages showing the edited drop are looked at and rendered. Without the last
+    output every page would be rendered again."""
+    from hubgen import unchanged
+    from hubgen.render import Rendered
+
+    archive = tmp_path / "cache.tar"
+    tar = ["tar", "--posix", "-cf", archive, "-C", tmp_path, "out", f"site/{CACHE_DIR}"]
+    subprocess.run([str(a) for a in tar], check=True)
+    shutil.move(warm, tmp_path / "before")
+    shutil.rmtree(tmp_path / "out")
+    ignore = shutil.ignore_patterns(CACHE_DIR)
+    shutil.copytree(tmp_path / "before", warm, ignore=ignore)  # new inodes, ctimes
+    for path in warm.rglob("*"):
+        os.utime(path)  # and modification times, as a checkout
+    subprocess.run(["tar", "-xf", str(archive), "-C", str(tmp_path)], check=True)
+    monkeypatch.setattr(unchanged.Sources, "SETTLE_NS", 2_000_000_000)  # all just written
+    made: list[str] = []
+    context = Rendered.context
+
+    def counted(self: Rendered, out: str, job: object) -> object:
+        made.append(out)
+        return context(self, out, job)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Rendered, "context", counted)
+    edit(drop_file(warm), "Ada talks about sleep.", "Ada talks about sleep, and rest.")
+    files, rewritten = rebuilt(warm, tmp_path)
+    assert len(made) == 5  # the drop's page, campaign, topic, creator and the home page
+    assert {rel for rel in rewritten if rel.endswith(".html")} <= set(made)
+    assert files == full(warm, tmp_path)
+
+
 def test_an_output_file_edited_by_hand_is_rendered_again(warm: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     page = out / "index.html"

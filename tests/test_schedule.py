@@ -216,7 +216,7 @@ def test_the_publish_workflow_rebuilds_hourly_and_deploys_to_pages() -> None:
     assert any(u.startswith("actions/deploy-pages@") for u in uses)
 
 
-def test_the_publish_workflow_keeps_the_build_cache_between_runs() -> None:
+def test_the_publish_workflow_keeps_the_build_cache_and_output_between_runs() -> None:
     import yaml
     from conftest import REPO
 
@@ -224,7 +224,8 @@ def test_the_publish_workflow_keeps_the_build_cache_between_runs() -> None:
     steps = workflow["jobs"]["build"]["steps"]
     names = [s.get("uses", "") or s.get("run", "") for s in steps]
     cache = next(s for s in steps if s.get("uses", "").startswith("actions/cache@"))
-    assert cache["with"]["path"] == ".hubgen-cache"
+    # The output too: its unchanged pages are taken as they are (see test_incremental).
+    assert cache["with"]["path"].split() == [".hubgen-cache", "public"]
     assert "${{ github.run_id }}" in cache["with"]["key"]  # a new entry every run
     assert cache["with"]["restore-keys"].startswith("hubgen-cache-${{ github.ref }}-")
     # Restored before the first hubgen command, which is what reads it.
