@@ -83,6 +83,22 @@ def warm(site: Path, tmp_path: Path) -> Path:
     return site
 
 
+@pytest.fixture
+def made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The pages whose views the builds of the test made (`Rendered.context`)."""
+    from hubgen.render import Rendered
+
+    pages: list[str] = []
+    context = Rendered.context
+
+    def counted(self: Rendered, out: str, job: object) -> object:
+        pages.append(out)
+        return context(self, out, job)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Rendered, "context", counted)
+    return pages
+
+
 def drop_file(site: Path) -> Path:
     """A drop that is published at NOW."""
     return site / "content/drops/spring-2023/2023-05-03-meet-ada.md"
@@ -111,20 +127,10 @@ def test_a_drop_edit_equals_a_full_build_and_rewrites_only_its_pages(
 
 
 def test_a_drop_edit_makes_views_only_for_the_pages_that_show_it(
-    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    warm: Path, tmp_path: Path, made: list[str]
 ) -> None:
     """Each page's reads (the drops it shows, everything else as one hash) are
     recorded: after a drop edit, only pages showing that drop are looked at."""
-    from hubgen.render import Rendered
-
-    made: list[str] = []
-    context = Rendered.context
-
-    def counted(self: Rendered, out: str, job: object) -> object:
-        made.append(out)
-        return context(self, out, job)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Rendered, "context", counted)
     edit(drop_file(warm), "Ada talks about sleep.", "Ada talks about sleep, and rest.")
     files, _ = rebuilt(warm, tmp_path)
     assert sorted(made) == [
@@ -354,7 +360,7 @@ def test_cache_entries_of_the_wrong_shape_are_misses(warm: Path, tmp_path: Path)
 
 
 def test_a_fresh_ci_clone_with_the_cache_and_output_restored_renders_only_what_changed(
-    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, made: list[str]
 ) -> None:
     """The included workflow restores `.hubgen-cache/` and the last `public/` with
     actions/cache (a `tar --posix` archive, which keeps modification times) into
@@ -362,7 +368,6 @@ def test_a_fresh_ci_clone_with_the_cache_and_output_restored_renders_only_what_c
     pages showing the edited drop are looked at and rendered. Without the last
     output every page would be rendered again."""
     from hubgen import unchanged
-    from hubgen.render import Rendered
 
     archive = tmp_path / "cache.tar"
     tar = ["tar", "--posix", "-cf", archive, "-C", tmp_path, "out", f"site/{CACHE_DIR}"]
@@ -375,14 +380,6 @@ def test_a_fresh_ci_clone_with_the_cache_and_output_restored_renders_only_what_c
         os.utime(path)  # and modification times, as a checkout
     subprocess.run(["tar", "-xf", str(archive), "-C", str(tmp_path)], check=True)
     monkeypatch.setattr(unchanged.Sources, "SETTLE_NS", 2_000_000_000)  # all just written
-    made: list[str] = []
-    context = Rendered.context
-
-    def counted(self: Rendered, out: str, job: object) -> object:
-        made.append(out)
-        return context(self, out, job)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Rendered, "context", counted)
     edit(drop_file(warm), "Ada talks about sleep.", "Ada talks about sleep, and rest.")
     files, rewritten = rebuilt(warm, tmp_path)
     assert len(made) == 5  # the drop's page, campaign, topic, creator and the home page
