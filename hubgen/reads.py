@@ -64,16 +64,17 @@ def _steady(sources: Sources, drops: Mapping[str, str]) -> Collection[str] | Non
 
 
 def published(pub: Published) -> str:
-    """Every field of the published set but the graph, each drop as its file: a
-    field added to `Published` counts here without a change."""
+    """Every field of the published set but the graph, each drop as its file and
+    address (pages link to drops they do not show): a field added to `Published`
+    counts here without a change."""
     parts = [f"{f.name}={_plain(getattr(pub, f.name))}" for f in fields(pub) if f.name != "graph"]
     return digest("published", *parts)
 
 
 def _plain(value: object) -> str:
-    """Text that differs when `value` does, with each drop written as its path."""
+    """Text that differs when `value` does, with each drop written as its path and slug."""
     if isinstance(value, Drop):
-        return repr(value.span.path)
+        return repr((value.span.path, value.slug))
     if isinstance(value, dict):
         return "{" + ",".join(f"{_plain(k)}:{_plain(v)}" for k, v in value.items()) + "}"
     if isinstance(value, (tuple, list)):

@@ -36,6 +36,8 @@ from hubgen.model import (
 )
 from hubgen.publish import Published
 
+T = TypeVar("T")
+
 KIND_LABELS = {
     "article": "Article",
     "video": "Video",
@@ -44,8 +46,6 @@ KIND_LABELS = {
     "event": "Event",
     "announcement": "Announcement",
 }
-T = TypeVar("T")
-
 STATE_LABELS = {"upcoming": "Coming soon", "live": "Live now", "ended": "Ended"}
 
 
