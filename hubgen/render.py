@@ -292,9 +292,10 @@ class _Renderer:
 
     def home(self) -> None:
         latest = self.pub.drops[:6]
-        self.page("/", "home.html", self._home, lastmod=self._latest(self.pub.drops), shows=latest)
+        lastmod = self._latest(self.pub.drops)
+        self.page("/", "home.html", partial(self._home, latest), lastmod=lastmod, shows=latest)
 
-    def _home(self) -> Content:
+    def _home(self, latest: tuple[Drop, ...]) -> Content:
         cards = [self.views.campaign_card(c) for c in self.g.campaigns.values()]
         groups = {
             state: [c for c in cards if c.state == state] for state in self.pub.states.values()
@@ -305,7 +306,7 @@ class _Renderer:
                 "live": groups.get("live", []),
                 "upcoming": groups.get("upcoming", []),
                 "ended": list(reversed(groups.get("ended", []))),
-                "latest": [self.views.drop(d) for d in self.pub.drops[:6]],
+                "latest": [self.views.drop(d) for d in latest],
             },
         )
 
