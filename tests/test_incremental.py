@@ -359,31 +359,48 @@ def test_cache_entries_of_the_wrong_shape_are_misses(warm: Path, tmp_path: Path)
     assert files == full(warm, tmp_path)
 
 
-def test_a_fresh_ci_clone_with_the_cache_and_output_restored_renders_only_what_changed(
-    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, made: list[str]
-) -> None:
-    """The included workflow restores `.hubgen-cache/` and the last `public/` with
-    actions/cache (a `tar --posix` archive, which keeps modification times) into
-    a fresh clone: every source file is new to the filesystem, yet only the
-    pages showing the edited drop are looked at and rendered. Without the last
-    output every page would be rendered again."""
+def as_a_fresh_ci_clone(site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The site checked out anew, with `.hubgen-cache/` and the last output (`out`)
+    restored as the included workflow's actions/cache does: from a `tar --posix`
+    archive, which keeps modification times. Every source file is new to the
+    filesystem (inodes, times), so none can be vouched for by its stats."""
     from hubgen import unchanged
 
     archive = tmp_path / "cache.tar"
     tar = ["tar", "--posix", "-cf", archive, "-C", tmp_path, "out", f"site/{CACHE_DIR}"]
     subprocess.run([str(a) for a in tar], check=True)
-    shutil.move(warm, tmp_path / "before")
+    shutil.move(site, tmp_path / "before")
     shutil.rmtree(tmp_path / "out")
     ignore = shutil.ignore_patterns(CACHE_DIR)
-    shutil.copytree(tmp_path / "before", warm, ignore=ignore)  # new inodes, ctimes
-    for path in warm.rglob("*"):
+    shutil.copytree(tmp_path / "before", site, ignore=ignore)  # new inodes, ctimes
+    for path in site.rglob("*"):
         os.utime(path)  # and modification times, as a checkout
     subprocess.run(["tar", "-xf", str(archive), "-C", str(tmp_path)], check=True)
     monkeypatch.setattr(unchanged.Sources, "SETTLE_NS", 2_000_000_000)  # all just written
+
+
+def test_a_fresh_ci_clone_with_the_cache_and_output_restored_renders_only_what_changed(
+    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, made: list[str]
+) -> None:
+    """Only the pages showing the edited drop are looked at and rendered. Without
+    the last output every page would be rendered again."""
+    as_a_fresh_ci_clone(warm, tmp_path, monkeypatch)
     edit(drop_file(warm), "Ada talks about sleep.", "Ada talks about sleep, and rest.")
     files, rewritten = rebuilt(warm, tmp_path)
     assert len(made) == 5  # the drop's page, campaign, topic, creator and the home page
     assert {rel for rel in rewritten if rel.endswith(".html")} <= set(made)
+    assert files == full(warm, tmp_path)
+
+
+def test_a_fresh_ci_clone_with_nothing_changed_finds_the_restored_output_up_to_date(
+    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, made: list[str]
+) -> None:
+    """The hourly run between two drops: the sources are read to be hashed, and
+    nothing is rendered or written."""
+    as_a_fresh_ci_clone(warm, tmp_path, monkeypatch)
+    files, rewritten = rebuilt(warm, tmp_path, now="2023-05-10T13:00")
+    assert made == []
+    assert rewritten == set()
     assert files == full(warm, tmp_path)
 
 
