@@ -90,8 +90,11 @@ def _cases(xfail: dict[str, str]) -> list:
         if name in xfail:
             marks.append(pytest.mark.xfail(reason=xfail[name], strict=True))
         if name in NEEDS_LIBYAML:
-            marks.append(pytest.mark.skipif(
-                not yaml.__with_libyaml__, reason="expected.txt has libyaml's wording"))
+            marks.append(
+                pytest.mark.skipif(
+                    not yaml.__with_libyaml__, reason="expected.txt has libyaml's wording"
+                )
+            )
         params.append(pytest.param(BROKEN / name, id=name, marks=marks))
     return params
 
@@ -151,7 +154,8 @@ def test_unknown_top_level_file_is_ignored(
     (tmp_path / "site.yaml").write_text("title: Fine\nbase_url: https://example.org/\n")
     (tmp_path / "campaigns").mkdir()
     (tmp_path / "campaigns" / "may.yaml").write_text(
-        "title: May\nstarts: 2023-05-01\nends: 2023-05-31\n")
+        "title: May\nstarts: 2023-05-01\nends: 2023-05-31\n"
+    )
     drops = tmp_path / "content" / "drops" / "may"
     drops.mkdir(parents=True)
     (drops / "hello.md").write_text("---\ntitle: Hello\npublish_at: 2023-05-02 09:00\n---\nHi.\n")

@@ -96,9 +96,7 @@ def test_yes_stays_text(org_page: str) -> None:
     assert "True" not in org_page
 
 
-def test_help_page_shows_the_same_text(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_help_page_shows_the_same_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     site = _site(
         tmp_path / "site",
         "title: Hello\npublish_at: 2023-05-02 09:00\n",
