@@ -66,8 +66,7 @@ def _libraries() -> str:
     time). Read from the installed packages' metadata folders, without importing
     the libraries: an up-to-date check needs none of them."""
     found = [f"python {sys.version.split()[0]}"]
-    for module, dist in _LIBRARIES:
-        found.append(f"{dist} {_installed(module, dist)}")
+    found += [f"{dist} {_installed(module, dist)}" for module, dist in _LIBRARIES]
     for folder in zoneinfo.TZPATH:  # the system's rules come first, then the tzdata package
         try:
             with open(Path(folder) / "tzdata.zi", encoding="utf-8") as f:
@@ -75,7 +74,6 @@ def _libraries() -> str:
             break
         except OSError:
             continue
-    found.append(f"tzdata {_installed('tzdata', 'tzdata')}")
     return ", ".join(found)
 
 
@@ -84,6 +82,7 @@ _LIBRARIES = (
     ("yaml", "pyyaml"),
     ("jinja2", "jinja2"),
     ("markupsafe", "markupsafe"),
+    ("tzdata", "tzdata"),  # the rules where the system has none
 )  # (module, distribution)
 
 
@@ -98,7 +97,7 @@ def _installed(module: str, dist: str) -> str:
     except OSError:
         return "-"
     for name in names:
-        stem, dot, suffix = name.rpartition(".")
+        stem, _dot, suffix = name.rpartition(".")
         head, dash, version = stem.partition("-")
         if suffix in ("dist-info", "egg-info") and dash and _normal(head) == dist:
             return version
@@ -165,6 +164,12 @@ class Cache:
     def none(cls) -> Cache:
         """A cache that remembers nothing (`--no-cache`)."""
         return cls(None)
+
+    @property
+    def lasting(self) -> bool:
+        """Whether what this build puts can be read by a later one (not so with
+        `--no-cache`, or a site folder that cannot be written to)."""
+        return self._db is not None
 
     def has(self, kind: str, key: str) -> bool:
         """Whether `key` has a value, without reading it (a later `get` will)."""

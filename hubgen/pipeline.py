@@ -147,7 +147,8 @@ def _check(
     themes, drop_hashes = tree.themes, validated.sources
     del tree, validated  # the parsed files: only the graph is needed from here on
     published = publish(graph, now, preview=preview)
-    inputs = reads.inputs(sources, drop_hashes, published)
+    # What each page reads is only worth hashing for a later build to find.
+    inputs = reads.inputs(sources, drop_hashes, published) if cache.lasting else None
     try:
         rendered = render_site(published, themes, cache=cache, jobs=jobs, inputs=inputs)
         produced = produce(rendered, cache=cache, jobs=jobs, dest=dest)

@@ -86,7 +86,7 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
     shared = _Shared()
     assets: set[str] = set()
 
-    def unchanged(out: str, known: _Done | None) -> bool:
+    def reused(out: str, known: _Done | None) -> bool:
         if known is None or not (dest is None or _reuse(dest, out, known)):
             return False
         result.links[out] = known.links
@@ -101,7 +101,7 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
     looked = [
         (out, job, first)
         for (out, job), first in zip(pages, firsts, strict=True)
-        if not (first in seconds and unchanged(out, records.get(seconds[first])))
+        if not (first in seconds and reused(out, records.get(seconds[first])))
     ]
     del pages, firsts, records
     made = [(out, job, first, rendered.context(out, job)) for out, job, first in looked]
@@ -115,7 +115,7 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
     for (out, job, first, context), key in zip(made, keys, strict=True):
         if first and key:
             fingerprinted[first] = (key, job.shows)
-        if not unchanged(out, records.get(key) if key else None):
+        if not reused(out, records.get(key) if key else None):
             todo.append((out, job, context))
             todo_keys.append((first, key))
     result.made = len(made)

@@ -67,18 +67,28 @@ def published(pub: Published) -> str:
     """Every field of the published set but the graph, each drop as its file and
     address (pages link to drops they do not show): a field added to `Published`
     counts here without a change."""
-    parts = [f"{f.name}={_plain(getattr(pub, f.name))}" for f in fields(pub) if f.name != "graph"]
+    text = _Text()
+    parts = [f"{f.name}={text.of(getattr(pub, f.name))}" for f in fields(pub) if f.name != "graph"]
     return digest("published", *parts)
 
 
-def _plain(value: object) -> str:
-    """Text that differs when `value` does, with each drop written as its path and slug."""
-    if isinstance(value, Drop):
-        return repr((value.span.path, value.slug))
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{_plain(k)}:{_plain(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (tuple, list)):
-        return "(" + ",".join(_plain(v) for v in value) + ")"
-    if isinstance(value, (set, frozenset)):
-        return "{" + ",".join(sorted(_plain(v) for v in value)) + "}"
-    return repr(value)
+class _Text:
+    """Text that differs when a value does, each drop written as its path and slug
+    (once per drop: a drop is in five or six of the published set's fields)."""
+
+    def __init__(self) -> None:
+        self._drops: dict[int, str] = {}
+
+    def of(self, value: object) -> str:
+        if type(value) is Drop:
+            known = self._drops.get(id(value))
+            if known is None:
+                known = self._drops[id(value)] = f"{value.span.path!r}/{value.slug!r}"
+            return known
+        if isinstance(value, dict):
+            return "{" + ",".join(f"{self.of(k)}:{self.of(v)}" for k, v in value.items()) + "}"
+        if isinstance(value, (tuple, list)):
+            return "(" + ",".join(map(self.of, value)) + ")"
+        if isinstance(value, (set, frozenset)):
+            return "{" + ",".join(sorted(map(self.of, value))) + "}"
+        return repr(value)
