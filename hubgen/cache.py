@@ -260,6 +260,7 @@ class Cache:
         never waits long for the file; a value is right whenever it is written."""
         self._used.setdefault(kind, set()).add(key)
         self._new.get(kind, {}).pop(key, None)
+        self._kept.pop((kind, key), None)  # what an earlier value decoded to
         if self._db is None:
             return
         text = value if type(value) is Encoded else encode(value)
@@ -322,6 +323,7 @@ class Cache:
     def put(self, kind: str, key: str, value: Any) -> None:
         self._used.setdefault(kind, set()).add(key)
         self._new.setdefault(kind, {})[key] = value
+        self._kept.pop((kind, key), None)  # what an earlier value decoded to
 
     def _table(self, kind: str) -> dict[str, str]:
         if kind not in self._entries:

@@ -228,6 +228,25 @@ def test_a_rebuild_kept_warm_decodes_and_compiles_only_what_changed(
     assert decoded == [] and len(made) == 1  # templates compiled again, once
 
 
+def test_a_rebuild_kept_warm_renders_only_what_changed_after_a_build_of_the_site(
+    site: Path, builds: Builds, clock: Clock, tmp_path: Path
+) -> None:
+    """The cache already knows every page from a `hubgen build` of another
+    output; the server's first build writes its own copies of them, and from
+    then on a rebuild takes them as they are (it once kept the cache's older
+    record of each page in memory, and so rendered every page every time)."""
+    build(site, tmp_path / "public", now=clock(), base_url=BASE, jobs=1)
+    first = builds.rebuild().built
+    assert first is not None and first.rendered > 0  # nothing to take pages from yet
+    again = builds.rebuild().built
+    assert again is not None and again.rendered == 0
+    welcome = site / WELCOME
+    welcome.write_text(welcome.read_text() + "\nA line added while serving.\n")
+    edited = builds.rebuild().built
+    assert edited is not None and 0 < edited.rendered < first.rendered
+    assert _shown(builds) == _full(site, clock, tmp_path, "drop-edit")
+
+
 def test_a_failed_rebuild_leaves_its_starting_folder_for_the_next(
     site: Path, builds: Builds
 ) -> None:
