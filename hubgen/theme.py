@@ -19,6 +19,7 @@ from markupsafe import Markup
 from hubgen import urls
 from hubgen.cache import digest
 from hubgen.load import Theme
+from hubgen.once import Once
 
 
 def fingerprint(name: str, data: bytes) -> str:
@@ -91,7 +92,9 @@ class Themes:
             # An environment lives for one build: no need to stat each template
             # again on every page (that was 3% of a cold build).
             auto_reload=False,
+            extensions=[Once],
         )
+        env.once_assets = self.used  # type: ignore[attr-defined]
         assets: dict[str, bytes] = {}
         for theme in reversed(chain):
             assets.update(theme.assets)
