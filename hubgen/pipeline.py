@@ -191,6 +191,7 @@ def build(
     previous: Path | None = None,
     spare: Path | None = None,
     warm: Warm | None = None,
+    record: bool = True,
 ) -> Built:
     """Check, then write the site; the output folder is only swapped on success.
 
@@ -200,7 +201,9 @@ def build(
     modification time. `spare` is an earlier output that nothing reads any
     more, brought up to date rather than starting from an empty folder, and
     `warm` keeps decoded and compiled work in memory for the next build in this
-    process (both for `serve`).
+    process (both for `serve`). Without `record`, the build is neither looked up
+    nor recorded for the up-to-date check (`serve` builds each folder once, and
+    leaves `hubgen build`'s record of its output as it was).
     """
     with _fewer_collections(), claim_output(out_dir, site_dir, force=force) as claim:
         keep = claim.keep
@@ -211,7 +214,7 @@ def build(
             sources = unchanged.Sources(site_dir)  # as they are before the build reads them
             known = (
                 unchanged.recall(store, key, sources, claim.listing, now)
-                if previous is None
+                if previous is None and record
                 else None
             )
             if known is not None:
@@ -243,21 +246,24 @@ def build(
                 schedule.summary(checked.published, checked.now),
                 coming[0].at if coming else None,
             )
-            unchanged.remember(
-                store,
-                key,
-                out_dir,
-                sources=sources,
-                zone=checked.graph.site.timezone,
-                boundaries=[b.at for b in boundaries(checked.graph)],
-                dated=any(
-                    h.last_verified
-                    for o in checked.graph.organisations.values()
-                    for h in o.helplines
-                ),
-                now=checked.now,
-                report=report,
-            )
+            if record:
+                unchanged.remember(
+                    store,
+                    key,
+                    out_dir,
+                    sources=sources,
+                    zone=checked.graph.site.timezone,
+                    boundaries=[b.at for b in boundaries(checked.graph)],
+                    dated=any(
+                        h.last_verified
+                        for o in checked.graph.organisations.values()
+                        for h in o.helplines
+                    ),
+                    now=checked.now,
+                    report=report,
+                )
+            else:
+                sources.keep_hashes(store)  # the files' hashes still spare the next build
     return Built(
         report.diagnostics,
         report.files,

@@ -247,6 +247,19 @@ def test_a_rebuild_kept_warm_renders_only_what_changed_after_a_build_of_the_site
     assert _shown(builds) == _full(site, clock, tmp_path, "drop-edit")
 
 
+def test_serving_leaves_the_up_to_date_record_of_a_build_as_it_was(
+    site: Path, builds: Builds, clock: Clock, tmp_path: Path
+) -> None:
+    """The server's folders are each built once: it neither looks up nor records
+    them for the up-to-date check, and a build of the site afterwards, with no
+    file changed, still finds its own output up to date."""
+    public = tmp_path / "public"
+    assert not build(site, public, now=clock(), base_url=BASE, jobs=1).unchanged
+    for _ in range(2):
+        assert builds.rebuild().built is not None
+    assert build(site, public, now=clock(), base_url=BASE, jobs=1).unchanged
+
+
 def test_a_failed_rebuild_leaves_its_starting_folder_for_the_next(
     site: Path, builds: Builds
 ) -> None:

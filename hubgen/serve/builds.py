@@ -88,6 +88,7 @@ class Builds:
                 previous=self._state.root,
                 spare=spare,
                 warm=self._warm,
+                record=False,
             )
         except ContentErrors as exc:
             return self._finish(None, tuple(exc.diagnostics), spare)
