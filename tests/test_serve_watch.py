@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import queue
 import shutil
 import threading
@@ -170,6 +171,27 @@ def test_watcher_reports_source_changes_only(watched: tuple[Path, queue.Queue[st
     for rel in sorted(burst):
         (site / rel).write_text("---\ntitle: Burst\npublish_at: 2023-05-20\n---\n")
     assert set(_collect(changes, burst)) == burst
+
+
+def test_reading_the_sources_brings_the_watcher_no_event_and_a_touch_rebuilds(
+    watched: tuple[Path, queue.Queue[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build reads every source file; the watcher is not even told (it once
+    handled each file's opened and closed events beside every rebuild)."""
+    site, changes = watched
+    told: list[str] = []
+    real = Watcher.on_any_event
+
+    def on_any_event(self: Watcher, event: FileSystemEvent) -> None:
+        told.append(event.event_type)
+        real(self, event)
+
+    monkeypatch.setattr(Watcher, "on_any_event", on_any_event)
+    check(site, now=parse_now("2023-05-10T12:00"))  # reads every file
+    welcome = "content/drops/spring-2023/2023-05-01-welcome.md"
+    os.utime(site / welcome)  # `touch`: rebuild, though no byte changed
+    assert _collect(changes, {welcome}) == [welcome]
+    assert "attrib" in told and not {"opened", "closed", "closed_no_write"} & set(told)
 
 
 def test_watcher_follows_a_source_folder_that_appears(
