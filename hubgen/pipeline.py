@@ -238,7 +238,7 @@ def build(
                     sources=sources,
                     dest=Destination(staging, (previous or out_dir).resolve()),
                 )
-                finish_output(out_dir, staging, checked.produced.files, keep=keep)
+                output = finish_output(out_dir, staging, checked.produced.files, keep=keep)
             coming = upcoming(checked.graph, checked.now)
             report = unchanged.Previous(
                 checked.diagnostics,
@@ -250,7 +250,7 @@ def build(
                 unchanged.remember(
                     store,
                     key,
-                    out_dir,
+                    output,
                     sources=sources,
                     zone=checked.graph.site.timezone,
                     boundaries=[b.at for b in boundaries(checked.graph)],

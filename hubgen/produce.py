@@ -129,6 +129,8 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
     for (out, _job, _context), (_first, key), outcome in zip(todo, todo_keys, done, strict=True):
         if isinstance(outcome, TemplateProblem):
             raise outcome
+        if dest is not None and outcome.mtime is not None:  # placed by a worker, maybe
+            dest.staging.placed[out] = (outcome.size, outcome.mtime)
         result.links[out] = shared.strings(outcome.links)
         assets.update(outcome.assets)
         if key:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from hubgen.cache import Cache, digest, file_hash
 from hubgen.diagnostics import Diagnostic
 from hubgen.timeparse import TimeError, localize
-from hubgen.write import SOURCE_NAMES, output_files
+from hubgen.write import SOURCE_NAMES
 
 KIND = "build"
 _FILES, _HASHES = "files", "hashes"  # the cache entry of single files' hashes
@@ -267,7 +267,7 @@ def recall(
 def remember(
     cache: Cache,
     key: str,
-    out: Path,
+    output: Mapping[str, tuple[int, int]],
     *,
     sources: Sources,
     zone: ZoneInfo,
@@ -276,7 +276,8 @@ def remember(
     now: datetime,
     report: Previous,
 ) -> None:
-    """Record a successful build: when its output stops being right, and what it holds.
+    """Record a successful build: when its output stops being right, and what it
+    holds (`output`: each file's size and mtime, as `write.finish_output` left them).
 
     `boundaries` are the instants the published set changes at (`publish`);
     `dated`: some helpline has a `last_verified`, whose age counts in local days.
@@ -301,7 +302,7 @@ def remember(
             "stats": sources.settled_stats(),
             "since": _iso(since),
             "until": _iso(until),
-            "output": {rel: list(st) for rel, st in _sizes_and_times(output_files(out)).items()},
+            "output": {rel: list(st) for rel, st in output.items()},
             "diagnostics": [d.as_row() for d in report.diagnostics],
             "files": report.files,
             "summary": report.summary,

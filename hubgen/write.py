@@ -25,7 +25,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hubgen.errors import OutputRefused
@@ -165,6 +165,9 @@ class Staging:
     inodes: dict[str, int]  # files already in `root` -> inode; empty for a fresh folder
     spare: bool
     device: int  # of `root`: inodes are per device
+    # Each file put in place by this process -> its size and mtime (ns), as the
+    # output will hold it: so the build's record need not list the output again.
+    placed: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def keep_only(self, wanted: set[str]) -> None:
         """Remove the files (and then emptied folders) that the new output does not have."""
@@ -186,6 +189,7 @@ class Staging:
         """Make the previous output's file (`st` its lstat) the new one at `rel`:
         nothing to do if the spare already has that very inode, else a hard link
         (a copy keeping its times where links cannot be made)."""
+        self.placed[rel] = _size_and_time(st)
         if self.inodes.get(rel) == st.st_ino and self.device == st.st_dev:
             return
         target = self.clear(rel)
@@ -249,21 +253,29 @@ def _sound_spare(spare: Path) -> dict[str, int] | None:
 
 def finish_output(
     out: Path, staging: Staging, files: Sequence[str], *, keep: Sequence[str]
-) -> None:
+) -> dict[str, tuple[int, int]]:
     """Complete the new output (foreign files carried over, the manifest) and swap it in.
 
-    The previous output is then the spare, for the next build to bring up to date.
+    The previous output is then the spare, for the next build to bring up to
+    date. Returns every file of the new output with its size and mtime (ns),
+    as `staging.placed` knows them (pages rendered by worker processes are
+    added there by `produce`).
     """
     out = out.resolve()
     written = set(files)
-    staging.keep_only(written | set(keep) | {MANIFEST})
+    final = written | set(keep) | {MANIFEST}
+    staging.keep_only(final)
     for rel in keep:
         if rel not in written:
-            _keep(out / rel, staging.clear(rel))
+            target = staging.clear(rel)
+            _keep(out / rel, target)
+            staging.placed[rel] = _size_and_time(os.stat(target, follow_symlinks=False))
     manifest = "".join(f"{rel}\n" for rel in files).encode("utf-8")
     place(staging, MANIFEST, manifest, previous=out / MANIFEST)
+    listing = {rel: staging.placed[rel] for rel in sorted(final)}
     os.chmod(staging.root, 0o777 & ~_umask())
     _swap_in(staging, out)
+    return listing
 
 
 def place(staging: Staging, rel: str, content: bytes | Path, *, previous: Path) -> None:
@@ -282,6 +294,11 @@ def place(staging: Staging, rel: str, content: bytes | Path, *, previous: Path) 
         shutil.copyfile(content, target)
     else:
         target.write_bytes(content)
+    staging.placed[rel] = _size_and_time(os.stat(target, follow_symlinks=False))
+
+
+def _size_and_time(st: os.stat_result) -> tuple[int, int]:
+    return st.st_size, st.st_mtime_ns
 
 
 def _unchanged(content: bytes | Path, previous: Path) -> os.stat_result | None:

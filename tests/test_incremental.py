@@ -446,6 +446,28 @@ def test_an_up_to_date_output_is_left_alone_and_its_warnings_told_again(
     )
 
 
+def test_an_output_rebuilt_by_workers_around_kept_files_is_then_up_to_date(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The build records each file of its output as it put it there (pages a
+    worker process rendered, pages taken as they were, files written, foreign
+    files `--force` kept, a symlink among them), not by listing the output
+    again: a build with nothing changed finds every one of them as recorded."""
+    monkeypatch.setattr(workers, "MIN_PER_WORKER", 1)  # fork, even for this small site
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("not hubgen's\n")
+    (out / "here").symlink_to("keep.txt")
+    build(site, out, "--force")
+    edit(drop_file(site), "Ada", "Ada Lovelace")
+    build(site, out, "--force")
+    capsys.readouterr()
+    before = mtimes(out)
+    build(site, out, "--force")
+    assert capsys.readouterr().out.startswith(f"{out} is up to date")
+    assert mtimes(out) == before and (out / "here").is_symlink()
+
+
 @pytest.mark.parametrize(
     "change",
     ["--preview", "--strict", "--base-url=https://other.example/", "--no-cache"],
