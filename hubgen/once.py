@@ -1,7 +1,8 @@
 """`{% once key %}...{% endonce %}`: a piece of a template rendered once per key.
 
-The "Get help now" block is on every page and the same on each, yet rendering
-it for every page was a fifth of the time a full build spends on pages. A
+The "Get help now" block is on every page (twice on a drop's) and the same on
+each, yet rendering it for every page was over a third of the time spent in
+templates. A
 template that wraps itself in `{% once site %}` says that its output depends
 on `site` alone (like Hugo's `partialCached`), so it is rendered for the first
 page and taken as it was for the others. Keys are compared by identity, and
