@@ -198,6 +198,12 @@ def test_rebuilds_kept_warm_equal_full_builds(
     style.write_text((REPO / "themes/default/static/style.css").read_text() + "\nmain{}\n")
     builds.rebuild()
     assert _shown(builds) == _full(site, clock, tmp_path, "asset-edited")
+    line = site / "content/organisations/lifeline.md"  # in the help block, rendered once a build
+    line.write_text(line.read_text().replace('phone: "555-0100"', 'phone: "555-0111"'))
+    builds.rebuild()
+    shown = _shown(builds)
+    assert shown == _full(site, clock, tmp_path, "helpline-edited")
+    assert b"tel:5550111" in shown["index.html"] and b"tel:5550100" not in shown["index.html"]
 
 
 def test_a_rebuild_kept_warm_decodes_and_compiles_only_what_changed(
