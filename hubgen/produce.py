@@ -207,8 +207,7 @@ def _render_page(i: int) -> _Done | TemplateProblem:
     data = html.encode("utf-8")
     mtime = None
     if dest is not None:
-        place(dest.staging, out, data, previous=dest.previous / out)
-        mtime = (dest.staging.root / out).stat().st_mtime_ns
+        _size, mtime = place(dest.staging, out, data, previous=dest.previous / out)
     return _Done(len(data), mtime, linkcheck.links_of(out, data), sorted(themes.used))
 
 

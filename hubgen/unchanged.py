@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from hubgen.cache import Cache, digest, file_hash
 from hubgen.diagnostics import Diagnostic
 from hubgen.timeparse import TimeError, localize
-from hubgen.write import SOURCE_NAMES
+from hubgen.write import SOURCE_NAMES, size_and_time
 
 KIND = "build"
 _FILES, _HASHES = "files", "hashes"  # the cache entry of single files' hashes
@@ -312,7 +312,7 @@ def remember(
 
 
 def _sizes_and_times(listing: dict[str, os.stat_result]) -> dict[str, tuple[int, int]]:
-    return {rel: (st.st_size, st.st_mtime_ns) for rel, st in listing.items()}
+    return {rel: size_and_time(st) for rel, st in listing.items()}
 
 
 def _iso(value: datetime | None) -> str | None:

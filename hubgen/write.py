@@ -189,7 +189,7 @@ class Staging:
         """Make the previous output's file (`st` its lstat) the new one at `rel`:
         nothing to do if the spare already has that very inode, else a hard link
         (a copy keeping its times where links cannot be made)."""
-        self.placed[rel] = _size_and_time(st)
+        self.placed[rel] = size_and_time(st)
         if self.inodes.get(rel) == st.st_ino and self.device == st.st_dev:
             return
         target = self.clear(rel)
@@ -269,7 +269,7 @@ def finish_output(
         if rel not in written:
             target = staging.clear(rel)
             _keep(out / rel, target)
-            staging.placed[rel] = _size_and_time(os.stat(target, follow_symlinks=False))
+            staging.placed[rel] = size_and_time(os.stat(target, follow_symlinks=False))
     manifest = "".join(f"{rel}\n" for rel in files).encode("utf-8")
     place(staging, MANIFEST, manifest, previous=out / MANIFEST)
     listing = {rel: staging.placed[rel] for rel in sorted(final)}
@@ -278,8 +278,9 @@ def finish_output(
     return listing
 
 
-def place(staging: Staging, rel: str, content: bytes | Path, *, previous: Path) -> None:
+def place(staging: Staging, rel: str, content: bytes | Path, *, previous: Path) -> tuple[int, int]:
     """Write one file; one whose bytes did not change is the previous file itself.
+    Returns its size and mtime (ns), as `staging.placed` records them.
 
     Re-using the previous file (a hard link, else a copy keeping its times) keeps
     its modification time, so hosts and deploy tools that sync by mtime upload
@@ -288,16 +289,18 @@ def place(staging: Staging, rel: str, content: bytes | Path, *, previous: Path) 
     same = _unchanged(content, previous)
     if same is not None:
         staging.adopt(rel, previous, same)
-        return
-    target = staging.clear(rel)
-    if isinstance(content, Path):
-        shutil.copyfile(content, target)
     else:
-        target.write_bytes(content)
-    staging.placed[rel] = _size_and_time(os.stat(target, follow_symlinks=False))
+        target = staging.clear(rel)
+        if isinstance(content, Path):
+            shutil.copyfile(content, target)
+        else:
+            target.write_bytes(content)
+        staging.placed[rel] = size_and_time(os.stat(target, follow_symlinks=False))
+    return staging.placed[rel]
 
 
-def _size_and_time(st: os.stat_result) -> tuple[int, int]:
+def size_and_time(st: os.stat_result) -> tuple[int, int]:
+    """What a build records of each output file: a rewritten file changes either."""
     return st.st_size, st.st_mtime_ns
 
 
