@@ -116,11 +116,12 @@ _STAMPED = hashlib.sha256(_STAMP.encode())  # copied, not hashed again, for ever
 
 def digest(*parts: str | bytes) -> str:
     """A key: the hash of `parts`, each length-prefixed so that no two lists collide."""
-    h = _STAMPED.copy()
+    chunks = []
     for part in parts:
         data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
-        h.update(len(data).to_bytes(8, "little"))
-        h.update(data)
+        chunks += (len(data).to_bytes(8, "little"), data)
+    h = _STAMPED.copy()
+    h.update(b"".join(chunks))  # one call: the same hash as one per chunk
     return h.hexdigest()
 
 
@@ -318,6 +319,10 @@ class Cache:
         if self._warm is not None:
             self._kept[kind, key] = value
         return value
+
+    def keep(self, kind: str, keys: Iterable[str]) -> None:
+        """Keep the values of `keys` for a later build without reading them."""
+        self._used.setdefault(kind, set()).update(keys)
 
     def is_new(self, kind: str, key: str) -> bool:
         """Whether `key` was put by this build (and so is still held, to be saved)."""

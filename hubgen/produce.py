@@ -11,9 +11,11 @@ rendered over worker processes, written straight into the new output by the
 worker, and read back there only for its links.
 
 Making every page's views to fingerprint them is most of a rebuild of a large
-site, so each fingerprint is also recorded under the page's reads
-(`reads.Inputs.key`: the drops it shows, and one hash of everything else). A
-page whose reads the cache knows is found unchanged without making its views.
+site, so each fingerprint is also recorded under the page's reads (see
+`reads`): the drops it shows, one hash of what every page reads, and the
+published set, whole (`Inputs.now`) or as the facts the page's views read of
+it, with what they said. A page whose reads the cache knows, or whose facts
+say what they said, is found unchanged without making its views.
 
 Files whose bytes did not change keep their previous file, and so their
 modification time, however they were made (see `write.place`).
@@ -38,7 +40,7 @@ from hubgen.cache import Cache, digest
 from hubgen.model import Drop
 from hubgen.render import PageJob, Rendered, SiteInfo, TemplateProblem
 from hubgen.theme import Themes
-from hubgen.views import CampaignCard, DropView
+from hubgen.views import Asked, CampaignCard, DropView, Facts, digest_asked, facts_of
 from hubgen.write import MANIFEST, Staging, place
 
 _SHARED_VIEWS = (DropView, SiteInfo, CampaignCard)
@@ -96,25 +98,27 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
     pages = rendered.take_pages()
     result.files += [out for out, _job in pages]
     firsts = _read_keys(rendered, pages)
-    seconds = cache.decoded("reads", [k for k in firsts if k], _text)
+    seconds, by_facts = _known_reads(rendered, cache, pages, firsts)
     records = cache.decoded("page", set(seconds.values()), shared.record)
     looked = [
         (out, job, first)
         for (out, job), first in zip(pages, firsts, strict=True)
         if not (first in seconds and reused(out, records.get(seconds[first])))
     ]
+    _keep_reads(rendered, cache, firsts, by_facts)
     del pages, firsts, records
-    made = [(out, job, first, rendered.context(out, job)) for out, job, first in looked]
+    made = [(out, job, first, *rendered.context(out, job)) for out, job, first in looked]
     del looked
     keys = _fingerprints(rendered, made)
     records = cache.decoded("page", [key for key in keys if key], shared.record)
     todo: list[tuple[str, PageJob, dict[str, Any]]] = []
     todo_keys: list[tuple[str | None, str | None]] = []
-    # reads key -> fingerprint (and the drops the page shows), of the pages looked at
-    fingerprinted: dict[str, tuple[str, tuple[Drop, ...]]] = {}
-    for (out, job, first, context), key in zip(made, keys, strict=True):
+    # reads key -> fingerprint, the drops the page shows and the facts it read,
+    # of the pages looked at
+    fingerprinted: dict[str, tuple[str, tuple[Drop, ...], Asked]] = {}
+    for (out, job, first, context, asked), key in zip(made, keys, strict=True):
         if first and key:
-            fingerprinted[first] = (key, job.shows)
+            fingerprinted[first] = (key, job.shows, asked)
         if not reused(out, records.get(key) if key else None):
             todo.append((out, job, context))
             todo_keys.append((first, key))
@@ -136,7 +140,7 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
         if key:
             cache.put("page", key, _as_json(outcome))
     result.rendered = len(todo)
-    _keep_reads(rendered, cache, fingerprinted)
+    _keep_made(rendered, cache, fingerprinted)
     others = dict(rendered.files)
     others.update({out: rendered.themes.assets[out] for out in assets})
     for out, content in others.items():
@@ -170,20 +174,136 @@ def _read_keys(rendered: Rendered, pages: list[tuple[str, PageJob]]) -> list[str
     return keys
 
 
+def _known_reads(
+    rendered: Rendered,
+    cache: Cache,
+    pages: list[tuple[str, PageJob]],
+    firsts: list[str | None],
+) -> tuple[dict[str, str], dict[str, tuple[str, tuple[Drop, ...]]]]:
+    """The fingerprints of the pages whose reads the cache knows, by reads key;
+    and of those, the ones known by the facts they read (see `reads`), with
+    the drops they show."""
+    inputs = rendered.inputs
+    if inputs is None:
+        return {}, {}
+    nows = {first: inputs.now(first) for first in firsts if first}
+    known = cache.decoded("reads", set(nows.values()), _text)
+    found = {first: known[now] for first, now in nows.items() if now in known}
+    rest = [(job, first) for (_out, job), first in zip(pages, firsts, strict=True) if first]
+    by_facts = _known_by_facts(rendered, cache, [(j, f) for j, f in rest if f not in found])
+    found.update((first, key) for first, (key, _shows) in by_facts.items())
+    return found, by_facts
+
+
+def _known_by_facts(
+    rendered: Rendered, cache: Cache, pages: list[tuple[PageJob, str]]
+) -> dict[str, tuple[str, tuple[Drop, ...]]]:
+    """Of these pages (each with its reads key), those whose facts of the
+    published set say now what they said when the page was made: reads key ->
+    its fingerprint, and the drops it shows."""
+    entries = cache.decoded("asked", [first for _job, first in pages], _asked_entry)
+    if not entries:
+        return {}
+    assert rendered.inputs is not None
+    inputs, views = rendered.inputs, rendered.views
+    shown = {d for job, first in pages if first in entries for d in job.shows}
+    drop_keys = {d: inputs.drop_key(d) for d in shown}
+    lists = cache.decoded("drop-asked", {k for k in drop_keys.values() if k}, _facts)
+    drop_answers: dict[str, str | None] = {}
+
+    def drop_answer(d: Drop) -> str | None:
+        key = drop_keys[d]
+        if key is None or key not in lists:
+            return None
+        if key not in drop_answers:
+            drop_answers[key] = views.answers(lists[key])
+        return drop_answers[key]
+
+    found = {}
+    for job, first in pages:
+        entry = entries.get(first)
+        if entry is None:
+            continue
+        asked, answers, key = entry
+        parts = [views.answers(asked), *(drop_answer(d) for d in job.shows)]
+        if None not in parts and digest("page-asked", *parts) == answers:  # type: ignore[arg-type]
+            found[first] = (key, job.shows)
+    return found
+
+
 def _keep_reads(
-    rendered: Rendered, cache: Cache, fingerprinted: dict[str, tuple[str, tuple[Drop, ...]]]
+    rendered: Rendered,
+    cache: Cache,
+    firsts: list[str | None],
+    by_facts: dict[str, tuple[str, tuple[Drop, ...]]],
 ) -> None:
-    """Record which fingerprint each page's reads gave: only for pages whose files
-    were steady (`unchanged.Sources.steady`), so a file saved while the build read
-    it cannot leave a key that names bytes the page was not made from."""
-    if rendered.inputs is None or not fingerprinted:
+    """Keep every page's record of its facts, and every drop's, for a later
+    build (the cache forgets what a build does not use); and record the pages
+    known by their facts under their reads with this published set."""
+    inputs = rendered.inputs
+    if inputs is None:
         return
-    steady = rendered.inputs.steady()
+    cache.keep("asked", [first for first in firsts if first])
+    cache.keep("drop-asked", inputs.drop_keys())
+    steady = inputs.steady() if by_facts else None
     if steady is None:
         return
-    for first, (key, shows) in fingerprinted.items():
+    for first, (key, shows) in by_facts.items():
         if all(d.span.path in steady for d in shows):
-            cache.put("reads", first, key)
+            cache.put("reads", inputs.now(first), key)
+
+
+def _keep_made(
+    rendered: Rendered,
+    cache: Cache,
+    fingerprinted: dict[str, tuple[str, tuple[Drop, ...], Asked]],
+) -> None:
+    """Record which fingerprint each page's reads gave, and the facts it read
+    with their answers: only for pages whose files were steady
+    (`unchanged.Sources.steady`), so a file saved while the build read it cannot
+    leave a key that names bytes the page was not made from."""
+    inputs = rendered.inputs
+    if inputs is None or not fingerprinted:
+        return
+    steady = inputs.steady()
+    if steady is None:
+        return
+    views = rendered.views
+    drop_answers: dict[int, str | None] = {}
+    for d, asked in views.made_drops():
+        drop_answers[id(d)] = digest_asked(asked)
+        key = inputs.drop_key(d)
+        if key and d.span.path in steady:
+            cache.put("drop-asked", key, facts_of(asked))
+    for first, (key, shows, asked) in fingerprinted.items():
+        if not all(d.span.path in steady for d in shows):
+            continue
+        cache.put("reads", inputs.now(first), key)
+        parts = [digest_asked(asked), *(drop_answers.get(id(d)) for d in shows)]
+        if None not in parts:
+            answers = digest("page-asked", *parts)  # type: ignore[arg-type]
+            entry = {"asked": facts_of(asked), "answers": answers, "page": key}
+            cache.put("asked", first, entry)
+
+
+def _asked_entry(value: object) -> tuple[Facts, str, str] | None:
+    """A page's record of its facts: what it read, a hash of the answers, and
+    its fingerprint; None for a value of another shape."""
+    if not isinstance(value, dict):
+        return None
+    asked, answers, key = value.get("asked"), value.get("answers"), value.get("page")
+    facts = _facts(asked)
+    if facts is None or not (isinstance(answers, str) and isinstance(key, str)):
+        return None
+    return facts, answers, key
+
+
+def _facts(value: object) -> Facts | None:
+    if not isinstance(value, dict):
+        return None
+    if not all(type(keys) is list and all(type(k) is str for k in keys) for keys in value.values()):
+        return None
+    return value
 
 
 def _text(value: object) -> str | None:
@@ -212,10 +332,10 @@ def _render_page(i: int) -> _Done | TemplateProblem:
 
 
 def _fingerprints(
-    rendered: Rendered, pages: list[tuple[str, PageJob, str | None, dict[str, Any]]]
+    rendered: Rendered, pages: list[tuple[str, PageJob, str | None, dict[str, Any], Asked]]
 ) -> list[str | None]:
     values = _Values()  # holds every shared view while it lives
-    return [_fingerprint(rendered, out, job, context, values) for out, job, _, context in pages]
+    return [_fingerprint(rendered, out, job, context, values) for out, job, _, context, _ in pages]
 
 
 def _fingerprint(

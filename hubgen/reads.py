@@ -1,22 +1,30 @@
-"""What a page reads, as a key known before the page's views are made.
+"""What a page reads, as keys known before the page's views are made.
 
-Everything a page can show falls in two parts. One is the drops it shows, each
-known by the hash of its file. The other is all the rest, the same for every
-page of a build: every other source file, the options, and the published set
-(which drops are public at `now`, and in which lists), hashed once as
-`Inputs.site`. So a page's key is those two, its path and its templates.
+Everything a page can show falls in three parts. One is the drops it shows,
+each known by the hash of its file. Another is what every page reads: every
+other source file, the options, and what the header and help block read of
+the published set, hashed once as `Inputs.site`. A page's `key` is those two,
+its path and its templates. The third is what the page reads of the published
+set (which drops are public at `now`, and in which lists): the facts its views
+asked for (`views.Views.fact`), noted when they were made.
 
-A rebuild after a drop edit finds most pages' keys in the build cache, and
-takes those pages as they were without making their views (`produce`). The
-drops a page shows are declared where it is planned (`render`), and each time
-a page's views are made, every drop they show is checked against that list: a
-page that shows an undeclared drop stops the build, never goes stale.
+So a page is known in one of two ways. By `Inputs.now`, its key with a hash of
+the whole published set: after an edit that leaves the published set as it
+was, most pages are known so, in one lookup. Or, when the published set
+changed (a drop went live), by its key and the answers to the facts it read
+then, asked again now (`produce`): only the pages that read something that
+changed, such as a link to the new drop or the list it joins, are looked at.
+
+The drops a page shows are declared where it is planned (`render`), and each
+time a page's views are made, every drop they show is checked against that
+list: a page that shows an undeclared drop stops the build, never goes stale.
+Likewise its views read the published set only through facts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -32,12 +40,19 @@ if TYPE_CHECKING:
 class Inputs:
     """What every page of one build reads, and how to key the drops they show."""
 
-    site: str  # hash of all the rest: other sources, options, the published set
+    site: str  # hash of what every page reads: other sources, options, the header's facts
+    published: str  # hash of the whole published set
     drops: Mapping[str, str]  # drop file -> hash of its bytes, as the build read it
     steady: Callable[[], Collection[str] | None]  # files still as hashed (see `_steady`)
 
+    def reading(self, asked: str) -> Inputs:
+        """These inputs, with `asked` (a hash of what every page reads of the
+        published set) in `site`."""
+        return replace(self, site=digest("site-reads", self.site, asked))
+
     def key(self, out: str, templates: str, shown: Iterable[Drop]) -> str | None:
-        """The page's key; None if a drop it shows has no known hash."""
+        """The page's key, all but the published set; None if a drop it shows
+        has no known hash."""
         parts = []
         for d in shown:
             found = self.drops.get(d.span.path)
@@ -46,12 +61,25 @@ class Inputs:
             parts += (d.span.path, found)
         return digest("reads", out, self.site, templates, *parts)
 
+    def now(self, key: str) -> str:
+        """A page's `key` with the whole published set."""
+        return digest("reads-now", key, self.published)
+
+    def drop_key(self, d: Drop) -> str | None:
+        """The key of what a drop's view read, by its file; None if unknown."""
+        found = self.drops.get(d.span.path)
+        return digest("drop-asked", d.span.path, found) if found else None
+
+    def drop_keys(self) -> list[str]:
+        """Every drop's `drop_key`."""
+        return [digest("drop-asked", path, found) for path, found in self.drops.items()]
+
 
 def inputs(sources: Sources, drops: Mapping[str, str], pub: Published) -> Inputs:
     """`drops`: each drop file's hash, as validation read it; `sources` knows the rest."""
     others = sources.digest_except(drops)
-    site = digest("site-reads", others, pub.graph.urls.base_url, published(pub))
-    return Inputs(site, drops, partial(_steady, sources, drops))
+    site = digest("site-reads", others, pub.graph.urls.base_url, repr(pub.preview))
+    return Inputs(site, published(pub), drops, partial(_steady, sources, drops))
 
 
 def _steady(sources: Sources, drops: Mapping[str, str]) -> Collection[str] | None:

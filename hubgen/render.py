@@ -30,7 +30,16 @@ from hubgen.model import Campaign, Drop, Organisation, Page
 from hubgen.publish import Published
 from hubgen.reads import Inputs
 from hubgen.theme import Themes, themes_key
-from hubgen.views import Anchor, HelplineView, Picture, Views, topic_name
+from hubgen.views import (
+    Anchor,
+    Asked,
+    CampaignCard,
+    HelplineView,
+    Picture,
+    Views,
+    digest_asked,
+    topic_name,
+)
 
 Output = dict[str, bytes | Path]
 
@@ -66,14 +75,15 @@ class Rendered:
             del self.files[out]
         return pages
 
-    def context(self, out: str, job: PageJob) -> dict[str, Any]:
-        """The page's context, made now. A page that shows a drop its job does not
-        declare would be taken unchanged when that drop changes: a bug, so it
-        stops the build."""
-        context, shown = self.views.showing(job.make)
+    def context(self, out: str, job: PageJob) -> tuple[dict[str, Any], Asked]:
+        """The page's context, made now, and the facts of the published set it
+        read (see `Views`). A page that shows a drop its job does not declare
+        would be taken unchanged when that drop changes: a bug, so it stops the
+        build."""
+        context, shown, asked = self.views.showing(job.make)
         if not shown <= {id(d) for d in job.shows}:
             raise RuntimeError(f"{out} shows a drop its PageJob.shows leaves out")
-        return context
+        return context, asked
 
 
 @dataclass(frozen=True)
@@ -157,7 +167,6 @@ def render_site(
 
 class _Renderer:
     def __init__(self, pub: Published, themes: dict[str, Theme], cache: Cache, jobs: int) -> None:
-        self.pub = pub
         self.jobs = jobs
         self.g = pub.graph
         self.u = pub.graph.urls
@@ -171,7 +180,8 @@ class _Renderer:
                 themes, site_theme=self.g.site.theme, href=self.u.href, external=self.u.is_external
             ),
         )
-        self.info = self._site_info()
+        # What every page shows, and what it read of the published set.
+        self.info, self.info_asked = self.views.asking(self._site_info)
         self.out: dict[str, bytes | Path | PageJob] = {}
         self.sources: dict[str, str] = {}
         self.lastmods: dict[str, date | None] = {}  # published pages, for the sitemap
@@ -179,6 +189,11 @@ class _Renderer:
         self.site_feed = Anchor(
             f"{self.g.site.title} (Atom feed)", self.u.href(feeds.site_feed_path())
         )
+
+    @property
+    def pub(self) -> Published:
+        """For planning pages; their contents read it through `views.fact` (see `Views`)."""
+        return self.views.pub
 
     def _site_info(self) -> SiteInfo:
         site = self.g.site
@@ -203,7 +218,7 @@ class _Renderer:
             nav=tuple(nav),
             quick_exit=site.quick_exit.url,
             quick_exit_key=site.quick_exit.key,
-            preview=self.pub.preview,
+            preview=self.views.preview,
         )
 
     def page(
@@ -240,7 +255,7 @@ class _Renderer:
             canonical=None if site_path == urls.NOT_FOUND else self.u.absolute(site_path),
             og_type=page.og_type,
             image=page.image,
-            noindex=self.pub.preview,
+            noindex=self.views.preview,
             site_path=site_path,
             feeds=self._feeds(c),
             jsonld=structured.embed(page.jsonld) if page.jsonld else None,
@@ -274,6 +289,8 @@ class _Renderer:
         if self.g.site.headers:
             self.out["_headers"] = render_headers(self.u)
         files = dict(sorted(self.out.items()))
+        if inputs is not None:
+            inputs = inputs.reading(digest_asked(self.info_asked))
         return Rendered(files, self.sources, self.themes, self.u.base_url, self.views, inputs)
 
     def machine_readable(self) -> None:
@@ -297,9 +314,9 @@ class _Renderer:
 
     def _home(self, latest: tuple[Drop, ...]) -> Content:
         cards = [self.views.campaign_card(c) for c in self.g.campaigns.values()]
-        groups = {
-            state: [c for c in cards if c.state == state] for state in self.pub.states.values()
-        }
+        groups: dict[str, list[CampaignCard]] = {}
+        for card in cards:
+            groups.setdefault(card.state, []).append(card)
         return Content(
             self.g.site.title,
             context={
@@ -391,7 +408,7 @@ class _Renderer:
             )
 
     def _creators(self) -> Content:
-        creators = [self.views.creator(s, with_drops=False) for s in self.pub.creators]
+        creators = [self.views.creator(s, with_drops=False) for s in self.views.listed_creators()]
         return Content("Creators", context={"creators": creators})
 
     def _creator(self, slug: str) -> Content:
@@ -430,7 +447,7 @@ class _Renderer:
             )
 
     def _topics(self) -> Content:
-        index = [(self.views.topic(t), len(ds)) for t, ds in self.pub.topics.items()]
+        index = [(self.views.topic(t), count) for t, count in self.views.topic_counts()]
         return Content("Topics", context={"topics": index})
 
     def _topic(self, slug: str, drops: tuple[Drop, ...]) -> Content:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -193,24 +193,101 @@ def sms(number: str, body: str | None = None) -> str:
     return f"{href}?body={quote(body)}" if body else href
 
 
+Fact = tuple[str, str]  # (kind, key): one thing a page read of the published set
+Asked = dict[Fact, str]  # each fact read, and the text of what it was
+Facts = dict[str, list[str]]  # the keys of the facts read, by kind: as the cache keeps them
+
+
 class Views:
-    """Builds views for one published site; cheap to call repeatedly."""
+    """Builds views for one published site; cheap to call repeatedly.
+
+    While a page's views are made (`showing`), what they read of the published
+    set goes through `fact`, which notes it: the page's own reads, and for each
+    drop view its own (`drop_facts`). So a later build can tell, without making
+    the views, whether what a page read is still so (`answers`), and a drop
+    going live makes only the pages that read something about it look again.
+    Reading `pub` itself while showing raises, so no read goes unnoted.
+    """
 
     def __init__(self, pub: Published, *, cache: Cache | None = None) -> None:
-        self.pub = pub
+        self._pub = pub
+        self.preview = pub.preview
         self.g = pub.graph
         self.u = pub.graph.urls
-        self.pages = self._existing_pages()
+        self._pages = self._existing_pages()
         self.cache = cache or Cache.none()
         self._converter: Converter | None = None  # only for the rare re-render
-        self._drops: dict[int, DropView] = {}  # by id: a drop looks the same on every page
-        self._cards: dict[str, CampaignCard] = {}  # by slug: shown on each of its drops' pages
+        # By id: a drop looks the same on every page; and what its view read.
+        self._drops: dict[int, DropView] = {}
+        self._drop_facts: dict[int, tuple[Drop, Asked]] = {}
+        # By slug: shown on each of its drops' pages; and what the card read.
+        self._cards: dict[str, tuple[CampaignCard, Asked]] = {}
         self._relinked: dict[str, str] = {}
         self._shown: set[int] | None = None  # ids of the drops shown, while `showing`
+        self._asked: Asked | None = None  # what the views being made read, while `showing`
+        self._by_path: dict[str, Drop] | None = None
+
+    @property
+    def pub(self) -> Published:
+        """The published set, for planning pages; not while their views are made."""
+        if self._asked is not None:
+            raise RuntimeError("a page's views read the published set through Views.fact only")
+        return self._pub
+
+    def fact(self, kind: str, key: str) -> Any:
+        """One thing the published set says (see `_FACTS`), noted while `showing`."""
+        value, text = _FACTS[kind](self, key)
+        if self._asked is not None:
+            self._asked[kind, key] = text
+        return value
+
+    def answers(self, facts: Facts) -> str | None:
+        """A hash of what each fact says now, to compare with `digest_asked` of
+        what a page read when it was made; None for a fact of an unknown kind."""
+        texts = []
+        for kind, keys in facts.items():
+            read = _FACTS.get(kind)
+            if read is None:
+                return None
+            texts.append((kind, keys, [read(self, key)[1] for key in keys]))
+        return digest("asked", repr(texts))
+
+    def drop_facts(self, d: Drop) -> Asked | None:
+        """What the view of `d` read, if this build made it."""
+        known = self._drop_facts.get(id(d))
+        return known[1] if known is not None else None
+
+    def made_drops(self) -> list[tuple[Drop, Asked]]:
+        """Each drop whose view this build made, and what the view read."""
+        return list(self._drop_facts.values())
+
+    def asking(self, make: Callable[[], T]) -> tuple[T, Asked]:
+        """What `make` returns, and the facts it read (not noted for the page)."""
+        outer, self._asked = self._asked, {}
+        try:
+            return make(), self._asked
+        finally:
+            self._asked = outer
+
+    def _exists(self, path: str) -> bool:
+        return bool(self.fact("page", path))
+
+    def _drop_at(self, path: str) -> Drop | None:
+        if self._by_path is None:
+            self._by_path = {d.span.path: d for d in self.g.drops}
+        return self._by_path.get(path)
+
+    def listed_creators(self) -> tuple[str, ...]:
+        """The creators the creators page lists."""
+        return tuple(self.fact("creators", ""))
+
+    def topic_counts(self) -> tuple[tuple[str, int], ...]:
+        """Each topic with a page, and how many drops it shows."""
+        return tuple(self.fact("topics", ""))
 
     def _existing_pages(self) -> set[str]:
         """Every site path the output will hold; links to anything else are dropped."""
-        p, g = self.pub, self.g
+        p, g = self._pub, self.g
         pages = {"/", urls.creators(), urls.organisations(), urls.topics(), urls.help_page()}
         pages |= {urls.campaign(c) for c in g.campaigns}
         pages |= {urls.drop(d.campaign, d.slug) for d in p.drops}
@@ -236,7 +313,7 @@ class Views:
         return {
             ref.url
             for ref in markup.refs
-            if ref.url.startswith("/") and not ref.image and urls.path_of(ref.url) not in self.pages
+            if ref.url.startswith("/") and not ref.image and not self._exists(urls.path_of(ref.url))
         }
 
     def _convert(self, markup: Markup, dangling: set[str], link: Callable[[str], str]) -> str:
@@ -323,26 +400,28 @@ class Views:
         """A YAML link; a site path that is not (yet) published is shown as text."""
         if not link.url.startswith("/"):
             return Anchor(link.title, link.url, link.description)
-        href = self.u.href(link.url) if urls.path_of(link.url) in self.pages else None
+        href = self.u.href(link.url) if self._exists(urls.path_of(link.url)) else None
         return Anchor(link.title, href, link.description)
 
     def topic(self, slug: str) -> Anchor:
         path = urls.topic(slug)
-        return Anchor(topic_name(slug), self.u.href(path) if path in self.pages else None)
+        return Anchor(topic_name(slug), self.u.href(path) if self._exists(path) else None)
 
     def creator_anchor(self, slug: str) -> Anchor:
         c = self.g.creators[slug]
         path = urls.creator(slug)
-        return Anchor(c.name, self.u.href(path) if path in self.pages else None)
+        return Anchor(c.name, self.u.href(path) if self._exists(path) else None)
 
     def organisation_anchor(self, slug: str) -> Anchor:
         return Anchor(self.g.organisations[slug].name, self.u.href(urls.organisation(slug)))
 
-    def showing(self, make: Callable[[], T]) -> tuple[T, set[int]]:
-        """What `make` returns, and the ids of the drops whose views it took."""
+    def showing(self, make: Callable[[], T]) -> tuple[T, set[int], Asked]:
+        """What `make` returns, the ids of the drops whose views it took, and
+        the facts it read itself (the drop views' are `drop_facts`)."""
         self._shown = set()
         try:
-            return make(), self._shown
+            value, asked = self.asking(make)
+            return value, self._shown, asked
         finally:
             self._shown = None
 
@@ -351,12 +430,17 @@ class Views:
             self._shown.add(id(d))
         view = self._drops.get(id(d))
         if view is None:
-            view = self._drops[id(d)] = self._drop(d)
+            view, asked = self.asking(lambda: self._drop(d))
+            self._drops[id(d)] = view
+            self._drop_facts[id(d)] = (d, asked)
         return view
+
+    def _status(self, d: Drop) -> str:
+        return str(self.fact("status", d.span.path))
 
     def _drop(self, d: Drop) -> DropView:
         c = self.g.campaign_of(d)
-        status = self.pub.status[d]
+        status = self._status(d)
         return DropView(
             title=d.title,
             href=self.u.href(urls.drop(d.campaign, d.slug)),
@@ -379,7 +463,7 @@ class Views:
         )
 
     def _label(self, d: Drop, c: Campaign) -> str:
-        status = self.pub.status[d]
+        status = self._status(d)
         if status == "scheduled":
             return f"Scheduled for {moment(d.publish_at, c.timezone)}"
         return status.capitalize()
@@ -396,13 +480,16 @@ class Views:
         return EventView(when, e.starts.isoformat(), e.location, e.url)
 
     def campaign_card(self, c: Campaign) -> CampaignCard:
-        card = self._cards.get(c.slug)
-        if card is None:
-            card = self._cards[c.slug] = self._campaign_card(c)
+        known = self._cards.get(c.slug)
+        if known is None:
+            known = self._cards[c.slug] = self.asking(lambda: self._campaign_card(c))
+        card, asked = known
+        if self._asked is not None:
+            self._asked.update(asked)  # read by each page that shows the card
         return card
 
     def _campaign_card(self, c: Campaign) -> CampaignCard:
-        state = self.pub.states[c.slug]
+        state = self.fact("state", c.slug)
         return CampaignCard(
             title=c.title,
             href=self.u.href(urls.campaign(c.slug)),
@@ -415,11 +502,11 @@ class Views:
         )
 
     def campaign(self, c: Campaign) -> CampaignView:
-        next_drop = self.pub.next_drop.get(c.slug)
+        next_drop = self.fact("next", c.slug)
         return CampaignView(
             card=self.campaign_card(c),
             intro=self.html(c.intro) if c.intro else None,
-            drops=tuple(self.drop(d) for d in self.pub.by_campaign[c.slug]),
+            drops=tuple(self.drop(d) for d in self.fact("campaign", c.slug)),
             next_drop=day(next_drop) if next_drop else None,
             creators=tuple(self.creator(r.slug, with_drops=False) for r in c.creators),
             organisations=tuple(self.organisation(r.slug) for r in c.organisations),
@@ -429,7 +516,8 @@ class Views:
 
     def creator(self, slug: str, *, with_drops: bool = True) -> CreatorView:
         cr: Creator = self.g.creators[slug]
-        drops = self.pub.credited.get(slug, ()) if with_drops else ()
+        credited: tuple[Drop, ...] = self.fact("credited", slug)
+        drops = credited if with_drops else ()
         return CreatorView(
             name=cr.name,
             href=self.u.href(urls.creator(slug)),
@@ -440,7 +528,7 @@ class Views:
             topics=tuple(self.topic(t) for t in cr.topics),
             bio=self.html(cr.bio),
             drops=tuple(self.drop(d) for d in drops),
-            updates=len(self.pub.credited.get(slug, ())),
+            updates=len(credited),
         )
 
     def organisation(self, slug: str) -> OrganisationView:
@@ -453,7 +541,7 @@ class Views:
             logo=self.picture(o.logo),
             regions=o.regions,
             topics=tuple(self.topic(t) for t in o.topics),
-            helplines=tuple(self.helpline(slug, h) for h in self.pub.helplines[slug]),
+            helplines=tuple(self.helpline(slug, h) for h in self.fact("helplines", slug)),
             description=self.html(o.description),
         )
 
@@ -482,13 +570,13 @@ class Views:
 
     def help_block(self) -> tuple[HelplineView, ...]:
         """The lines of the always-visible "Get help now" block, crisis lines first."""
-        return tuple(self.helpline(slug, line) for slug, line in self.pub.help_lines)
+        return tuple(self.helpline(slug, line) for slug, line in self.fact("help", ""))
 
     def all_helplines(self) -> dict[str, tuple[HelplineView, ...]]:
         """Every current line grouped by region ("Everywhere" for lines with none)."""
         groups: dict[str, list[HelplineView]] = {}
         for slug in self.g.organisations:
-            for h in self.pub.helplines[slug]:
+            for h in self.fact("helplines", slug):
                 view = self.helpline(slug, h)
                 for region in view.regions or ("Everywhere",):
                     groups.setdefault(region, []).append(view)
@@ -506,3 +594,75 @@ class Views:
 
 def _host(url: str) -> str:
     return re.sub(r"^https?://(www\.)?", "", url).rstrip("/")
+
+
+def facts_of(asked: Asked) -> Facts:
+    """The facts read, without what they said."""
+    facts: Facts = {}
+    for kind, key in asked:
+        facts.setdefault(kind, []).append(key)
+    return facts
+
+
+def digest_asked(asked: Asked) -> str:
+    """A hash of what a page's views read, as `Views.answers` makes of them later."""
+    facts = facts_of(asked)
+    texts = [(kind, keys, [asked[kind, key] for key in keys]) for kind, keys in facts.items()]
+    return digest("asked", repr(texts))
+
+
+# What views may read of the published set: for each kind of fact, its value
+# for a key, and that value as text (what a later build compares).
+
+
+def _page_fact(v: Views, path: str) -> tuple[bool, str]:
+    found = path in v._pages
+    return found, "1" if found else "0"
+
+
+def _status_fact(v: Views, path: str) -> tuple[str | None, str]:
+    d = v._drop_at(path)
+    status = v._pub.status.get(d) if d is not None else None
+    return status, str(status)
+
+
+def _drops_text(drops: tuple[Drop, ...]) -> str:
+    return repr(tuple(d.span.path for d in drops))
+
+
+def _next_fact(v: Views, slug: str) -> tuple[date | None, str]:
+    found = v._pub.next_drop.get(slug)
+    return found, str(found)
+
+
+def _campaign_fact(v: Views, slug: str) -> tuple[tuple[Drop, ...], str]:
+    drops = v._pub.by_campaign.get(slug, ())
+    return drops, _drops_text(drops)
+
+
+def _credited_fact(v: Views, slug: str) -> tuple[tuple[Drop, ...], str]:
+    drops = v._pub.credited.get(slug, ())
+    return drops, _drops_text(drops)
+
+
+def _topics_fact(v: Views, _key: str) -> tuple[tuple[tuple[str, int], ...], str]:
+    counts = tuple((slug, len(drops)) for slug, drops in v._pub.topics.items())
+    return counts, repr(counts)
+
+
+def _shown(value: Any) -> tuple[Any, str]:
+    return value, repr(value)
+
+
+_FACTS: dict[str, Callable[[Views, str], tuple[Any, str]]] = {
+    "page": _page_fact,  # a site path the output holds (links to others are dropped)
+    "status": _status_fact,  # a drop's, by its file
+    "state": lambda v, slug: _shown(v._pub.states.get(slug)),
+    "next": _next_fact,  # the date of a campaign's next drop
+    "campaign": _campaign_fact,  # the drops a campaign's page lists
+    "credited": _credited_fact,  # the drops that credit a creator
+    "creators": lambda v, _key: _shown(v._pub.creators),
+    "topics": _topics_fact,
+    "helplines": lambda v, slug: _shown(v._pub.helplines.get(slug, ())),  # an organisation's
+    "help": lambda v, _key: _shown(v._pub.help_lines),  # the help block's lines
+}

@@ -239,6 +239,112 @@ def test_a_schedule_boundary_passing_equals_a_full_build(warm: Path, tmp_path: P
     assert rewritten  # new drop pages, lists and feeds
 
 
+LATER = "2023-05-15T09:30"  # "Later drop still hidden" has just gone live
+
+
+def test_a_drop_going_live_looks_again_only_at_the_pages_that_read_about_it(
+    warm: Path, tmp_path: Path, made: list[str]
+) -> None:
+    """CI's hourly build: each page recorded what it read of the published set
+    (a link's target being published, a list, a count, the next drop's date),
+    so only the pages for which one of those changed are looked at again."""
+    files, _ = rebuilt(warm, tmp_path, now=LATER)
+    assert sorted(made) == [
+        "creators/ben-example/index.html",  # a new page: only the new drop credits Ben
+        "creators/index.html",  # lists Ben now
+        "index.html",  # the latest drops
+        "spring-2023/index.html",  # lists it, links to it, and has no next drop now
+        "spring-2023/later-drop/index.html",
+        "spring-2023/welcome/index.html",  # its body links to the new drop
+        "topics/anxiety/index.html",  # lists the welcome drop, whose view changed so
+        "topics/future-topic/index.html",
+        "topics/index.html",  # the new topic, and the counts
+    ]
+    assert b'href="/hub/spring-2023/later-drop/"' in files["spring-2023/welcome/index.html"]
+    assert files == full(warm, tmp_path, now=LATER)
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("2023-05-01T12:00", "2023-05-10T12:00"),  # drops go live, one expires
+        ("2023-05-10T12:00", "2023-05-02T12:00"),  # back: some are unpublished again
+        ("2023-05-10T12:00", "2023-06-02T12:00"),  # the campaign ends, the next starts
+        ("2023-06-02T12:00", "2023-10-02T12:00"),
+    ],
+)
+def test_the_published_set_changing_equals_a_full_build(
+    site: Path, tmp_path: Path, before: str, after: str
+) -> None:
+    build(site, tmp_path / "out", now=before)
+    files, _ = rebuilt(site, tmp_path, now=after)
+    assert files == full(site, tmp_path, now=after)
+
+
+def test_a_preview_after_a_drop_goes_live_equals_a_full_one(site: Path, tmp_path: Path) -> None:
+    """A preview lists every drop, labelled: going live changes only a label."""
+    build(site, tmp_path / "out", "--preview")
+    out = tmp_path / "out"
+    build(site, out, "--preview", now=LATER)
+    build(site, tmp_path / "full", "--preview", "--no-cache", now=LATER)
+    page = read_tree(out)["spring-2023/later-drop/index.html"]
+    assert b"Scheduled for" not in page
+    assert read_tree(out) == read_tree(tmp_path / "full")
+
+
+def test_moving_a_scheduled_drop_changes_its_campaigns_next_update(
+    warm: Path, tmp_path: Path, made: list[str]
+) -> None:
+    """The drop is on no page yet, but its campaign's page reads its date."""
+    edit(
+        warm / "content/drops/spring-2023/2023-05-15-later-drop.md",
+        "publish_at: 2023-05-15 09:00",
+        "publish_at: 2023-05-18 09:00",
+    )
+    files, _ = rebuilt(warm, tmp_path)
+    assert made == ["spring-2023/index.html"]
+    assert b"18 May 2023" in files["spring-2023/index.html"]
+    assert files == full(warm, tmp_path)
+
+
+def test_a_link_to_a_drop_that_is_unpublished_again_is_dropped(site: Path, tmp_path: Path) -> None:
+    """A page made while the drop it links to was public records that; when the
+    drop expires the link must go, though nothing the page shows changed."""
+    edit(
+        site / "content/drops/spring-2023/2023-05-15-later-drop.md",
+        "publish_at: 2023-05-15 09:00",
+        "publish_at: 2023-05-15 09:00\nexpires_at: 2023-05-20",
+    )
+    build(site, tmp_path / "out", now=LATER)
+    welcome = tmp_path / "out/spring-2023/welcome/index.html"
+    assert b'href="/hub/spring-2023/later-drop/"' in welcome.read_bytes()
+    files, _ = rebuilt(site, tmp_path, now="2023-05-21T12:00")
+    assert b"later-drop" not in files["spring-2023/welcome/index.html"]
+    assert files == full(site, tmp_path, now="2023-05-21T12:00")
+
+
+def test_views_that_read_the_published_set_unnoted_stop_the_build(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page's views read it through `Views.fact`, which notes each read; a
+    read that went around it could leave the page stale when that changes."""
+    from datetime import datetime
+
+    from hubgen import pipeline
+    from hubgen.views import Views
+
+    real = Views.topic
+
+    def unnoted(self: Views, slug: str) -> object:
+        self.pub.topics  # noqa: B018 (the read is the point)
+        return real(self, slug)
+
+    monkeypatch.setattr(Views, "topic", unnoted)
+    with pytest.raises(RuntimeError, match="read the published set through Views.fact only"):
+        pipeline.build(site, tmp_path / "out", now=datetime.fromisoformat(NOW), jobs=1)
+    assert not (tmp_path / "out").exists()
+
+
 def test_an_event_edit_equals_a_full_build_and_changes_its_calendar(
     warm: Path, tmp_path: Path
 ) -> None:
