@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from hubgen.cache import Cache, digest, file_hash
 from hubgen.diagnostics import Diagnostic
 from hubgen.timeparse import TimeError, localize
-from hubgen.write import SOURCE_NAMES, size_and_time
+from hubgen.write import SOURCE_NAMES
 
 KIND = "build"
 _FILES, _HASHES = "files", "hashes"  # the cache entry of single files' hashes
@@ -231,7 +231,7 @@ def build_key(site: Path, out: Path, options: tuple[object, ...]) -> str:
 
 
 def recall(
-    cache: Cache, key: str, sources: Sources, listing: dict[str, os.stat_result], now: datetime
+    cache: Cache, key: str, sources: Sources, listing: dict[str, tuple[int, int]], now: datetime
 ) -> Previous | None:
     """The last build's report, if its output is still exactly right at `now`."""
     value = cache.get(KIND, key)
@@ -248,7 +248,7 @@ def recall(
         until = _instant(value["until"])
         if (since is not None and when < since) or (until is not None and when >= until):
             return None
-        if _sizes_and_times(listing) != {rel: tuple(st) for rel, st in value["output"].items()}:
+        if listing != {rel: tuple(st) for rel, st in value["output"].items()}:
             return None
         diagnostics = Diagnostic.from_rows(value["diagnostics"])
         files, summary = value["files"], value["summary"]
@@ -309,10 +309,6 @@ def remember(
             "next_change": _iso(report.next_change),
         },
     )
-
-
-def _sizes_and_times(listing: dict[str, os.stat_result]) -> dict[str, tuple[int, int]]:
-    return {rel: size_and_time(st) for rel, st in listing.items()}
 
 
 def _iso(value: datetime | None) -> str | None:

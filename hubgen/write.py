@@ -44,7 +44,7 @@ class Claim:
     """An output folder held for one build, as it was when claimed."""
 
     keep: list[str]  # the foreign files `--force` keeps
-    listing: dict[str, os.stat_result]  # every file in it, by relative path
+    listing: dict[str, tuple[int, int]]  # every file in it, by relative path: size, mtime (ns)
 
 
 @contextmanager
@@ -59,7 +59,9 @@ def claim_output(out: Path, site: Path, *, force: bool) -> Iterator[Claim]:
     with _locked(out):
         _recover(out)
         listing = output_files(out) if out.is_dir() else {}
-        yield Claim(_check_foreign(out, listing, force=force), listing)
+        foreign = _check_foreign(out, listing, force=force)
+        # Only sizes and times, kept for the build: stat results are 18 objects each.
+        yield Claim(foreign, {rel: size_and_time(st) for rel, st in listing.items()})
 
 
 def _refuse_sources(out: Path, site: Path) -> None:
