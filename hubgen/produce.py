@@ -38,6 +38,7 @@ from jinja2 import TemplateError
 from hubgen import linkcheck, workers
 from hubgen.cache import Cache, digest
 from hubgen.model import Drop
+from hubgen.reads import Inputs
 from hubgen.render import PageJob, Rendered, SiteInfo, TemplateProblem
 from hubgen.theme import Themes
 from hubgen.views import Asked, CampaignCard, DropView, Facts, digest_asked, facts_of
@@ -190,13 +191,13 @@ def _known_reads(
     known = cache.decoded("reads", set(nows.values()), _text)
     found = {first: known[now] for first, now in nows.items() if now in known}
     rest = [(job, first) for (_out, job), first in zip(pages, firsts, strict=True) if first]
-    by_facts = _known_by_facts(rendered, cache, [(j, f) for j, f in rest if f not in found])
+    by_facts = _known_by_facts(rendered, inputs, cache, [(j, f) for j, f in rest if f not in found])
     found.update((first, key) for first, (key, _shows) in by_facts.items())
     return found, by_facts
 
 
 def _known_by_facts(
-    rendered: Rendered, cache: Cache, pages: list[tuple[PageJob, str]]
+    rendered: Rendered, inputs: Inputs, cache: Cache, pages: list[tuple[PageJob, str]]
 ) -> dict[str, tuple[str, tuple[Drop, ...]]]:
     """Of these pages (each with its reads key), those whose facts of the
     published set say now what they said when the page was made: reads key ->
@@ -204,8 +205,7 @@ def _known_by_facts(
     entries = cache.decoded("asked", [first for _job, first in pages], _asked_entry)
     if not entries:
         return {}
-    assert rendered.inputs is not None
-    inputs, views = rendered.inputs, rendered.views
+    views = rendered.views
     shown = {d for job, first in pages if first in entries for d in job.shows}
     drop_keys = {d: inputs.drop_key(d) for d in shown}
     lists = cache.decoded("drop-asked", {k for k in drop_keys.values() if k}, _facts)
@@ -244,7 +244,7 @@ def _keep_reads(
     if inputs is None:
         return
     cache.keep("asked", [first for first in firsts if first])
-    cache.keep("drop-asked", inputs.drop_keys())
+    cache.keep("drop-asked", inputs.drop_keys.values())
     steady = inputs.steady() if by_facts else None
     if steady is None:
         return

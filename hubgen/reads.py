@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, fields, replace
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
 from hubgen.cache import digest
@@ -67,12 +67,12 @@ class Inputs:
 
     def drop_key(self, d: Drop) -> str | None:
         """The key of what a drop's view read, by its file; None if unknown."""
-        found = self.drops.get(d.span.path)
-        return digest("drop-asked", d.span.path, found) if found else None
+        return self.drop_keys.get(d.span.path)
 
-    def drop_keys(self) -> list[str]:
-        """Every drop's `drop_key`."""
-        return [digest("drop-asked", path, found) for path, found in self.drops.items()]
+    @cached_property
+    def drop_keys(self) -> dict[str, str]:
+        """Each drop file's `drop_key`, worked out once."""
+        return {path: digest("drop-asked", path, found) for path, found in self.drops.items()}
 
 
 def inputs(sources: Sources, drops: Mapping[str, str], pub: Published) -> Inputs:

@@ -203,7 +203,7 @@ class Views:
 
     While a page's views are made (`showing`), what they read of the published
     set goes through `fact`, which notes it: the page's own reads, and for each
-    drop view its own (`drop_facts`). So a later build can tell, without making
+    drop view its own (`made_drops`). So a later build can tell, without making
     the views, whether what a page read is still so (`answers`), and a drop
     going live makes only the pages that read something about it look again.
     Reading `pub` itself while showing raises, so no read goes unnoted.
@@ -244,18 +244,9 @@ class Views:
     def answers(self, facts: Facts) -> str | None:
         """A hash of what each fact says now, to compare with `digest_asked` of
         what a page read when it was made; None for a fact of an unknown kind."""
-        texts = []
-        for kind, keys in facts.items():
-            read = _FACTS.get(kind)
-            if read is None:
-                return None
-            texts.append((kind, keys, [read(self, key)[1] for key in keys]))
-        return digest("asked", repr(texts))
-
-    def drop_facts(self, d: Drop) -> Asked | None:
-        """What the view of `d` read, if this build made it."""
-        known = self._drop_facts.get(id(d))
-        return known[1] if known is not None else None
+        if any(kind not in _FACTS for kind in facts):
+            return None
+        return _digest_texts(facts, lambda kind, key: _FACTS[kind](self, key)[1])
 
     def made_drops(self) -> list[tuple[Drop, Asked]]:
         """Each drop whose view this build made, and what the view read."""
@@ -417,7 +408,7 @@ class Views:
 
     def showing(self, make: Callable[[], T]) -> tuple[T, set[int], Asked]:
         """What `make` returns, the ids of the drops whose views it took, and
-        the facts it read itself (the drop views' are `drop_facts`)."""
+        the facts it read itself (the drop views' are `made_drops`)."""
         self._shown = set()
         try:
             value, asked = self.asking(make)
@@ -606,8 +597,13 @@ def facts_of(asked: Asked) -> Facts:
 
 def digest_asked(asked: Asked) -> str:
     """A hash of what a page's views read, as `Views.answers` makes of them later."""
-    facts = facts_of(asked)
-    texts = [(kind, keys, [asked[kind, key] for key in keys]) for kind, keys in facts.items()]
+    return _digest_texts(facts_of(asked), lambda kind, key: asked[kind, key])
+
+
+def _digest_texts(facts: Facts, text: Callable[[str, str], str]) -> str:
+    """A hash of each fact with its `text`: one function for the answers a page
+    was made from and for those asked again, so they hash alike."""
+    texts = [(kind, keys, [text(kind, key) for key in keys]) for kind, keys in facts.items()]
     return digest("asked", repr(texts))
 
 
