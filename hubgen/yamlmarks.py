@@ -85,7 +85,10 @@ def parse_yaml(text: str, *, path: str, diags: Diagnostics, line_offset: int = 0
         # yaml.parse's generator around it: a Python call less per event.
         root = builder.run(iter(loader.get_event, None))
     except yaml.MarkedYAMLError as exc:
-        _syntax_error(exc, text, path=path, diags=diags, line_offset=line_offset)
+        if (deep := _too_deep_before(exc, text, path, line_offset)) is not None:
+            diags.error(deep.span, deep.code, deep.message)
+        else:
+            _syntax_error(exc, text, path=path, diags=diags, line_offset=line_offset)
         return None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow
         before = text[: exc.position]
@@ -136,6 +139,30 @@ def _syntax_error(
     elif exc.context:
         problem = f"{exc.context}, {problem}"
     diags.error(span, "yaml-syntax", f"invalid YAML: {problem}")
+
+
+def _too_deep_before(
+    exc: yaml.MarkedYAMLError, text: str, path: str, line_offset: int
+) -> _Refused | None:
+    """Our nesting error, where libyaml stopped at its own limit (PyYAML 6.0.4
+    on: 1,000 levels) before giving the events in which ours is found: it looks
+    ahead through a run of brackets, so the text up to where it stopped gives
+    them, and our error at the 51st level, whichever PyYAML this is."""
+    mark = exc.problem_mark
+    if mark is None or "maximum nesting depth" not in (exc.problem or ""):
+        return None
+    lines = text.split("\n")
+    end = sum(len(line) + 1 for line in lines[: mark.line]) + mark.column
+    loader = _Loader(text[:end])
+    try:
+        _Builder(path, line_offset, Diagnostics()).run(iter(loader.get_event, None))
+    except _Refused as refused:
+        return refused if refused.code == "yaml-depth" else None
+    except (yaml.YAMLError, _TooLarge):
+        return None
+    finally:
+        loader.dispose()
+    return None
 
 
 def _char_at(text: str, line: int, column: int) -> str:
