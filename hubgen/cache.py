@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import hubgen
+from hubgen import collector
 from hubgen.shipped import SHIPPED_THEMES
 
 CACHE_DIR = ".hubgen-cache"
@@ -205,7 +206,14 @@ class Cache:
         (the drops of a large site are tens of megabytes of text). With a `Warm`
         memory, decoded values are kept for the next build. `decode` gives None
         for a value of the wrong shape (a miss), and must depend on nothing but
-        the value."""
+        the value and make no reference cycles: the collector is paused while
+        they are made (`collector.acyclic`)."""
+        with collector.acyclic():
+            return self._decoded(kind, keys, decode)
+
+    def _decoded(
+        self, kind: str, keys: Iterable[str], decode: Callable[[Any], T | None]
+    ) -> dict[str, T]:
         found: dict[str, T] = {}
         wanted = set(keys)
         self._used.setdefault(kind, set()).update(wanted)

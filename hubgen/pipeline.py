@@ -8,9 +8,6 @@ same build faster, never different.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from hubgen import unchanged
 from hubgen.cache import Cache, Warm, cache_for
+from hubgen.collector import during_build, settle
 from hubgen.diagnostics import Diagnostic, Diagnostics, Span
 from hubgen.errors import ContentErrors, UsageError
 from hubgen.workers import default_jobs
@@ -27,9 +25,6 @@ if TYPE_CHECKING:
     from hubgen.produce import Destination, Produced
     from hubgen.publish import Published
     from hubgen.resolve import SiteGraph
-
-
-_GC_ALLOCATIONS = 50_000  # between collections of the youngest objects (Python's default: 700)
 
 
 @dataclass(frozen=True)
@@ -59,7 +54,7 @@ def check(
     `jobs` worker processes render (default: one per CPU); `cache` keeps work
     for the next run in `.hubgen-cache/` beside the site.
     """
-    with _fewer_collections(), cache_for(site_dir, enabled=cache) as store:
+    with during_build(), cache_for(site_dir, enabled=cache) as store:
         return _check(
             site_dir,
             now=now,
@@ -72,23 +67,6 @@ def check(
             sources=unchanged.Sources(site_dir),
             dest=None,
         )
-
-
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Python's cyclic garbage collector run less often, for one build.
-
-    A build makes hundreds of thousands of objects (records, views) that live
-    till its end; with the default threshold the collector went over them again
-    and again, a sixth of a rebuild at 10,000 drops. Most garbage is freed by
-    reference counting as ever; only cycles wait a little longer.
-    """
-    before = gc.get_threshold()
-    gc.set_threshold(_GC_ALLOCATIONS, *before[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
 
 
 def _check(
@@ -135,6 +113,7 @@ def _check(
     )
     sources.keep_hashes(cache)
     graph = resolve_site(tree, validated, diags)
+    settle()  # the records and the graph live till the end: never scan them again
     if now.tzinfo is None:
         try:
             now = localize(now, graph.site.timezone).instant
@@ -149,6 +128,7 @@ def _check(
     published = publish(graph, now, preview=preview)
     # What each page reads is only worth hashing for a later build to find.
     inputs = reads.inputs(sources, drop_hashes, published) if cache.lasting else None
+    settle()
     try:
         rendered = render_site(published, themes, cache=cache, jobs=jobs, inputs=inputs)
         produced = produce(rendered, cache=cache, jobs=jobs, dest=dest)
@@ -205,7 +185,7 @@ def build(
     nor recorded for the up-to-date check (`serve` builds each folder once, and
     leaves `hubgen build`'s record of its output as it was).
     """
-    with _fewer_collections(), claim_output(out_dir, site_dir, force=force) as claim:
+    with during_build(), claim_output(out_dir, site_dir, force=force) as claim:
         keep = claim.keep
         # The cache is opened only once the output is ours to write.
         with cache_for(site_dir, enabled=cache, warm=warm) as store:

@@ -17,6 +17,8 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
+from hubgen import collector
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -52,6 +54,7 @@ def each(task: Callable[[T], R], items: Sequence[T], *, jobs: int) -> Iterator[R
         return
     global _task
     _task = task
+    collector.settle()  # no collection in a worker writes to the pages it shares with us
     try:
         with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
             # Every `workers`-th item is done here, the rest by the pool:
