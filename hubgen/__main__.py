@@ -1,7 +1,5 @@
 """`python -m hubgen` runs the command line."""
 
-import sys
+from hubgen.cli import console
 
-from hubgen.cli import main
-
-sys.exit(main())
+console()

@@ -7,10 +7,12 @@ or the output folder was refused. No traceback reaches an author.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from hubgen import __version__
 from hubgen.diagnostics import Diagnostic, format_github, format_json, format_text
@@ -188,6 +190,23 @@ def _site_and_now(p: argparse.ArgumentParser) -> None:
         "2023-05-10T12:00-04:00; without an offset it is in the site's time zone "
         "(default: the current time)",
     )
+
+
+def console() -> NoReturn:
+    """`hubgen` as a command (and `python -m hubgen`): `main`, then exit without
+    freeing the heap object by object. A build of a large site leaves a
+    million objects, many in cycles that only a full collection would free:
+    at 10,000 drops, 0.5 to 0.8 s of tearing down for a process that is
+    ending anyway (mypy exits the same way). Files are closed and the cache
+    saved by then; only the standard streams need flushing, and when that
+    fails the status is 120, as Python's own exit makes it."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader that went away, as `| head` does
+            code = 120
+    os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

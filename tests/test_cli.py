@@ -116,6 +116,38 @@ def test_hubgen_command_runs_as_a_process(tmp_path: Path) -> None:
     assert (tmp_path / "o/index.html").is_file()
 
 
+@pytest.mark.parametrize("now, status", [("2023-05-10T12:00", 0), ("tomorrow", 2)])
+def test_the_command_exits_with_its_status_and_all_it_printed(
+    tmp_path: Path, now: str, status: int
+) -> None:
+    """It ends without freeing its heap (`cli.console`): what it printed is flushed
+    first, even to pipes, which Python buffers when not told otherwise."""
+    env = {k: v for k, v in _env().items() if k != "PYTHONUNBUFFERED"}
+    argv = [sys.executable, "-m", "hubgen", "build", "--site", str(FIXTURES / "site")]
+    argv += ["--out", str(tmp_path / "o"), "--now", now]
+    result = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
+    assert result.returncode == status
+    if status == 0:
+        assert result.stdout.startswith("built 31 files into ") and result.stdout.endswith("\n")
+        assert "raw HTML (<b>) is shown as text" in result.stderr  # the fixture's warning
+    else:
+        assert result.stderr == "hubgen: error: --now: " + result.stderr.split("--now: ")[1]
+        assert result.stderr.endswith("\n") and not result.stdout
+
+
+def test_a_reader_gone_before_the_output_is_flushed_makes_status_120(tmp_path: Path) -> None:
+    """As Python's own exit does when flushing the standard streams fails."""
+    env = {k: v for k, v in _env().items() if k != "PYTHONUNBUFFERED"}
+    argv = [sys.executable, "-m", "hubgen", "schedule", "--site", str(FIXTURES / "site")]
+    read, write = os.pipe()
+    os.close(read)  # nobody will read what it prints
+    try:
+        result = subprocess.run(argv, stdout=write, stderr=subprocess.PIPE, env=env, check=False)
+    finally:
+        os.close(write)
+    assert result.returncode == 120
+
+
 def test_build_py_wraps_hubgen_build(tmp_path: Path) -> None:
     result = subprocess.run(
         [
