@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -231,9 +231,14 @@ def build_key(site: Path, out: Path, options: tuple[object, ...]) -> str:
 
 
 def recall(
-    cache: Cache, key: str, sources: Sources, listing: dict[str, tuple[int, int]], now: datetime
+    cache: Cache,
+    key: str,
+    sources: Sources,
+    listing: Callable[[], dict[str, tuple[int, int]]],
+    now: datetime,
 ) -> Previous | None:
-    """The last build's report, if its output is still exactly right at `now`."""
+    """The last build's report, if its output is still exactly right at `now`
+    (`listing` gives every file it holds: size, mtime)."""
     value = cache.get(KIND, key)
     if value is None:
         return None
@@ -248,7 +253,7 @@ def recall(
         until = _instant(value["until"])
         if (since is not None and when < since) or (until is not None and when >= until):
             return None
-        if listing != {rel: tuple(st) for rel, st in value["output"].items()}:
+        if listing() != {rel: tuple(st) for rel, st in value["output"].items()}:
             return None
         diagnostics = Diagnostic.from_rows(value["diagnostics"])
         files, summary = value["files"], value["summary"]

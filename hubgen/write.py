@@ -41,10 +41,20 @@ SOURCE_NAMES = ("site.yaml", "campaigns", "content", "themes")
 
 @dataclass(frozen=True)
 class Claim:
-    """An output folder held for one build, as it was when claimed."""
+    """An output folder held for one build."""
 
     keep: list[str]  # the foreign files `--force` keeps
-    listing: dict[str, tuple[int, int]]  # every file in it, by relative path: size, mtime (ns)
+    out: Path
+
+    def listing(self) -> dict[str, tuple[int, int]]:
+        """Every file in it, by relative path: size, mtime (ns). Asked for only
+        by the up-to-date check, once the sources are found the same (a stat
+        per file: 0.4 to 1 s at 10,000 drops), before anything is written."""
+        if not self.out.is_dir():
+            return {}
+        return {
+            rel: size_and_time(entry.stat(follow_symlinks=False)) for rel, entry in _walk(self.out)
+        }
 
 
 @contextmanager
@@ -58,10 +68,8 @@ def claim_output(out: Path, site: Path, *, force: bool) -> Iterator[Claim]:
     _refuse_sources(out, site)
     with _locked(out):
         _recover(out)
-        listing = output_files(out) if out.is_dir() else {}
-        foreign = _check_foreign(out, listing, force=force)
-        # Only sizes and times, kept for the build: stat results are 18 objects each.
-        yield Claim(foreign, {rel: size_and_time(st) for rel, st in listing.items()})
+        names = [rel for rel, _entry in _walk(out)] if out.is_dir() else []
+        yield Claim(_check_foreign(out, names, force=force), out)
 
 
 def _refuse_sources(out: Path, site: Path) -> None:
@@ -75,8 +83,8 @@ def _refuse_sources(out: Path, site: Path) -> None:
         raise OutputRefused(f"refusing to write to {out}: it is a file, not a folder")
 
 
-def _check_foreign(out: Path, listing: dict[str, os.stat_result], *, force: bool) -> list[str]:
-    foreign = _foreign_files(out, listing)
+def _check_foreign(out: Path, names: list[str], *, force: bool) -> list[str]:
+    foreign = _foreign_files(out, names)
     if foreign and not force:
         shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
         raise OutputRefused(
@@ -87,16 +95,17 @@ def _check_foreign(out: Path, listing: dict[str, os.stat_result], *, force: bool
     return foreign
 
 
-def _foreign_files(out: Path, listing: dict[str, os.stat_result]) -> list[str]:
+def _foreign_files(out: Path, names: list[str]) -> list[str]:
     manifest = out / MANIFEST
     ours = set(manifest.read_text("utf-8").splitlines()) if manifest.is_file() else set()
     ours.add(MANIFEST)
-    return sorted(rel for rel in listing if rel not in ours)
+    return sorted(rel for rel in names if rel not in ours)
 
 
-def output_files(out: Path) -> dict[str, os.stat_result]:
-    """Every file (or symlink) under `out`, by relative path, with its own lstat."""
-    found: dict[str, os.stat_result] = {}
+def _walk(out: Path) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """Every file (or symlink: anything but a folder) under `out`, by relative
+    path. Its entry tells its kind and inode without a stat (from the folder's
+    listing); `stat(follow_symlinks=False)` costs one."""
     todo = [(str(out), "")]
     while todo:
         folder, prefix = todo.pop()
@@ -105,8 +114,7 @@ def output_files(out: Path) -> dict[str, os.stat_result]:
                 if entry.is_dir(follow_symlinks=False):
                     todo.append((entry.path, prefix + entry.name + "/"))
                 else:
-                    found[prefix + entry.name] = entry.stat(follow_symlinks=False)
-    return found
+                    yield prefix + entry.name, entry
 
 
 @contextmanager
@@ -246,11 +254,13 @@ def _sound_spare(spare: Path) -> dict[str, int] | None:
         if spare.is_symlink() or spare.exists():
             spare.unlink()
         return None
-    listing = output_files(spare)
-    if not all(stat.S_ISREG(st.st_mode) for st in listing.values()):
-        shutil.rmtree(spare, ignore_errors=True)
-        return None
-    return {rel: st.st_ino for rel, st in listing.items()}
+    inodes: dict[str, int] = {}
+    for rel, entry in _walk(spare):
+        if not entry.is_file(follow_symlinks=False):
+            shutil.rmtree(spare, ignore_errors=True)
+            return None
+        inodes[rel] = entry.inode()
+    return inodes
 
 
 def finish_output(
