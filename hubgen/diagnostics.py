@@ -18,7 +18,7 @@ _RULE_ID = re.compile(r"[A-Z]{2}\d{3}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Span:
     """Where something came from: a path relative to the site, 1-based line and column."""
 

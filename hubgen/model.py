@@ -16,7 +16,7 @@ from hubgen.diagnostics import Span
 DROP_KINDS = ("article", "video", "resource", "spotlight", "event", "announcement")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ref:
     """A slug written in one file that names something defined in another."""
 
@@ -24,14 +24,14 @@ class Ref:
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Image:
     src: str  # site path, "/media/..."
     alt: str
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Link:
     title: str
     url: str
@@ -39,7 +39,7 @@ class Link:
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LinkRef:
     """A link or image source found in a Markdown body, with its position."""
 
@@ -49,7 +49,7 @@ class LinkRef:
     alt: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Markup:
     """A Markdown text rendered once, with the site links it contains."""
 
@@ -60,19 +60,19 @@ class Markup:
     raw_html: tuple[tuple[str, Span], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HelpSettings:
     title: str
     organisations: tuple[Ref, ...] | None  # None: every organisation with a crisis line
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QuickExit:
     url: str
     key: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Site:
     title: str
     base_url: str | None
@@ -90,7 +90,7 @@ class Site:
     headers: bool = False  # write a _headers file for the host
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Campaign:
     slug: str
     title: str
@@ -121,14 +121,14 @@ class Campaign:
         return datetime.fromordinal(self.ends.toordinal() + 1).replace(tzinfo=self.timezone)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Allow:
     rule: str
     reason: str
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     starts: datetime
     ends: datetime | None
@@ -136,7 +136,7 @@ class Event:
     url: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Drop:
     campaign: str
     slug: str
@@ -165,7 +165,7 @@ class Drop:
         return hash((self.campaign, self.slug, self.span))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Creator:
     slug: str
     name: str
@@ -178,13 +178,13 @@ class Creator:
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TextLine:
     keyword: str
     number: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Helpline:
     name: str
     phone: str | None
@@ -201,7 +201,7 @@ class Helpline:
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Organisation:
     slug: str
     name: str
@@ -215,7 +215,7 @@ class Organisation:
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Page:
     slug: str
     title: str
