@@ -13,7 +13,6 @@ import xml.etree.ElementTree as ET
 from collections.abc import Collection, Iterator, Mapping
 from urllib.parse import unquote, urlsplit
 
-from icalendar import Calendar
 from lxml import etree
 
 from hubgen import urls
@@ -58,6 +57,8 @@ def xml_links(data: bytes) -> Iterator[str]:
 
 
 def ics_links(data: bytes) -> Iterator[str]:
+    from icalendar import Calendar  # here: a calendar's links are most often cached
+
     for component in Calendar.from_ical(data).walk():
         if "URL" in component:
             yield str(component["URL"])
