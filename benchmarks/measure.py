@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,12 +38,20 @@ class Sample:
     stdout: str
 
 
-def measure(argv: Sequence[str | Path], *, cwd: Path | None = None) -> Sample:
-    """Run `argv` to completion and measure it; raise CommandFailed on a non-zero exit."""
+def measure(
+    argv: Sequence[str | Path], *, cwd: Path | None = None, env: Mapping[str, str] | None = None
+) -> Sample:
+    """Run `argv` (in `env`, by default this one's) to completion and measure it;
+    raise CommandFailed on a non-zero exit."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(
-            [str(a) for a in argv], cwd=cwd, stdout=out, stderr=err, start_new_session=True
+            [str(a) for a in argv],
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
         )
         sampler = _SessionSampler(proc.pid)
         sampler.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -104,3 +105,28 @@ def test_the_serve_benchmark_times_a_save_until_the_page_changes() -> None:
     )
     assert result.stdout.startswith("hubgen serve, 30 drops: save to served page, median ")
     assert len(result.stdout.split("runs: ")[1].split(",")) == 2
+
+
+def test_ab_alternates_two_versions_and_leaves_no_worktree(tmp_path: Path) -> None:
+    git = ["git", "-C", str(REPO)]
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
+    worktrees = [*git, "worktree", "list", "--porcelain"]
+    before = subprocess.run(worktrees, capture_output=True, text=True, check=True).stdout
+    a, b = "HEAD", head.stdout.strip()  # the same code by two names
+    done = subprocess.run(
+        [sys.executable, BENCH / "ab.py", a, b, "--size", "10", "--runs", "2"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = done.stdout.splitlines()
+    assert lines[0] == "hubgen one-drop-edit rebuild, 10 drops, versions alternated:"
+    for line, label in zip(lines[1:3], (a, b), strict=True):
+        assert line.startswith(f"  {label} ({b[:7]}): median "), line
+        assert re.search(r"peak \d+ MB \(runs: \d+\.\d\d, \d+\.\d\d s\)$", line), line
+    assert re.fullmatch(rf"  {b} / {a}: \d+\.\d\d", lines[3])
+    # A then B, then B then A: a drift of the machine's speed favours neither
+    timed = [line.split()[0] for line in done.stderr.splitlines() if line.endswith(" s")]
+    assert timed == [a, b, b, a]
+    after = subprocess.run(worktrees, capture_output=True, text=True, check=True).stdout
+    assert after == before

@@ -1,0 +1,121 @@
+"""Two versions of hubgen, alternated on the same site: which is faster here, now.
+
+    python benchmarks/ab.py 43dddd0 HEAD                 # one-drop edits, N = 10,000, 5 runs each
+    python benchmarks/ab.py main HEAD --size 1000 --runs 9
+
+The project's machine is shared and its speed drifts by a third from hour to
+hour, so the seconds of two benchmark runs (run.py) do not compare, and even
+their ratios to the bare loop shift. Alternating the two versions' builds puts
+both under the same conditions. Each version is a git revision, checked out
+in a temporary worktree and run by this interpreter (`python -m hubgen`, the
+worktree first on PYTHONPATH) on its own copy of one generated site: hubgen's
+build cache is keyed by its code, so two versions cannot share one. Each copy
+is built once (cold, not measured); then each run edits one drop in both
+copies, as run.py's one-drop-edit row does, and measures the two rebuilds as
+whole processes (measure.py), in the order A B, then B A, so that a drift
+favours neither. It prints each version's median wall time, CPU time and peak
+memory, the runs, and B's median over A's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generate import NOW, generate
+from measure import Sample, measure
+from run import _drop_to_edit, _edit_drop
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Version:
+    label: str  # as given on the command line
+    commit: str
+    tree: Path  # its worktree
+    site: Path  # its copy of the site
+    samples: list[Sample] = field(default_factory=list)
+
+    def build(self, out: Path) -> Sample:
+        argv = [sys.executable, "-m", "hubgen", "build", "--site", self.site, "--out", out]
+        return measure([*argv, "--now", NOW], env={**os.environ, "PYTHONPATH": str(self.tree)})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("a", help="the first version: a git revision (commit, branch, tag)")
+    parser.add_argument("b", help="the second version")
+    parser.add_argument("--size", type=int, default=10_000, help="drops (default 10,000)")
+    parser.add_argument("--runs", type=int, default=5, help="edits timed per version (default 5)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="hubgen-ab-") as tmp:
+        work = Path(tmp)
+        versions = [_checkout(label, work / name) for label, name in ((args.a, "a"), (args.b, "b"))]
+        try:
+            _progress(f"generating {args.size:,} drops")
+            generate(args.size, work / "site")
+            edited = _drop_to_edit(work / "site").relative_to(work / "site")
+            for v in versions:
+                shutil.copytree(work / "site", v.site)
+                _progress(f"{v.label}: a first, cold build (not timed)")
+                v.build(v.site.parent / "out")
+            for k in range(args.runs):
+                for v in versions if k % 2 == 0 else reversed(versions):
+                    _edit_drop(v.site / edited, k)
+                    sample = v.build(v.site.parent / "out")
+                    v.samples.append(sample)
+                    _progress(f"{v.label} {k + 1}/{args.runs}: {sample.wall:.2f} s")
+        finally:
+            for v in versions:
+                subprocess.run(["git", "-C", REPO, "worktree", "remove", "--force", v.tree])
+    print(report(versions, args.size))
+    return 0
+
+
+def _checkout(label: str, folder: Path) -> Version:
+    """`label` checked out (detached) in a worktree inside `folder`."""
+    commit = _git("rev-parse", "--verify", f"{label}^{{commit}}")
+    folder.mkdir()
+    tree = folder / "hubgen"
+    _git("worktree", "add", "--detach", "--quiet", str(tree), commit)
+    return Version(label, commit, tree, folder / "site")
+
+
+def _git(*args: str) -> str:
+    done = subprocess.run(["git", "-C", REPO, *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"ab.py: git {' '.join(args)}: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def report(versions: list[Version], size: int) -> str:
+    lines = [f"hubgen one-drop-edit rebuild, {size:,} drops, versions alternated:"]
+    medians = []
+    for v in versions:
+        wall = statistics.median(s.wall for s in v.samples)
+        cpu = statistics.median(s.cpu for s in v.samples)
+        peak = max(s.peak_mb for s in v.samples)
+        runs = ", ".join(f"{s.wall:.2f}" for s in v.samples)
+        lines.append(
+            f"  {v.label} ({v.commit[:7]}): median {wall:.2f} s wall, {cpu:.2f} s CPU, "
+            f"peak {peak:.0f} MB (runs: {runs} s)"
+        )
+        medians.append(wall)
+    lines.append(f"  {versions[1].label} / {versions[0].label}: {medians[1] / medians[0]:.2f}")
+    return "\n".join(lines)
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
