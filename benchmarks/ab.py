@@ -31,7 +31,7 @@ from pathlib import Path
 
 from generate import NOW, generate
 from measure import Sample, measure
-from run import _drop_to_edit, _edit_drop
+from run import drop_to_edit, edit_drop
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -58,18 +58,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="hubgen-ab-") as tmp:
         work = Path(tmp)
-        versions = [_checkout(label, work / name) for label, name in ((args.a, "a"), (args.b, "b"))]
+        versions: list[Version] = []
         try:
+            for label, name in ((args.a, "a"), (args.b, "b")):
+                versions.append(_checkout(label, work / name))
             _progress(f"generating {args.size:,} drops")
             generate(args.size, work / "site")
-            edited = _drop_to_edit(work / "site").relative_to(work / "site")
+            edited = drop_to_edit(work / "site").relative_to(work / "site")
             for v in versions:
                 shutil.copytree(work / "site", v.site)
                 _progress(f"{v.label}: a first, cold build (not timed)")
                 v.build(v.site.parent / "out")
             for k in range(args.runs):
                 for v in versions if k % 2 == 0 else reversed(versions):
-                    _edit_drop(v.site / edited, k)
+                    edit_drop(v.site / edited, k)
                     sample = v.build(v.site.parent / "out")
                     v.samples.append(sample)
                     _progress(f"{v.label} {k + 1}/{args.runs}: {sample.wall:.2f} s")

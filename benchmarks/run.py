@@ -155,7 +155,7 @@ def _bench_size(n: int, work: Path, repeat: int, hugo: Path | None, hugo_info: s
     size.generate_s = time.perf_counter() - start
     _add_override(site)
     size.markdown_files = sum(1 for _ in (site / "content").rglob("*.md"))
-    edited = _drop_to_edit(site)
+    edited = drop_to_edit(site)
     _bare(size, site, work, repeat)
     _hubgen(size, site, work / f"out-{n}", repeat, edited)
     if hugo is not None:
@@ -189,7 +189,7 @@ def _hubgen(size: Size, site: Path, out: Path, repeat: int, edited: Path) -> Non
     size.rows["hubgen_nochange"] = _repeat(size.n, "hubgen_nochange", repeat, build, watch=out)
     template = site / "themes" / "default" / "templates" / OVERRIDDEN
     edits = {
-        "hubgen_drop_edit": lambda k: _edit_drop(edited, k),
+        "hubgen_drop_edit": lambda k: edit_drop(edited, k),
         "hubgen_template_edit": lambda k: _edit_template(template, k),
     }
     for key, edit in edits.items():
@@ -239,7 +239,7 @@ def _hugo(size: Size, site: Path, work: Path, repeat: int, hugo: Path, edited: P
     size.hugo_pages = _count(out, "*.html")
     twin = hsite / "content" / edited.parent.name / edited.name
     size.rows["hugo_edit"] = _repeat(
-        size.n, "hugo_edit", repeat, cmd, before=lambda k: _edit_drop(twin, k)
+        size.n, "hugo_edit", repeat, cmd, before=lambda k: edit_drop(twin, k)
     )
 
 
@@ -324,7 +324,7 @@ def _add_override(site: Path) -> None:
     shutil.copyfile(shipped / OVERRIDDEN, target)
 
 
-def _drop_to_edit(site: Path) -> Path:
+def drop_to_edit(site: Path) -> Path:
     """A published drop from the middle of the site: not a draft, no expiry."""
     folders = sorted((site / "content" / "drops").iterdir())
     for path in sorted(folders[len(folders) // 2].glob("*.md")):
@@ -334,7 +334,7 @@ def _drop_to_edit(site: Path) -> Path:
     raise RuntimeError("no published drop to edit")
 
 
-def _edit_drop(path: Path, k: int) -> None:
+def edit_drop(path: Path, k: int) -> None:
     with path.open("a", encoding="utf-8") as f:
         f.write(f"\nEdited for benchmark run {k + 1}.\n")
 

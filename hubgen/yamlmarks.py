@@ -85,9 +85,7 @@ def parse_yaml(text: str, *, path: str, diags: Diagnostics, line_offset: int = 0
         # yaml.parse's generator around it: a Python call less per event.
         root = builder.run(iter(loader.get_event, None))
     except yaml.MarkedYAMLError as exc:
-        if (deep := _too_deep_before(exc, text, path, line_offset)) is not None:
-            diags.error(deep.span, deep.code, deep.message)
-        else:
+        if not _too_deep_before(exc, text, path=path, diags=diags, line_offset=line_offset):
             _syntax_error(exc, text, path=path, diags=diags, line_offset=line_offset)
         return None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow
@@ -142,27 +140,22 @@ def _syntax_error(
 
 
 def _too_deep_before(
-    exc: yaml.MarkedYAMLError, text: str, path: str, line_offset: int
-) -> _Refused | None:
-    """Our nesting error, where libyaml stopped at its own limit (PyYAML 6.0.4
-    on: 1,000 levels) before giving the events in which ours is found: it looks
-    ahead through a run of brackets, so the text up to where it stopped gives
-    them, and our error at the 51st level, whichever PyYAML this is."""
+    exc: yaml.MarkedYAMLError, text: str, *, path: str, diags: Diagnostics, line_offset: int
+) -> bool:
+    """Report our nesting error where libyaml stopped at its own limit (PyYAML
+    6.0.4 on: 1,000 levels) before giving the events in which ours is found:
+    it looks ahead through a run of brackets, so the text up to where it
+    stopped, parsed again, gives our error at the 51st level, whichever PyYAML
+    this is. False when `exc` is another error, or no such error is found."""
     mark = exc.problem_mark
     if mark is None or "maximum nesting depth" not in (exc.problem or ""):
-        return None
-    lines = text.split("\n")
-    end = sum(len(line) + 1 for line in lines[: mark.line]) + mark.column
-    loader = _Loader(text[:end])
-    try:
-        _Builder(path, line_offset, Diagnostics()).run(iter(loader.get_event, None))
-    except _Refused as refused:
-        return refused if refused.code == "yaml-depth" else None
-    except (yaml.YAMLError, _TooLarge):
-        return None
-    finally:
-        loader.dispose()
-    return None
+        return False
+    end = sum(len(line) + 1 for line in text.split("\n")[: mark.line]) + mark.column
+    found = Diagnostics()  # the shorter text's other problems are not the author's
+    parse_yaml(text[:end], path=path, diags=found, line_offset=line_offset)
+    deep = [d for d in found.sorted() if d.code == "yaml-depth"]
+    diags.extend(deep)
+    return bool(deep)
 
 
 def _char_at(text: str, line: int, column: int) -> str:

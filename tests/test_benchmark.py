@@ -130,3 +130,16 @@ def test_ab_alternates_two_versions_and_leaves_no_worktree(tmp_path: Path) -> No
     assert timed == [a, b, b, a]
     after = subprocess.run(worktrees, capture_output=True, text=True, check=True).stdout
     assert after == before
+
+
+def test_ab_with_an_unknown_revision_says_so_and_leaves_no_worktree() -> None:
+    worktrees = ["git", "-C", str(REPO), "worktree", "list", "--porcelain"]
+    before = subprocess.run(worktrees, capture_output=True, text=True, check=True).stdout
+    done = subprocess.run(
+        [sys.executable, BENCH / "ab.py", "HEAD", "no-such-revision", "--size", "10"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode != 0 and "ab.py: git rev-parse" in done.stderr
+    after = subprocess.run(worktrees, capture_output=True, text=True, check=True).stdout
+    assert after == before  # the first version's worktree is removed too
