@@ -45,6 +45,11 @@ from hubgen.views import Asked, CampaignCard, DropView, Facts, digest_asked, fac
 from hubgen.write import MANIFEST, Staging, place
 
 _SHARED_VIEWS = (DropView, SiteInfo, CampaignCard)
+# Pages whose contexts are made, then rendered, at a time. A context is most of
+# what a page costs in memory, and a worker forked for each chunk starts afresh
+# (a long-lived one ends up with its own copy of every page of memory whose
+# objects it touched); each chunk costs one fork.
+CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -108,39 +113,30 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
     ]
     _keep_reads(rendered, cache, firsts, by_facts)
     del pages, firsts, records
-    made = [(out, job, first, *rendered.context(out, job)) for out, job, first in looked]
-    del looked
-    keys = _fingerprints(rendered, made)
-    records = cache.decoded("page", [key for key in keys if key], shared.record)
-    todo: list[tuple[str, PageJob, dict[str, Any]]] = []
-    todo_keys: list[tuple[str | None, str | None]] = []
     # reads key -> fingerprint, the drops the page shows and the facts it read,
     # of the pages looked at
     fingerprinted: dict[str, tuple[str, tuple[Drop, ...], Asked]] = {}
-    for (out, job, first, context, asked), key in zip(made, keys, strict=True):
-        if first and key:
-            fingerprinted[first] = (key, job.shows, asked)
-        if not reused(out, records.get(key) if key else None):
-            todo.append((out, job, context))
-            todo_keys.append((first, key))
-    result.made = len(made)
-    del made, keys, records  # the unchanged pages' contexts go
-    global _work
-    _work = (todo, rendered.themes, dest)
-    try:
-        done = workers.run(_render_page, range(len(todo)), jobs=jobs)
-    finally:
-        _work = None
-    for (out, _job, _context), (_first, key), outcome in zip(todo, todo_keys, done, strict=True):
-        if isinstance(outcome, TemplateProblem):
-            raise outcome
-        if dest is not None and outcome.mtime is not None:  # placed by a worker, maybe
-            dest.staging.placed[out] = (outcome.size, outcome.mtime)
-        result.links[out] = shared.strings(outcome.links)
-        assets.update(outcome.assets)
-        if key:
-            cache.put("page", key, _as_json(outcome))
-    result.rendered = len(todo)
+    values = _Values()  # holds every shared view while it lives
+    for start in range(0, len(looked), CHUNK):
+        chunk = looked[start : start + CHUNK]
+        made = [(out, job, first, *rendered.context(out, job)) for out, job, first in chunk]
+        del chunk
+        keys = [_fingerprint(rendered, out, job, ctx, values) for out, job, _, ctx, _ in made]
+        records = cache.decoded("page", [key for key in keys if key], shared.record)
+        todo: list[tuple[str, PageJob, dict[str, Any]]] = []
+        todo_keys: list[str | None] = []
+        for (out, job, first, context, asked), key in zip(made, keys, strict=True):
+            if first and key:
+                fingerprinted[first] = (key, job.shows, asked)
+            if not reused(out, records.get(key) if key else None):
+                todo.append((out, job, context))
+                todo_keys.append(key)
+        result.made += len(made)
+        del made, keys, records  # the unchanged pages' contexts go
+        _render_all(todo, todo_keys, rendered.themes, cache, jobs, dest, result, shared, assets)
+        result.rendered += len(todo)
+        del todo
+    del looked
     _keep_made(rendered, cache, fingerprinted)
     others = dict(rendered.files)
     others.update({out: rendered.themes.assets[out] for out in assets})
@@ -161,6 +157,35 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
             cache.put("links", key, result.links[out])
     result.files = sorted(result.files + list(others))
     return result
+
+
+def _render_all(
+    todo: list[tuple[str, PageJob, dict[str, Any]]],
+    keys: list[str | None],
+    themes: Themes,
+    cache: Cache,
+    jobs: int,
+    dest: Destination | None,
+    result: Produced,
+    shared: _Shared,
+    assets: set[str],
+) -> None:
+    """Render these pages over worker processes, and note what each one holds."""
+    global _work
+    _work = (todo, themes, dest)
+    try:
+        done = workers.run(_render_page, range(len(todo)), jobs=jobs)
+    finally:
+        _work = None
+    for (out, _job, _context), key, outcome in zip(todo, keys, done, strict=True):
+        if isinstance(outcome, TemplateProblem):
+            raise outcome
+        if dest is not None and outcome.mtime is not None:  # placed by a worker, maybe
+            dest.staging.placed[out] = (outcome.size, outcome.mtime)
+        result.links[out] = shared.strings(outcome.links)
+        assets.update(outcome.assets)
+        if key:
+            cache.put("page", key, _as_json(outcome))
 
 
 def _read_keys(rendered: Rendered, pages: list[tuple[str, PageJob]]) -> list[str | None]:
@@ -329,13 +354,6 @@ def _render_page(i: int) -> _Done | TemplateProblem:
     if dest is not None:
         _size, mtime = place(dest.staging, out, data, previous=dest.previous / out)
     return _Done(len(data), mtime, linkcheck.links_of(out, data), sorted(themes.used))
-
-
-def _fingerprints(
-    rendered: Rendered, pages: list[tuple[str, PageJob, str | None, dict[str, Any], Asked]]
-) -> list[str | None]:
-    values = _Values()  # holds every shared view while it lives
-    return [_fingerprint(rendered, out, job, context, values) for out, job, _, context, _ in pages]
 
 
 def _fingerprint(

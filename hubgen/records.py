@@ -5,9 +5,10 @@ became; the next build decodes it instead of parsing its YAML and validating
 its fields again. Only the model's own record types can come back: each value
 is a list led by a tag that names one of them (or a date, a time, a tuple, or
 HTML), so a cache entry of any other shape is a miss, never an object the code
-did not mean to make (no pickles). HTML comes back as its plain text, not
-copied into a `Markup` string: `views` marks it safe where a page shows it,
-and most cached drops' bodies are shown by no page a rebuild makes.
+did not mean to make (no pickles). HTML comes back marked safe, as a new
+record holds it: a page that shows it (every drop's, after a template edit)
+then takes that string itself, where a plain one would be copied into a safe
+one for each drop, twice the bodies' memory in all.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def _one(data: list[Any]) -> object:
 _MAKERS: dict[str, Callable[[list[Any]], object]] = {
     **{name: _record(cls) for name, cls in _RECORDS.items()},
     "tuple": lambda data: tuple([_plain(x) if type(x) in _PLAIN else decode(x) for x in data[1:]]),
-    "html": lambda data: _text(_one(data)),
+    "html": lambda data: Html(_text(_one(data))),
     "zoned": _zoned,
     "time": lambda data: datetime.fromisoformat(_text(_one(data))),
     "date": lambda data: date.fromisoformat(_text(_one(data))),
