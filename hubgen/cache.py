@@ -308,7 +308,7 @@ class Cache:
         if isinstance(known, str):
             return known.encode("utf-8")
         data = write()
-        self.put(kind, key, data.decode("utf-8"))
+        self.write(kind, key, data.decode("utf-8"))  # not held till the end: megabytes of feeds
         return data
 
     def made(self, kind: str, key: Callable[[], str | None], make: Callable[[], T]) -> T:

@@ -182,7 +182,9 @@ def _render_all(
             raise outcome
         if dest is not None and outcome.mtime is not None:  # placed by a worker, maybe
             dest.staging.placed[out] = (outcome.size, outcome.mtime)
-        result.links[out] = shared.strings(outcome.links)
+        # The cache keeps the shared links too: the worker's copies go here.
+        outcome = replace(outcome, links=shared.strings(outcome.links))
+        result.links[out] = outcome.links
         assets.update(outcome.assets)
         if key:
             cache.put("page", key, _as_json(outcome))
