@@ -407,6 +407,33 @@ def test_one_process_and_two_build_the_same_bytes(site: Path, tmp_path: Path) ->
     assert read_tree(one) == read_tree(two)
 
 
+def test_pages_rendered_a_few_at_a_time_by_workers_are_the_same_bytes(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large site's pages are made and rendered a chunk at a time, each chunk
+    by newly forked workers: here chunks of three pages, forked even when that
+    small, against one process doing every page at once."""
+    from hubgen import produce
+
+    one, chunked = tmp_path / "one", tmp_path / "chunked"
+    assert run("build", "--site", site, "--out", one, "--now", NOW, "--jobs", "1") == 0
+    forks: list[int] = []
+    each = workers.each
+
+    def counted(task, items, *, jobs):  # type: ignore[no-untyped-def]
+        forks.append(len(items))
+        return each(task, items, jobs=jobs)
+
+    monkeypatch.setattr(produce, "CHUNK", 3)
+    monkeypatch.setattr(workers, "MIN_PER_WORKER", 1)
+    monkeypatch.setattr(workers, "each", counted)
+    shutil.rmtree(site / CACHE_DIR)  # render every page again
+    assert run("build", "--site", site, "--out", chunked, "--now", NOW, "--jobs", "2") == 0
+    assert read_tree(chunked) == read_tree(one)
+    pages = sum(1 for p in one.rglob("*.html"))
+    assert forks.count(3) >= pages // 3 - 1  # chunk after chunk, not all at once
+
+
 def test_no_cache_writes_no_cache_folder(site: Path, tmp_path: Path) -> None:
     build(site, tmp_path / "out", "--no-cache")
     assert not (site / CACHE_DIR).exists()
