@@ -12,6 +12,7 @@ recorded, so that the author is told it shows as text.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from collections.abc import Callable
@@ -174,7 +175,7 @@ class Converter:
         haystack = source if verbatim is None else verbatim
         refs = tuple(_locate(haystack, origin, self.links.found))
         raw = tuple(_locate_tags(haystack, origin, self.raw.found))
-        return Markup(source=source, html=Html(html), refs=refs, raw_html=raw)
+        return Markup(source, text_hash(source), Html(html), refs, raw)
 
 
 def _locate(text: str, origin: Span, found: list[tuple[str, bool, str]]) -> list[LinkRef]:
@@ -229,6 +230,11 @@ def _span_at(text: str, index: int, origin: Span) -> Span:
     return Span(origin.path, origin.line + line, col)
 
 
+def text_hash(source: str) -> str:
+    """The hash a Markdown text is known by (`Markup.source_hash`)."""
+    return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def to_json(markup: Markup) -> dict[str, object]:
     """A Markup as plain data for the build cache (its source is the cache key)."""
     return {
@@ -259,7 +265,7 @@ def from_json(value: object, source: str, path: str) -> Markup | None:
     shapes += [isinstance(tag, str) and _line_col(span) for tag, span in tags]
     if not all(shapes):
         return None
-    return Markup(source=source, html=Html(html), refs=links, raw_html=tags)
+    return Markup(source, text_hash(source), Html(html), links, tags)
 
 
 def _line_col(span: Span) -> bool:

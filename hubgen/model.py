@@ -51,9 +51,16 @@ class LinkRef:
 
 @dataclass(frozen=True, slots=True)
 class Markup:
-    """A Markdown text rendered once, with the site links it contains."""
+    """A Markdown text rendered once, with the site links it contains.
 
-    source: str
+    A drop's record kept in the build cache holds no `source` (None): the text
+    is only needed to render a body again with other links (`views`), seldom,
+    and it was a third of what a large site's records held in memory.
+    `source_hash` names the text either way, and lets the file be read back.
+    """
+
+    source: str | None
+    source_hash: str
     html: str
     refs: tuple[LinkRef, ...]
     # Raw HTML shown as text (allow_html is off): the first tag of each line.

@@ -95,7 +95,7 @@ def _check(
     from hubgen.resolve import resolve_site
     from hubgen.safemessaging import review_content
     from hubgen.timeparse import TimeError, localize
-    from hubgen.validate import validate_site
+    from hubgen.validate import body_reader, validate_site
 
     diags = Diagnostics()
     tree = load_site(site_dir, diags)
@@ -130,7 +130,14 @@ def _check(
     inputs = reads.inputs(sources, drop_hashes, published) if cache.lasting else None
     settle()
     try:
-        rendered = render_site(published, themes, cache=cache, jobs=jobs, inputs=inputs)
+        rendered = render_site(
+            published,
+            themes,
+            cache=cache,
+            jobs=jobs,
+            inputs=inputs,
+            bodies=body_reader(site_dir),
+        )
         produced = produce(rendered, cache=cache, jobs=jobs, dest=dest)
     except TemplateProblem as exc:
         span = Span(_relative(exc.filename, site_dir), exc.line, 1)

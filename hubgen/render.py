@@ -159,19 +159,28 @@ def render_site(
     cache: Cache,
     jobs: int = 1,
     inputs: Inputs | None = None,
+    bodies: Callable[[Drop], str] | None = None,
 ) -> Rendered:
     """The site as files and page jobs; `jobs` processes re-render feed bodies.
-    With `inputs`, pages can be known unchanged without making their views."""
-    return _Renderer(pub, themes, cache, jobs).render(inputs)
+    With `inputs`, pages can be known unchanged without making their views;
+    `bodies` reads back a cached drop's body text (see `Views`)."""
+    return _Renderer(pub, themes, cache, jobs, bodies).render(inputs)
 
 
 class _Renderer:
-    def __init__(self, pub: Published, themes: dict[str, Theme], cache: Cache, jobs: int) -> None:
+    def __init__(
+        self,
+        pub: Published,
+        themes: dict[str, Theme],
+        cache: Cache,
+        jobs: int,
+        bodies: Callable[[Drop], str] | None,
+    ) -> None:
         self.jobs = jobs
         self.g = pub.graph
         self.u = pub.graph.urls
         self.cache = cache
-        self.views = Views(pub, cache=cache)
+        self.views = Views(pub, cache=cache, bodies=bodies)
         # Compiled templates are kept between the builds of one `serve`.
         self.themes = cache.made(
             "themes",

@@ -14,12 +14,14 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from hubgen import markup, records, workers
 from hubgen.cache import Cache, Encoded, digest, encode
 from hubgen.diagnostics import Diagnostic, Diagnostics, Span
+from hubgen.errors import ContentErrors
 from hubgen.fieldtypes import INVALID, SLUG, Ctx, Fields, Record, slug_problem
 from hubgen.load import Document, DropFile, SourceTree, read_drop
 from hubgen.markup import Converter, TooDeep
@@ -199,11 +201,31 @@ class _Drops:
             found = safemessaging.review_file(subject, safemessaging.safe_messaging(), sensitive)
             review = (safemessaging.review_key(subject, sensitive), found)
         rows = [d.as_row() for d in diags.sorted()]
+        # Kept without the body's text (see `Markup`); `body_reader` reads it back.
+        kept = replace(record, body=replace(record.body, source=None)) if record else None
         value = {
-            "record": records.encode(record) if record is not None else None,
+            "record": records.encode(kept) if kept is not None else None,
             "diagnostics": rows,
         }
         return Encoded(encode(value)), record, rows, source, review
+
+
+def body_reader(root: Path) -> Callable[[Drop], str]:
+    """What reads a drop's body text back from its file, for a record from the
+    build cache (which keeps none: see `Markup`). A file that no longer holds
+    the text the build validated stops the build: it changed meanwhile."""
+
+    def read(d: Drop) -> str:
+        if d.body.source is not None:
+            return d.body.source
+        path = d.span.path
+        doc, _ = read_drop(root, DropFile(d.campaign, path, Path(path).stem), Diagnostics())
+        if doc.meta is None or markup.text_hash(doc.body) != d.body.source_hash:
+            message = "the file changed while the site was being built; build again"
+            raise ContentErrors([Diagnostic(Span(path), "error", "changed-during-build", message)])
+        return doc.body
+
+    return read
 
 
 def _known(value: object) -> tuple[Drop | None, list[Diagnostic]] | None:
@@ -348,7 +370,7 @@ class _Validator:
                 "markdown-depth",
                 "the Markdown nests lists or quotes too deeply to be rendered; flatten it",
             )
-            return Markup(source=source, html="", refs=())
+            return Markup(source, markup.text_hash(source), "", ())
         for tag, span in result.raw_html:
             self.diags.warning(
                 span,

@@ -209,7 +209,15 @@ class Views:
     Reading `pub` itself while showing raises, so no read goes unnoted.
     """
 
-    def __init__(self, pub: Published, *, cache: Cache | None = None) -> None:
+    def __init__(
+        self,
+        pub: Published,
+        *,
+        cache: Cache | None = None,
+        bodies: Callable[[Drop], str] | None = None,
+    ) -> None:
+        """`bodies` reads a drop's body text back, for a record that holds none
+        (see `Markup`); it is needed only when such a body is rendered again."""
         self._pub = pub
         self.preview = pub.preview
         self.g = pub.graph
@@ -217,6 +225,8 @@ class Views:
         self._pages = self._existing_pages()
         self.cache = cache or Cache.none()
         self._converter: Converter | None = None  # only for the rare re-render
+        self._bodies = bodies
+        self._owners: dict[int, Drop] | None = None  # id of a drop's body -> the drop
         # By id: a drop looks the same on every page; and what its view read.
         self._drops: dict[int, DropView] = {}
         self._drop_facts: dict[int, tuple[Drop, Asked]] = {}
@@ -312,9 +322,19 @@ class Views:
         key = self._relink_key(markup, dangling, link)
         known = self._relinked_as(key)
         if known is None:
-            known = self._relink(markup, dangling, link)
+            known = self._relink(self._text(markup), dangling, link)
             self._keep_relinked(key, known)
         return known
+
+    def _text(self, markup: Markup) -> str:
+        """A body's Markdown text, read back from its drop's file if its record holds none."""
+        if markup.source is not None:
+            return markup.source
+        if self._owners is None:
+            self._owners = {id(d.body): d for d in self.g.drops}
+        if self._bodies is None or id(markup) not in self._owners:
+            raise RuntimeError("a body without its text, and no way to read it back")
+        return self._bodies(self._owners[id(markup)])
 
     def _relinked_as(self, key: str) -> str | None:
         """A body rendered again, from this build (a drop is in two feeds) or the cache."""
@@ -335,17 +355,17 @@ class Views:
             self.u.base_url,
             str(self.g.site.allow_html),
             link.__name__,
-            markup.source,
+            markup.source_hash,
             *sorted(dangling),
         )
 
-    def _relink(self, markup: Markup, dangling: set[str], link: Callable[[str], str]) -> str:
+    def _relink(self, text: str, dangling: set[str], link: Callable[[str], str]) -> str:
         if self._converter is None:
             self._converter = Converter(
                 allow_html=self.g.site.allow_html, external=self.u.is_external
             )
         return self._converter.convert(
-            markup.source,
+            text,
             origin=Span("", 1, 1),
             rewrite=lambda p: None if p in dangling else link(p),
         ).html
@@ -354,12 +374,12 @@ class Views:
         """Render these bodies for `absolute_html` now, over `jobs` processes: a
         cold build renders every feed entry's body a second time."""
         link = self.u.absolute
-        todo: dict[str, tuple[Markup, set[str]]] = {}
+        todo: dict[str, tuple[str, set[str]]] = {}
         for markup in markups:
             dangling = self._dangling(markup)
             key = self._relink_key(markup, dangling, link)
             if key not in todo and self._relinked_as(key) is None:
-                todo[key] = (markup, dangling)
+                todo[key] = (self._text(markup), dangling)  # read here, not in a worker
         jobs_todo = list(todo.values())
         done = workers.run(lambda i: self._relink(*jobs_todo[i], link), range(len(todo)), jobs=jobs)
         for key, html in zip(todo, done, strict=True):

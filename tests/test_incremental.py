@@ -862,3 +862,70 @@ def test_the_sources_digest_reads_only_files_whose_stats_changed(
     after.recorded(edited.file_hashes())
     assert after.digest() == edited.digest()
     assert read == ["content/drops/spring-2023/2023-05-03-meet-ada.md"]  # nothing more
+
+
+def forget(site: Path, kind: str) -> None:
+    db = sqlite3.connect(site / CACHE_DIR / "cache.sqlite")
+    with db:
+        db.execute("DELETE FROM entries WHERE kind = ?", (kind,))
+    db.close()
+
+
+def test_cached_drops_hold_no_body_text_and_feeds_read_it_back_from_the_file(
+    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A drop's record in the cache keeps the rendered body, not its Markdown
+    text; a feed, which renders bodies again with absolute links, reads the
+    text back from the drop's file when its own cache has no copy."""
+    import json
+
+    from hubgen import validate
+
+    db = sqlite3.connect(warm / CACHE_DIR / "cache.sqlite")
+    rows = db.execute("SELECT value FROM entries WHERE kind = 'drop'").fetchall()
+    db.close()
+    bodies = [json.loads(value)["record"][18] for (value,) in rows]
+    assert bodies and all(b[0] == "Markup" and b[1] is None for b in bodies)
+    forget(warm, "relink")
+    read: list[str] = []
+    real = validate.read_drop
+
+    def counted(root: Path, drop: object, diags: object) -> object:
+        read.append(drop.path)  # type: ignore[attr-defined]
+        return real(root, drop, diags)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(validate, "read_drop", counted)
+    build(warm, tmp_path / "other-out")
+    assert drop_file(warm).relative_to(warm).as_posix() in read  # Ada is in the feeds
+    assert read_tree(tmp_path / "other-out") == full(warm, tmp_path)
+
+
+def test_a_drop_whose_text_changed_before_it_was_read_back_stops_the_build(
+    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The body read back must be the one the build validated: a file saved
+    after that (here between the checks and the feeds) is reported, and the
+    output stays as it was; the next build takes the new text."""
+    from hubgen import render
+
+    forget(warm, "relink")
+    real = render.render_site
+
+    def saved_meanwhile(*args: object, **kwargs: object) -> object:
+        edit(drop_file(warm), "Ada talks about sleep.", "Ada talks about sleep, and rest.")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(render, "render_site", saved_meanwhile)
+    other = tmp_path / "other-out"  # not up to date, as "out" is
+    capsys.readouterr()
+    assert run("build", "--site", warm, "--out", other, "--now", NOW) == 1
+    err = capsys.readouterr().err
+    path = drop_file(warm).relative_to(warm).as_posix()
+    assert f"{path}:1:1: error: the file changed while the site was being built; build again" in err
+    assert not other.exists()
+    monkeypatch.setattr(render, "render_site", real)
+    build(warm, other)
+    assert (
+        b"Ada talks about sleep, and rest." in read_tree(other)["spring-2023/meet-ada/index.html"]
+    )
+    assert read_tree(other) == full(warm, tmp_path)
