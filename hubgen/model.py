@@ -57,6 +57,8 @@ class Markup:
     is only needed to render a body again with other links (`views`), seldom,
     and it was a third of what a large site's records held in memory.
     `source_hash` names the text either way, and lets the file be read back.
+    A record this build parsed keeps its text: the file the author is saving
+    right now (in `serve`) is never read back.
     """
 
     source: str | None
