@@ -2,6 +2,7 @@
 
     python benchmarks/ab.py 43dddd0 HEAD                 # one-drop edits, N = 10,000, 5 runs each
     python benchmarks/ab.py main HEAD --size 1000 --runs 9
+    python benchmarks/ab.py a8709fa HEAD --edit template --runs 3
 
 The project's machine is shared and its speed drifts by a third from hour to
 hour, so the seconds of two benchmark runs (run.py) do not compare, and even
@@ -11,10 +12,12 @@ in a temporary worktree and run by this interpreter (`python -m hubgen`, the
 worktree first on PYTHONPATH) on its own copy of one generated site: hubgen's
 build cache is keyed by its code, so two versions cannot share one. Each copy
 is built once (cold, not measured); then each run edits one drop in both
-copies, as run.py's one-drop-edit row does, and measures the two rebuilds as
-whole processes (measure.py), in the order A B, then B A, so that a drift
-favours neither. It prints each version's median wall time, CPU time and peak
-memory, the runs, and B's median over A's.
+copies, as run.py's one-drop-edit row does (or, with `--edit template`, the
+site's copy of the default theme's drop.html, as its one-template-edit row
+does), and measures the two rebuilds as whole processes (measure.py), in the
+order A B, then B A, so that a drift favours neither. It prints each
+version's median wall time, CPU time and peak memory, the runs, and B's
+median over A's.
 """
 
 from __future__ import annotations
@@ -31,9 +34,10 @@ from pathlib import Path
 
 from generate import NOW, generate
 from measure import Sample, measure
-from run import drop_to_edit, edit_drop
+from run import OVERRIDDEN, add_override, drop_to_edit, edit_drop, edit_template
 
 REPO = Path(__file__).resolve().parent.parent
+EDITS = {"drop": "one-drop-edit", "template": "one-template-edit"}  # --edit: run.py's row
 
 
 @dataclass
@@ -55,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("b", help="the second version")
     parser.add_argument("--size", type=int, default=10_000, help="drops (default 10,000)")
     parser.add_argument("--runs", type=int, default=5, help="edits timed per version (default 5)")
+    parser.add_argument(
+        "--edit", choices=EDITS, default="drop", help="what each run edits (default: one drop)"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="hubgen-ab-") as tmp:
         work = Path(tmp)
@@ -64,21 +71,23 @@ def main(argv: list[str] | None = None) -> int:
                 versions.append(_checkout(label, work / name))
             _progress(f"generating {args.size:,} drops")
             generate(args.size, work / "site")
-            edited = drop_to_edit(work / "site").relative_to(work / "site")
+            add_override(work / "site")
+            edited = _edited(work / "site", args.edit)
+            edit = edit_drop if args.edit == "drop" else edit_template
             for v in versions:
                 shutil.copytree(work / "site", v.site)
                 _progress(f"{v.label}: a first, cold build (not timed)")
                 v.build(v.site.parent / "out")
             for k in range(args.runs):
                 for v in versions if k % 2 == 0 else reversed(versions):
-                    edit_drop(v.site / edited, k)
+                    edit(v.site / edited, k)
                     sample = v.build(v.site.parent / "out")
                     v.samples.append(sample)
                     _progress(f"{v.label} {k + 1}/{args.runs}: {sample.wall:.2f} s")
         finally:
             for v in versions:
                 subprocess.run(["git", "-C", REPO, "worktree", "remove", "--force", v.tree])
-    print(report(versions, args.size))
+    print(report(versions, args.size, EDITS[args.edit]))
     return 0
 
 
@@ -98,8 +107,15 @@ def _git(*args: str) -> str:
     return done.stdout.strip()
 
 
-def report(versions: list[Version], size: int) -> str:
-    lines = [f"hubgen one-drop-edit rebuild, {size:,} drops, versions alternated:"]
+def _edited(site: Path, edit: str) -> Path:
+    """The file each run edits, relative to the site."""
+    if edit == "drop":
+        return drop_to_edit(site).relative_to(site)
+    return Path("themes", "default", "templates", OVERRIDDEN)
+
+
+def report(versions: list[Version], size: int, row: str) -> str:
+    lines = [f"hubgen {row} rebuild, {size:,} drops, versions alternated:"]
     medians = []
     for v in versions:
         wall = statistics.median(s.wall for s in v.samples)

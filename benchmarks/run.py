@@ -153,7 +153,7 @@ def _bench_size(n: int, work: Path, repeat: int, hugo: Path | None, hugo_info: s
     start = time.perf_counter()
     generate(n, site)
     size.generate_s = time.perf_counter() - start
-    _add_override(site)
+    add_override(site)
     size.markdown_files = sum(1 for _ in (site / "content").rglob("*.md"))
     edited = drop_to_edit(site)
     _bare(size, site, work, repeat)
@@ -190,7 +190,7 @@ def _hubgen(size: Size, site: Path, out: Path, repeat: int, edited: Path) -> Non
     template = site / "themes" / "default" / "templates" / OVERRIDDEN
     edits = {
         "hubgen_drop_edit": lambda k: edit_drop(edited, k),
-        "hubgen_template_edit": lambda k: _edit_template(template, k),
+        "hubgen_template_edit": lambda k: edit_template(template, k),
     }
     for key, edit in edits.items():
         size.rows[key] = _repeat(size.n, key, repeat, build, before=edit, watch=out)
@@ -313,7 +313,7 @@ def _ratios(size: Size) -> None:
             row.x_hugo = row.wall / hugo_row.wall
 
 
-def _add_override(site: Path) -> None:
+def add_override(site: Path) -> None:
     """Copy the shipped default theme's drop.html into the site, as a theme override."""
     package = Path(hubgen.__file__).parent
     shipped = package / "themes" / "default" / "templates"
@@ -339,7 +339,7 @@ def edit_drop(path: Path, k: int) -> None:
         f.write(f"\nEdited for benchmark run {k + 1}.\n")
 
 
-def _edit_template(path: Path, k: int) -> None:
+def edit_template(path: Path, k: int) -> None:
     text = path.read_text("utf-8")
     mark = "{% block content %}\n"
     if mark in text:

@@ -216,8 +216,6 @@ def body_reader(root: Path) -> Callable[[Drop], str]:
     the text the build validated stops the build: it changed meanwhile."""
 
     def read(d: Drop) -> str:
-        if d.body.source is not None:
-            return d.body.source
         path = d.span.path
         doc, _ = read_drop(root, DropFile(d.campaign, path, Path(path).stem), Diagnostics())
         if doc.meta is None or markup.text_hash(doc.body) != d.body.source_hash:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import REPO, read_tree, run
 
 BENCH = REPO / "benchmarks"
@@ -107,20 +108,25 @@ def test_the_serve_benchmark_times_a_save_until_the_page_changes() -> None:
     assert len(result.stdout.split("runs: ")[1].split(",")) == 2
 
 
-def test_ab_alternates_two_versions_and_leaves_no_worktree(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("edit", "row"), [("drop", "one-drop-edit"), ("template", "one-template-edit")]
+)
+def test_ab_alternates_two_versions_and_leaves_no_worktree(
+    tmp_path: Path, edit: str, row: str
+) -> None:
     git = ["git", "-C", str(REPO)]
     head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
     worktrees = [*git, "worktree", "list", "--porcelain"]
     before = subprocess.run(worktrees, capture_output=True, text=True, check=True).stdout
     a, b = "HEAD", head.stdout.strip()  # the same code by two names
     done = subprocess.run(
-        [sys.executable, BENCH / "ab.py", a, b, "--size", "10", "--runs", "2"],
+        [sys.executable, BENCH / "ab.py", a, b, "--size", "10", "--runs", "2", "--edit", edit],
         capture_output=True,
         text=True,
         check=True,
     )
     lines = done.stdout.splitlines()
-    assert lines[0] == "hubgen one-drop-edit rebuild, 10 drops, versions alternated:"
+    assert lines[0] == f"hubgen {row} rebuild, 10 drops, versions alternated:"
     for line, label in zip(lines[1:3], (a, b), strict=True):
         assert line.startswith(f"  {label} ({b[:7]}): median "), line
         assert re.search(r"peak \d+ MB \(runs: \d+\.\d\d, \d+\.\d\d s\)$", line), line
