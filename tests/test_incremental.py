@@ -757,13 +757,10 @@ def test_an_up_to_date_check_after_a_fresh_edit_vouches_by_stats_next_time(
     assert len(reads) == 1  # read once to find them unchanged, then vouched for by stats
 
 
-def test_a_drop_edit_parses_only_that_drop(
-    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The cache keeps each drop as the record it became: unchanged drops are not read."""
-    from datetime import datetime
-
-    from hubgen import pipeline, validate
+@pytest.fixture
+def drops_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The drop files the builds of the test read (`validate.read_drop`)."""
+    from hubgen import validate
 
     read: list[str] = []
     real = validate.read_drop
@@ -773,13 +770,24 @@ def test_a_drop_edit_parses_only_that_drop(
         return real(root, drop, diags)  # type: ignore[arg-type]
 
     monkeypatch.setattr(validate, "read_drop", counted)
+    return read
+
+
+def test_a_drop_edit_parses_only_that_drop(
+    warm: Path, tmp_path: Path, drops_read: list[str]
+) -> None:
+    """The cache keeps each drop as the record it became: unchanged drops are not read."""
+    from datetime import datetime
+
+    from hubgen import pipeline
+
     edit(drop_file(warm), "title:", "title: ")
     now = datetime.fromisoformat(NOW)
     pipeline.build(warm, tmp_path / "out", now=now, jobs=1)
-    assert read == ["content/drops/spring-2023/2023-05-03-meet-ada.md"]
-    read.clear()
+    assert drops_read == ["content/drops/spring-2023/2023-05-03-meet-ada.md"]
+    drops_read.clear()
     pipeline.build(warm, tmp_path / "other-out", now=now, jobs=1)  # another output, same cache
-    assert read == []
+    assert drops_read == []
     assert read_tree(tmp_path / "other-out") == full(warm, tmp_path)
 
 
@@ -872,14 +880,12 @@ def forget(site: Path, kind: str) -> None:
 
 
 def test_cached_drops_hold_no_body_text_and_feeds_read_it_back_from_the_file(
-    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    warm: Path, tmp_path: Path, drops_read: list[str]
 ) -> None:
     """A drop's record in the cache keeps the rendered body, not its Markdown
     text; a feed, which renders bodies again with absolute links, reads the
     text back from the drop's file when its own cache has no copy."""
     import json
-
-    from hubgen import validate
 
     db = sqlite3.connect(warm / CACHE_DIR / "cache.sqlite")
     rows = db.execute("SELECT value FROM entries WHERE kind = 'drop'").fetchall()
@@ -887,16 +893,8 @@ def test_cached_drops_hold_no_body_text_and_feeds_read_it_back_from_the_file(
     bodies = [json.loads(value)["record"][18] for (value,) in rows]
     assert bodies and all(b[0] == "Markup" and b[1] is None for b in bodies)
     forget(warm, "relink")
-    read: list[str] = []
-    real = validate.read_drop
-
-    def counted(root: Path, drop: object, diags: object) -> object:
-        read.append(drop.path)  # type: ignore[attr-defined]
-        return real(root, drop, diags)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(validate, "read_drop", counted)
     build(warm, tmp_path / "other-out")
-    assert drop_file(warm).relative_to(warm).as_posix() in read  # Ada is in the feeds
+    assert drop_file(warm).relative_to(warm).as_posix() in drops_read  # Ada is in the feeds
     assert read_tree(tmp_path / "other-out") == full(warm, tmp_path)
 
 
