@@ -12,7 +12,6 @@ recorded, so that the author is told it shows as text.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import re
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import AMP_SUBSTITUTE
 from markupsafe import Markup as Html
 
+from hubgen.cache import file_hash
 from hubgen.diagnostics import Span
 from hubgen.fieldtypes import url_problem
 from hubgen.model import LinkRef, Markup
@@ -231,8 +231,9 @@ def _span_at(text: str, index: int, origin: Span) -> Span:
 
 
 def text_hash(source: str) -> str:
-    """The hash a Markdown text is known by (`Markup.source_hash`)."""
-    return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
+    """The hash a Markdown text is known by (`Markup.source_hash`): its
+    bytes', as a file's in the cache."""
+    return file_hash(source.encode("utf-8", "surrogatepass"))
 
 
 def to_json(markup: Markup) -> dict[str, object]:
