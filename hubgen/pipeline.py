@@ -8,6 +8,7 @@ same build faster, never different.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -179,6 +180,7 @@ def build(
     spare: Path | None = None,
     warm: Warm | None = None,
     record: bool = True,
+    ready: Callable[[Built], None] | None = None,
 ) -> Built:
     """Check, then write the site; the output folder is only swapped on success.
 
@@ -190,7 +192,10 @@ def build(
     `warm` keeps decoded and compiled work in memory for the next build in this
     process (both for `serve`). Without `record`, the build is neither looked up
     nor recorded for the up-to-date check (`serve` builds each folder once, and
-    leaves `hubgen build`'s record of its output as it was).
+    leaves `hubgen build`'s record of its output as it was). `ready` is told
+    the result as soon as the output is in place, before the cache is saved and
+    the build's work let go (`serve` shows the new site then: 10 % of a
+    rebuild at 1,000 drops).
     """
     with during_build(), claim_output(out_dir, site_dir, force=force) as claim:
         keep = claim.keep
@@ -205,9 +210,12 @@ def build(
                 else None
             )
             if known is not None:
-                return Built(
+                built = Built(
                     known.diagnostics, known.files, known.summary, known.next_change, 0, True
                 )
+                if ready is not None:
+                    ready(built)
+                return built
             from hubgen import schedule  # see _check: not needed when up to date
             from hubgen.produce import Destination
             from hubgen.publish import boundaries, upcoming
@@ -251,14 +259,17 @@ def build(
                 )
             else:
                 sources.keep_hashes(store)  # the files' hashes still spare the next build
-    return Built(
-        report.diagnostics,
-        report.files,
-        report.summary,
-        report.next_change,
-        checked.produced.rendered,
-        False,
-    )
+            built = Built(
+                report.diagnostics,
+                report.files,
+                report.summary,
+                report.next_change,
+                checked.produced.rendered,
+                False,
+            )
+            if ready is not None:
+                ready(built)
+    return built
 
 
 def _relative(filename: str, site_dir: Path) -> str:

@@ -13,6 +13,7 @@ from conftest import REPO, read_tree
 from serving import WELCOME, copy_fixture
 
 from hubgen import records
+from hubgen.cache import Cache
 from hubgen.pipeline import build
 from hubgen.serve import rebuild_when_needed
 from hubgen.serve.builds import Builds
@@ -105,6 +106,31 @@ def test_wait_change_returns_the_new_state_or_none_once_closed(builds: Builds) -
     assert builds.wait_change(now.generation, timeout=0) == now  # timed out: unchanged
     builds.close()
     assert builds.wait_change(now.generation, timeout=30) is None
+
+
+def test_a_rebuild_is_shown_before_the_cache_is_saved(
+    site: Path, builds: Builds, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The author waits for the page, not for the cache file."""
+    builds.rebuild()
+    welcome = site / WELCOME
+    welcome.write_text(welcome.read_text() + "\nShown before the cache is saved.\n")
+    seen: list[bytes] = []
+    real_save = Cache.save
+
+    def save(self: Cache) -> None:
+        with builds.current() as state:
+            assert state.root is not None
+            seen.append((state.root / "spring-2023/welcome/index.html").read_bytes())
+        real_save(self)
+
+    monkeypatch.setattr(Cache, "save", save)
+    attempt = builds.rebuild()
+    assert attempt.built is not None and attempt.problems == ()
+    assert len(seen) == 1 and b"Shown before the cache is saved." in seen[0]
+    with builds.current() as state:
+        assert state.root is not None and state.problems == ()
+        assert (state.root / "spring-2023/welcome/index.html").read_bytes() == seen[0]
 
 
 def test_following_the_clock_rebuilds_when_a_drop_goes_live(

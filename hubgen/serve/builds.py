@@ -75,6 +75,7 @@ class Builds:
         out = self._home / f"build-{self._count}"
         with self._cond:
             spare, self._spare = self._spare, None
+        shown: list[Attempt] = []
         try:
             # Pages that did not change are linked from the build on show, not rendered.
             # One process: the server's threads and forked workers do not mix.
@@ -89,6 +90,8 @@ class Builds:
                 spare=spare,
                 warm=self._warm,
                 record=False,
+                # shown before the cache is saved: the author is waiting
+                ready=lambda built: shown.append(self._finish(built, (), spare)),
             )
         except ContentErrors as exc:
             return self._finish(None, tuple(exc.diagnostics), spare)
@@ -97,7 +100,7 @@ class Builds:
         except Exception as exc:  # a bug in hubgen: show it, and keep the preview running
             message = f"hubgen failed unexpectedly ({exc!r}); please report this"
             return self._finish(None, (Diagnostic(Span("."), "error", "internal", message),), spare)
-        return self._finish(built, (), spare)
+        return shown[0] if shown else self._finish(built, (), spare)
 
     def _finish(
         self, built: Built | None, problems: tuple[Diagnostic, ...], spare: Path | None

@@ -125,7 +125,7 @@ class Debouncer:
 
     A batch is due when nothing has changed for `quiet` seconds, or `longest`
     seconds after its first change (so a file rewritten non-stop still shows).
-    `clock` is injectable so tests decide when time passes. A tenth of a
+    `clock` is injectable so tests decide when time passes. A twentieth of a
     second is ample for an editor's save (its events come within milliseconds),
     and the author waits that long on every save before the rebuild starts.
     """
@@ -133,7 +133,7 @@ class Debouncer:
     def __init__(
         self,
         *,
-        quiet: float = 0.1,
+        quiet: float = 0.05,
         longest: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
