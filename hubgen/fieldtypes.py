@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -196,8 +197,10 @@ class Url(Type):
         return ctx.error(node.span, "url", problem) if problem else text
 
 
+@lru_cache(maxsize=1 << 16)
 def url_problem(text: str, *, site_paths: bool, web_only: bool = False) -> str | None:
-    """Why `text` is not an acceptable link target, or None if it is."""
+    """Why `text` is not an acceptable link target, or None if it is (remembered:
+    the same links recur on many drops, and in every build `serve` makes)."""
     if text.startswith("/") and not text.startswith("//"):
         if not site_paths:
             return f"expected a full URL like https://example.org/, not '{text}'"
