@@ -88,6 +88,37 @@ def test_a_rebuild_starts_from_a_retired_build_that_no_request_reads(builds: Bui
         assert third.root.stat().st_ino == folder  # the same folder, not a new one
 
 
+def test_the_first_rebuild_starts_from_a_copy_of_the_first_build_made_meanwhile(
+    site: Path, builds: Builds, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No retired build exists yet after the first: the first save would link
+    every file anew, so a copy by hard links is made while nothing happens."""
+    builds.rebuild()
+    builds.make_spare()
+    with builds.current() as first:
+        assert first.root is not None
+        home = (first.root / "index.html").stat().st_ino
+    starts: list[tuple[Path, int, int]] = []
+    real = build
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        spare = kwargs["spare"]
+        starts.append((spare, spare.stat().st_ino, (spare / "index.html").stat().st_ino))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("hubgen.serve.builds.build", spy)
+    welcome = site / WELCOME
+    welcome.write_text(welcome.read_text() + "\nThe first save after starting.\n")
+    builds.rebuild()
+    [(spare, folder, index)] = starts
+    assert index == home  # the first build's file itself, not a copy of its bytes
+    with builds.current() as second:
+        assert second.root is not None and second.root.stat().st_ino == folder
+    assert _shown(builds) == _full(site, clock, tmp_path, "full")
+    builds.make_spare()  # the first build, retired, is the next start: no copy made
+    assert len(list(spare.parent.glob("spare-*"))) == 0
+
+
 def test_a_build_being_read_stays_until_the_request_ends(builds: Builds) -> None:
     builds.rebuild()
     with builds.current() as reading:

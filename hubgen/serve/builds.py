@@ -13,6 +13,7 @@ templates in memory (`cache.Warm`).
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
@@ -138,6 +139,29 @@ class Builds:
                     unused = self._take_unused()
                 _remove(unused)
 
+    def make_spare(self) -> None:
+        """Make the next rebuild's starting folder while nothing happens, when no
+        retired build can be it (after the first build): the build on show, copied
+        by hard links. Without it, the first save after starting would wait for
+        every file of the site to be linked anew (0.2 s at 1,000 drops)."""
+        with self._cond:
+            if self._spare is not None or self._closed:
+                return
+        folder = self._home / f"spare-{self._count}"  # the next build is build-{count + 1}
+        with self.current() as state:
+            if state.root is None:
+                return
+            try:
+                _link_tree(state.root, folder)
+            except OSError:
+                _remove([folder])  # no spare: the next rebuild starts from an empty folder
+                return
+        with self._cond:
+            if self._spare is None:
+                self._spare, folder = folder, None
+        if folder is not None:
+            _remove([folder])
+
     def _take_unused(self) -> list[Path]:
         """Retired builds no request reads: one is kept for the next build to
         bring up to date (most of its files are the current build's, by hard
@@ -195,6 +219,22 @@ def _relative(filename: str, site: Path) -> str:
         return path.relative_to(site.resolve()).as_posix()
     except ValueError:
         return str(path)
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """`target`: the plain files and folders of `source`, as hard links (copies
+    where links cannot be made). Builds never write into a file in place, so
+    the two folders cannot change each other."""
+    target.mkdir()
+    with os.scandir(source) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                _link_tree(Path(entry.path), target / entry.name)
+            elif entry.is_file(follow_symlinks=False):
+                try:
+                    os.link(entry.path, target / entry.name)
+                except OSError:
+                    shutil.copy2(entry.path, target / entry.name)
 
 
 def _remove(folders: list[Path]) -> None:
