@@ -119,6 +119,23 @@ def test_the_first_rebuild_starts_from_a_copy_of_the_first_build_made_meanwhile(
     assert len(list(spare.parent.glob("spare-*"))) == 0
 
 
+def test_a_copy_stopped_part_way_for_a_save_is_brought_up_to_date(
+    site: Path, builds: Builds, clock: Clock, tmp_path: Path
+) -> None:
+    builds.rebuild()
+    asked = iter(range(40))
+    builds.make_spare(stop=lambda: next(asked, 40) >= 40)  # a save came after 40 entries
+    with builds.current() as first:
+        assert first.root is not None
+        everything = sum(1 for _ in first.root.rglob("*"))
+    [spare] = first.root.parent.glob("spare-*")
+    assert 0 < sum(1 for _ in spare.rglob("*")) < everything
+    welcome = site / WELCOME
+    welcome.write_text(welcome.read_text() + "\nSaved while the copy was made.\n")
+    assert builds.rebuild().problems == ()
+    assert _shown(builds) == _full(site, clock, tmp_path, "full")
+
+
 def test_a_build_being_read_stays_until_the_request_ends(builds: Builds) -> None:
     builds.rebuild()
     with builds.current() as reading:

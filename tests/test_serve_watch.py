@@ -129,6 +129,17 @@ def test_take_waits_for_the_burst_to_end() -> None:
     assert got == [("site.yaml", "campaigns/may.yaml")]
 
 
+def test_pending_says_a_change_waits_until_it_is_taken() -> None:
+    deb = Debouncer(quiet=0.2, longest=2.0, clock=lambda: 0.0)
+    assert not deb.pending()
+    deb.poke("content/drops/may/log.md")
+    assert deb.pending()
+    assert deb.take(timeout=0) is None  # not quiet yet: still pending
+    assert deb.pending()
+    deb.stop()
+    assert deb.pending()  # a stopped server makes no spare either
+
+
 def test_stop_wakes_a_waiting_take() -> None:
     deb = Debouncer()
     got: list[tuple[str, ...] | None] = []

@@ -86,7 +86,7 @@ def rebuild_when_needed(
     Runs until `debouncer` is stopped.
     """
     while True:
-        builds.make_spare()
+        builds.make_spare(stop=debouncer.pending)
         wait = builds.seconds_to_next_change() if follow_clock else None
         changed = debouncer.take(timeout=wait)
         if debouncer.stopped:

@@ -176,6 +176,10 @@ class Debouncer:
                 self._cond.wait(_least(due, left))
             return None
 
+    def pending(self) -> bool:
+        """Whether a change is waiting to be taken (or the debouncer is stopped)."""
+        return bool(self._paths) or self._stopped
+
     def stop(self) -> None:
         with self._cond:
             self._stopped = True
