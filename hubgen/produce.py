@@ -93,25 +93,16 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
     result = Produced()
     if dest is not None:  # first, so that no old file or folder stands in a new file's way
         dest.staging.keep_only({*rendered.files, *rendered.themes.assets, MANIFEST})
-    shared = _Shared()
-    assets: set[str] = set()
-
-    def reused(out: str, known: _Done | None) -> bool:
-        if known is None or not (dest is None or _reuse(dest, out, known)):
-            return False
-        result.links[out] = known.links
-        assets.update(known.assets)
-        return True
-
+    output = _Output(cache, dest, result)
     pages = rendered.take_pages()
     result.files += [out for out, _job in pages]
     firsts = _read_keys(rendered, pages)
     seconds, by_facts = _known_reads(rendered, cache, pages, firsts)
-    records = cache.decoded("page", set(seconds.values()), shared.record)
+    records = cache.decoded("page", set(seconds.values()), output.shared.record)
     looked = [
         (out, job, first)
         for (out, job), first in zip(pages, firsts, strict=True)
-        if not (first in seconds and reused(out, records.get(seconds[first])))
+        if not (first in seconds and output.reused(out, records.get(seconds[first])))
     ]
     _keep_reads(rendered, cache, firsts, by_facts)
     del pages, firsts, records
@@ -124,24 +115,24 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
         made = [(out, job, first, *rendered.context(out, job)) for out, job, first in chunk]
         del chunk
         keys = [_fingerprint(rendered, out, job, ctx, values) for out, job, _, ctx, _ in made]
-        records = cache.decoded("page", [key for key in keys if key], shared.record)
+        records = cache.decoded("page", [key for key in keys if key], output.shared.record)
         todo: list[tuple[str, PageJob, dict[str, Any]]] = []
         todo_keys: list[str | None] = []
         for (out, job, first, context, asked), key in zip(made, keys, strict=True):
             if first and key:
                 fingerprinted[first] = (key, job.shows, asked)
-            if not reused(out, records.get(key) if key else None):
+            if not output.reused(out, records.get(key) if key else None):
                 todo.append((out, job, context))
                 todo_keys.append(key)
         result.made += len(made)
         del made, keys, records  # the unchanged pages' contexts go
-        _render_all(todo, todo_keys, rendered.themes, cache, jobs, dest, result, shared, assets)
+        output.render(todo, todo_keys, rendered.themes, jobs)
         result.rendered += len(todo)
         del todo
     del looked
     _keep_made(rendered, cache, fingerprinted)
     others = dict(rendered.files)
-    others.update({out: rendered.themes.assets[out] for out in assets})
+    others.update({out: rendered.themes.assets[out] for out in output.assets})
     for out, content in others.items():
         if dest is not None:
             place(dest.staging, out, content, previous=dest.previous / out)
@@ -161,35 +152,49 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
     return result
 
 
-def _render_all(
-    todo: list[tuple[str, PageJob, dict[str, Any]]],
-    keys: list[str | None],
-    themes: Themes,
-    cache: Cache,
-    jobs: int,
-    dest: Destination | None,
-    result: Produced,
-    shared: _Shared,
-    assets: set[str],
-) -> None:
-    """Render these pages over worker processes, and note what each one holds."""
-    global _work
-    _work = (todo, themes, dest)
-    try:
-        done = workers.run(_render_page, range(len(todo)), jobs=jobs)
-    finally:
-        _work = None
-    for (out, _job, _context), key, outcome in zip(todo, keys, done, strict=True):
-        if isinstance(outcome, TemplateProblem):
-            raise outcome
-        if dest is not None and outcome.mtime is not None:  # placed by a worker, maybe
-            dest.staging.placed[out] = (outcome.size, outcome.mtime)
-        # The cache keeps the shared links too: the worker's copies go here.
-        outcome = replace(outcome, links=shared.strings(outcome.links))
-        result.links[out] = outcome.links
-        assets.update(outcome.assets)
-        if key:
-            cache.put("page", key, _as_json(outcome))
+class _Output:
+    """What the output's pages hold, noted as each is reused or rendered: its
+    links (one string object per distinct link, see `_Shared`) and the theme
+    assets it uses, in `result`; and each rendered page's record, in the cache."""
+
+    def __init__(self, cache: Cache, dest: Destination | None, result: Produced) -> None:
+        self.cache, self.dest, self.result = cache, dest, result
+        self.shared = _Shared()
+        self.assets: set[str] = set()
+
+    def reused(self, out: str, known: _Done | None) -> bool:
+        """Take the page as `known` made it, if its previous file is still that one."""
+        if known is None or not (self.dest is None or _reuse(self.dest, out, known)):
+            return False
+        self.result.links[out] = known.links
+        self.assets.update(known.assets)
+        return True
+
+    def render(
+        self,
+        todo: list[tuple[str, PageJob, dict[str, Any]]],
+        keys: list[str | None],
+        themes: Themes,
+        jobs: int,
+    ) -> None:
+        """Render these pages over worker processes; `keys`: their fingerprints."""
+        global _work
+        _work = (todo, themes, self.dest)
+        try:
+            done = workers.run(_render_page, range(len(todo)), jobs=jobs)
+        finally:
+            _work = None
+        for (out, _job, _context), key, outcome in zip(todo, keys, done, strict=True):
+            if isinstance(outcome, TemplateProblem):
+                raise outcome
+            if self.dest is not None and outcome.mtime is not None:  # placed by a worker, maybe
+                self.dest.staging.placed[out] = (outcome.size, outcome.mtime)
+            # The cache keeps the shared links too: the worker's copies go here.
+            outcome = replace(outcome, links=self.shared.strings(outcome.links))
+            self.result.links[out] = outcome.links
+            self.assets.update(outcome.assets)
+            if key:
+                self.cache.put("page", key, _as_json(outcome))
 
 
 def _read_keys(rendered: Rendered, pages: list[tuple[str, PageJob]]) -> list[str | None]:
