@@ -323,6 +323,19 @@ class Cache:
         known = self._warm.kept.get((kind, name), _MISSING)
         return self._keep(kind, name, make() if known is _MISSING else known)  # type: ignore[arg-type]
 
+    def recall(self, kind: str, key: str) -> object | None:
+        """What an earlier build in this process kept under `key` (`remember`,
+        with a `Warm` memory), kept again for the next build; None if nothing.
+        The caller checks it still holds: nothing of it is in the file."""
+        if self._warm is None:
+            return None
+        known = self._warm.kept.get((kind, key))
+        return None if known is None else self._keep(kind, key, known)
+
+    def remember(self, kind: str, key: str, value: object) -> None:
+        """Keep `value` in memory for the next build in this process (`recall`)."""
+        self._keep(kind, key, value)
+
     def _keep(self, kind: str, key: str, value: T) -> T:
         if self._warm is not None:
             self._kept[kind, key] = value

@@ -109,7 +109,7 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
     # reads key -> fingerprint, the drops the page shows and the facts it read,
     # of the pages looked at
     fingerprinted: dict[str, tuple[str, tuple[Drop, ...], Asked]] = {}
-    values = _Values()  # holds every shared view while it lives
+    values = _Values(cache)  # holds every shared view while it lives
     for start in range(0, len(looked), CHUNK):
         chunk = looked[start : start + CHUNK]
         made = [(out, job, first, *rendered.context(out, job)) for out, job, first in chunk]
@@ -304,11 +304,11 @@ def _keep_made(
         return
     views = rendered.views
     drop_answers: dict[int, str | None] = {}
-    for d, asked in views.made_drops():
-        drop_answers[id(d)] = digest_asked(asked)
+    for d, made in views.made_drops():
+        drop_answers[id(d)] = made.answers
         key = inputs.drop_key(d)
         if key and d.span.path in steady:
-            cache.put("drop-asked", key, facts_of(asked))
+            cache.put("drop-asked", key, made.facts)
     for first, (key, shows, asked) in fingerprinted.items():
         if not all(d.span.path in steady for d in shows):
             continue
@@ -390,7 +390,8 @@ class _Values:
     views, not for every value (as `persistent_id` would).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, cache: Cache) -> None:
+        self._cache = cache
         self._shared: dict[int, tuple[object, str]] = {}  # id -> (view, kept alive; its hash)
         self._table = copyreg.dispatch_table.copy()
         for kind in _SHARED_VIEWS:
@@ -407,11 +408,19 @@ class _Values:
     def _by_hash(self, view: object) -> tuple[type[str], tuple[str]]:
         known = self._shared.get(id(view))
         if known is None or known[0] is not view:
-            buffer = io.BytesIO()
-            plain = pickle.Pickler(buffer, protocol=5)
-            plain.fast = True
-            plain.dump(view)  # its own fields hold no shared views
-            known = self._shared[id(view)] = (view, digest("view", buffer.getvalue()))
+            # A view an earlier build in this process hashed (`serve` takes
+            # drop views again): the same object, kept alive, so the same id.
+            kept = self._cache.recall("view-hash", str(id(view)))
+            if isinstance(kept, tuple) and kept[0] is view:
+                known = kept
+            else:
+                buffer = io.BytesIO()
+                plain = pickle.Pickler(buffer, protocol=5)
+                plain.fast = True
+                plain.dump(view)  # its own fields hold no shared views
+                known = (view, digest("view", buffer.getvalue()))
+                self._cache.remember("view-hash", str(id(view)), known)
+            self._shared[id(view)] = known
         return str, (known[1],)
 
 

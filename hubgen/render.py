@@ -164,7 +164,7 @@ def render_site(
     """The site as files and page jobs; `jobs` processes re-render feed bodies.
     With `inputs`, pages can be known unchanged without making their views;
     `bodies` reads back a cached drop's body text (see `Views`)."""
-    return _Renderer(pub, themes, cache, jobs, bodies).render(inputs)
+    return _Renderer(pub, themes, cache, jobs, bodies, inputs).render(inputs)
 
 
 class _Renderer:
@@ -175,12 +175,13 @@ class _Renderer:
         cache: Cache,
         jobs: int,
         bodies: Callable[[Drop], str] | None,
+        inputs: Inputs | None,
     ) -> None:
         self.jobs = jobs
         self.g = pub.graph
         self.u = pub.graph.urls
         self.cache = cache
-        self.views = Views(pub, cache=cache, bodies=bodies)
+        self.views = Views(pub, cache=cache, bodies=bodies, inputs=inputs)
         # Compiled templates are kept between the builds of one `serve`.
         self.themes = cache.made(
             "themes",

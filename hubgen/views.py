@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -35,6 +35,9 @@ from hubgen.model import (
     Page,
 )
 from hubgen.publish import Published
+
+if TYPE_CHECKING:
+    from hubgen.reads import Inputs
 
 T = TypeVar("T")
 
@@ -198,6 +201,16 @@ Asked = dict[Fact, str]  # each fact read, and the text of what it was
 Facts = dict[str, list[str]]  # the keys of the facts read, by kind: as the cache keeps them
 
 
+@dataclass(frozen=True, slots=True)
+class MadeView:
+    """A drop's view, with what it read of the published set."""
+
+    view: DropView
+    asked: Asked
+    answers: str  # digest_asked(asked)
+    facts: Facts  # facts_of(asked)
+
+
 class Views:
     """Builds views for one published site; cheap to call repeatedly.
 
@@ -215,10 +228,16 @@ class Views:
         *,
         cache: Cache | None = None,
         bodies: Callable[[Drop], str] | None = None,
+        inputs: Inputs | None = None,
     ) -> None:
         """`bodies` reads a drop's body text back, for a record that holds none
-        (see `Markup`); it is needed only when such a body is rendered again."""
+        (see `Markup`); it is needed only when such a body is rendered again.
+        With `inputs`, a drop's view made by an earlier build in this process
+        (`serve`) is taken again when its file, every other source and the
+        facts it read are the same (`Cache.recall`)."""
         self._pub = pub
+        self._inputs = inputs
+        self._site_key = inputs.site if inputs is not None else ""
         self.preview = pub.preview
         self.g = pub.graph
         self.u = pub.graph.urls
@@ -229,7 +248,7 @@ class Views:
         self._owners: dict[int, Drop] | None = None  # id of a drop's body -> the drop
         # By id: a drop looks the same on every page; and what its view read.
         self._drops: dict[int, DropView] = {}
-        self._drop_facts: dict[int, tuple[Drop, Asked]] = {}
+        self._drop_facts: dict[int, tuple[Drop, MadeView]] = {}
         # By slug: shown on each of its drops' pages; and what the card read.
         self._cards: dict[str, tuple[CampaignCard, Asked]] = {}
         self._relinked: dict[str, str] = {}
@@ -258,8 +277,8 @@ class Views:
             return None
         return _digest_texts(facts, lambda kind, key: _FACTS[kind](self, key)[1])
 
-    def made_drops(self) -> list[tuple[Drop, Asked]]:
-        """Each drop whose view this build made, and what the view read."""
+    def made_drops(self) -> list[tuple[Drop, MadeView]]:
+        """Each drop whose view this build made or took again, with what the view read."""
         return list(self._drop_facts.values())
 
     def asking(self, make: Callable[[], T]) -> tuple[T, Asked]:
@@ -441,10 +460,30 @@ class Views:
             self._shown.add(id(d))
         view = self._drops.get(id(d))
         if view is None:
-            view, asked = self.asking(lambda: self._drop(d))
-            self._drops[id(d)] = view
-            self._drop_facts[id(d)] = (d, asked)
+            made = self._drop_view(d)
+            view = self._drops[id(d)] = made.view
+            self._drop_facts[id(d)] = (d, made)
         return view
+
+    def _drop_view(self, d: Drop) -> MadeView:
+        """A drop's view and what it read, as an earlier build made them if
+        what the view depends on is the same. A view is made from
+        the drop's file, the other sources (its campaign, creators, the site's
+        settings) and the facts it read, so `serve` need not make again the
+        hundreds of views a campaign page lists after an edit of one drop."""
+        found = self._inputs.drops.get(d.span.path) if self._inputs is not None else None
+        key = None if found is None else digest("drop-view", self._site_key, d.span.path, found)
+        if key is not None:
+            known = self.cache.recall("drop-view", key)
+            if isinstance(known, MadeView) and all(
+                _FACTS[kind](self, name)[1] == text for (kind, name), text in known.asked.items()
+            ):
+                return known
+        view, asked = self.asking(lambda: self._drop(d))
+        made = MadeView(view, asked, digest_asked(asked), facts_of(asked))
+        if key is not None:
+            self.cache.remember("drop-view", key, made)
+        return made
 
     def _status(self, d: Drop) -> str:
         return str(self.fact("status", d.span.path))

@@ -14,11 +14,13 @@ from serving import WELCOME, copy_fixture
 
 from hubgen import records
 from hubgen.cache import Cache
+from hubgen.model import Drop
 from hubgen.pipeline import build
 from hubgen.serve import rebuild_when_needed
 from hubgen.serve.builds import Builds
 from hubgen.serve.watch import Debouncer
 from hubgen.theme import Themes
+from hubgen.views import Views
 
 BASE = "http://127.0.0.1:8123/"
 
@@ -306,6 +308,39 @@ def test_a_rebuild_kept_warm_decodes_and_compiles_only_what_changed(
     (site / "themes/default/templates/404.html").write_text("Not here.\n")
     builds.rebuild()
     assert decoded == [] and len(made) == 1  # templates compiled again, once
+
+
+def test_drop_views_kept_warm_are_made_again_only_when_what_they_read_changed(
+    site: Path, builds: Builds, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild takes again the views of the drops a changed page lists; a
+    view whose facts changed (the welcome drop links to a drop that went
+    live) is made again, and every rebuild equals a full build."""
+    builds.rebuild()
+    made: list[str] = []
+    real_drop = Views._drop
+
+    def drop(self: Views, d: Drop) -> object:
+        made.append(d.slug)
+        return real_drop(self, d)
+
+    monkeypatch.setattr(Views, "_drop", drop)
+    ada = site / "content/drops/spring-2023/2023-05-03-meet-ada.md"
+    ada.write_text(ada.read_text() + "\nA line added while serving.\n")
+    builds.rebuild()
+    # Her page, the campaign page, her creator and topic pages and the home
+    # page list the other drops too: only hers is made again.
+    assert made == ["meet-ada"]
+    assert _shown(builds) == _full(site, clock, tmp_path, "drop-edit")
+    welcome = "spring-2023/welcome/index.html"
+    assert b'href="/spring-2023/later-drop/"' not in _shown(builds)[welcome]
+    made.clear()
+    clock.now = datetime(2023, 5, 15, 13, 0, tzinfo=UTC)  # later-drop goes live
+    builds.rebuild()
+    assert "welcome" in made and "later-drop" in made and "meet-ada" not in made
+    shown = _shown(builds)
+    assert shown == _full(site, clock, tmp_path, "gone-live")
+    assert b'href="/spring-2023/later-drop/"' in shown[welcome]
 
 
 def test_a_rebuild_kept_warm_renders_only_what_changed_after_a_build_of_the_site(
