@@ -298,6 +298,10 @@ class Cache:
             return None
         return row[0] if row and isinstance(row[0], str) else None
 
+    def knows_written(self, kind: str, parts: Iterable[str]) -> bool:
+        """Whether `written(kind, parts, ...)` would take the file from the cache."""
+        return self.has(kind, digest(kind, *parts))
+
     def written(self, kind: str, parts: Iterable[str], write: Callable[[], bytes]) -> bytes:
         """`write()`: a UTF-8 file made from values whose text is `parts` (the
         values of a feed, a calendar, the sitemap), or the file it made from the

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from hubgen import urls
@@ -38,21 +38,17 @@ def campaign_feed_path(slug: str) -> str:
 def render_feeds(pub: Published, views: Views, *, cache: Cache, jobs: int = 1) -> dict[str, bytes]:
     """The site feed and every campaign's feed, as output path -> bytes.
 
-    The entries' bodies, rendered again with absolute URLs, are made first
-    over `jobs` processes. A feed of the same elements as one the build cache
-    knows is taken from it: writing out the XML is the slow part.
+    Each feed is worked out as plain values first, each entry's body as the
+    key of its HTML with absolute links (`Views.absolute_key`). A feed of the
+    same values as one the build cache knows is taken from it: writing out
+    the XML, and rendering the bodies again for it, is the slow part. The
+    bodies of the feeds to write are rendered first, over `jobs` processes.
     """
     g = pub.graph
     published = _published(pub)
-    by_campaign = {
-        c: [d for d in ds if pub.status[d] == "published"] for c, ds in pub.by_campaign.items()
-    }
-    entries = {d: None for ds in [published, *by_campaign.values()] for d in ds[:FEED_LIMIT]}
-    views.prefetch_absolute([d.body for d in entries], jobs)
-    feeds = {
-        urls.output_file(site_feed_path()): _feed(
+    plans = {
+        urls.output_file(site_feed_path()): _plan(
             views,
-            cache,
             path=site_feed_path(),
             home="/",
             title=g.site.title,
@@ -62,18 +58,25 @@ def render_feeds(pub: Published, views: Views, *, cache: Cache, jobs: int = 1) -
         )
     }
     for c in g.campaigns.values():
-        drops = by_campaign[c.slug]
-        feeds[urls.output_file(campaign_feed_path(c.slug))] = _feed(
+        plans[urls.output_file(campaign_feed_path(c.slug))] = _plan(
             views,
-            cache,
             path=campaign_feed_path(c.slug),
             home=urls.campaign(c.slug),
             title=f"{c.title} · {g.site.title}",
             subtitle=c.summary,
-            drops=drops,
+            drops=[d for d in pub.by_campaign[c.slug] if pub.status[d] == "published"],
             fallback=c.opens,
         )
-    return feeds
+    texts = {out: [repr(feed)] for out, (feed, _drops) in plans.items()}
+    # Every entry's body is kept for a later build, written out this time or not.
+    cache.keep("relink", {e.body for feed, _drops in plans.values() for e in feed.entries})
+    todo = [out for out in plans if not cache.knows_written("feed", texts[out])]
+    bodies = {id(d.body): d.body for out in todo for d in plans[out][1]}
+    views.prefetch_absolute(list(bodies.values()), jobs)
+    return {
+        out: cache.written("feed", texts[out], lambda out=out: _xml(_element(views, *plans[out])))
+        for out in plans
+    }
 
 
 def _published(pub: Published) -> list[Drop]:
@@ -81,64 +84,105 @@ def _published(pub: Published) -> list[Drop]:
     return [d for d in pub.drops if pub.status[d] == "published"]
 
 
-def _feed(
+class _Entry(NamedTuple):
+    """One feed entry as the values it is written from."""
+
+    id: str
+    title: str
+    stamp: str  # published, and updated: from the content, never the clock
+    href: str
+    authors: tuple[str, ...]
+    categories: tuple[tuple[str, str], ...]  # (term, label)
+    summary: str
+    lead: tuple[str, ...]  # HTML before the body (`Views.feed_lead`)
+    body: str  # the key of the body's HTML (`Views.absolute_key`)
+
+
+class _Feed(NamedTuple):
+    """A feed as the values it is written from."""
+
+    language: str
+    id: str
+    title: str
+    subtitle: str | None
+    updated: str
+    home: str
+    author: str
+    entries: tuple[_Entry, ...]
+
+
+def _plan(
     views: Views,
-    cache: Cache,
     *,
     path: str,
     home: str,
     title: str,
     subtitle: str | None,
-    drops: Iterable[Drop],
+    drops: list[Drop],
     fallback: datetime,
-) -> bytes:
+) -> tuple[_Feed, list[Drop]]:
+    """A feed's values, and the drops of its entries."""
     u = views.u
-    entries = list(drops)[:FEED_LIMIT]
-    feed = ET.Element("feed", {"xmlns": ATOM, "xml:lang": views.g.site.language})
-    _text(feed, "id", u.absolute(path))
-    _text(feed, "title", title)
-    if subtitle:
-        _text(feed, "subtitle", subtitle)
-    updated = max((d.publish_at for d in entries), default=fallback)
-    _text(feed, "updated", _stamp(updated))
-    _link(feed, "self", u.absolute(path), "application/atom+xml")
-    _link(feed, "alternate", u.absolute(home), "text/html")
-    _author(feed, views.g.site.title)
-    _text(feed, "generator", "hubgen")
-    for drop in entries:
-        _entry(feed, views, drop)
-    return cache.written("feed", [repr(_shape(feed))], lambda: _xml(feed))
+    shown = drops[:FEED_LIMIT]
+    updated = max((d.publish_at for d in shown), default=fallback)
+    entries = tuple(_entry(views, d) for d in shown)
+    site = views.g.site
+    feed = _Feed(
+        site.language, u.absolute(path), title, subtitle, _stamp(updated), home, site.title, entries
+    )
+    return feed, shown
+
+
+def _entry(views: Views, drop: Drop) -> _Entry:
+    g, u = views.g, views.u
+    page = u.absolute(urls.drop(drop.campaign, drop.slug))
+    names = [g.creators[r.slug].name for r in drop.creators if r.slug in g.creators]
+    return _Entry(
+        id=_tag_uri(page, g.campaign_of(drop)),
+        title=drop.title,
+        stamp=_stamp(drop.publish_at),
+        href=page,
+        authors=tuple(names or [g.site.title]),
+        categories=tuple((topic, topic_name(topic)) for topic in drop.topics),
+        summary=drop.summary or drop.title,
+        lead=views.feed_lead(drop),
+        body=views.absolute_key(drop.body),
+    )
+
+
+def _element(views: Views, feed: _Feed, drops: list[Drop]) -> ET.Element:
+    """The feed's XML; each body rendered with absolute links (`Views.absolute_html`)."""
+    u = views.u
+    root = ET.Element("feed", {"xmlns": ATOM, "xml:lang": feed.language})
+    _text(root, "id", feed.id)
+    _text(root, "title", feed.title)
+    if feed.subtitle:
+        _text(root, "subtitle", feed.subtitle)
+    _text(root, "updated", feed.updated)
+    _link(root, "self", feed.id, "application/atom+xml")
+    _link(root, "alternate", u.absolute(feed.home), "text/html")
+    _author(root, feed.author)
+    _text(root, "generator", "hubgen")
+    for e, drop in zip(feed.entries, drops, strict=True):
+        entry = ET.SubElement(root, "entry")
+        _text(entry, "id", e.id)
+        _text(entry, "title", e.title)
+        _text(entry, "published", e.stamp)
+        _text(entry, "updated", e.stamp)
+        _link(entry, "alternate", e.href, "text/html")
+        for name in e.authors:
+            _author(entry, name)
+        for term, label in e.categories:
+            ET.SubElement(entry, "category", {"term": term, "label": label})
+        _text(entry, "summary", e.summary)
+        content = ET.SubElement(entry, "content", {"type": "html"})
+        content.text = xml_safe("\n".join([*e.lead, views.absolute_html(drop.body)]))
+    return root
 
 
 def _xml(feed: ET.Element) -> bytes:
     ET.indent(feed)
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
-
-
-def _shape(el: ET.Element) -> tuple[object, ...]:
-    """An element as plain values, children and attribute order included: what
-    it is written out from."""
-    return (el.tag, tuple(el.attrib.items()), el.text, el.tail, tuple(_shape(c) for c in el))
-
-
-def _entry(feed: ET.Element, views: Views, drop: Drop) -> None:
-    g, u = views.g, views.u
-    campaign = g.campaign_of(drop)
-    entry = ET.SubElement(feed, "entry")
-    page = urls.drop(drop.campaign, drop.slug)
-    _text(entry, "id", _tag_uri(u.absolute(page), campaign))
-    _text(entry, "title", drop.title)
-    _text(entry, "published", _stamp(drop.publish_at))
-    _text(entry, "updated", _stamp(drop.publish_at))
-    _link(entry, "alternate", u.absolute(page), "text/html")
-    names = [g.creators[r.slug].name for r in drop.creators if r.slug in g.creators]
-    for name in names or [g.site.title]:
-        _author(entry, name)
-    for topic in drop.topics:
-        ET.SubElement(entry, "category", {"term": topic, "label": topic_name(topic)})
-    _text(entry, "summary", drop.summary or drop.title)
-    content = ET.SubElement(entry, "content", {"type": "html"})
-    content.text = xml_safe(views.feed_content(drop))
 
 
 def _tag_uri(absolute: str, campaign: Campaign) -> str:

@@ -329,6 +329,11 @@ class Views:
         """A body's HTML with absolute URLs, for feed readers that have no page address."""
         return self._convert(markup, self._dangling(markup), self.u.absolute)
 
+    def absolute_key(self, markup: Markup) -> str:
+        """What `absolute_html` of this body is made from, hashed: the same key,
+        the same HTML. A feed is known by these, not by its bodies' text."""
+        return self._relink_key(markup, self._dangling(markup), self.u.absolute)
+
     def _dangling(self, markup: Markup) -> set[str]:
         return {
             ref.url
@@ -404,8 +409,9 @@ class Views:
         for key, html in zip(todo, done, strict=True):
             self._keep_relinked(key, html)
 
-    def feed_content(self, d: Drop) -> str:
-        """A drop's full content for a feed entry: image, event time, body."""
+    def feed_lead(self, d: Drop) -> tuple[str, ...]:
+        """What a drop's feed entry shows before its body (`absolute_html`), as
+        HTML: its image, its event's time."""
         c = self.g.campaign_of(d)
         parts = []
         if d.image is not None:
@@ -415,8 +421,7 @@ class Views:
         if event is not None:
             where = f", {escape(event.location)}" if event.location else ""
             parts.append(f"<p><strong>When:</strong> {escape(event.when)}{where}</p>")
-        parts.append(self.absolute_html(d.body))
-        return "\n".join(parts)
+        return tuple(parts)
 
     def link(self, site_path: str) -> str:
         return self.u.href(site_path)

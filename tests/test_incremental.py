@@ -897,9 +897,37 @@ def test_cached_drops_hold_no_body_text_and_feeds_read_it_back_from_the_file(
     assert len(bodies) == len(records) > 0  # a drop's one Markup field: its body
     assert all(body[1] is None for body in bodies)  # its source: no text
     forget(warm, "relink")
+    forget(warm, "feed")  # else the feeds are known as they are: no body is rendered
     build(warm, tmp_path / "other-out")
     assert drop_file(warm).relative_to(warm).as_posix() in drops_read  # Ada is in the feeds
     assert read_tree(tmp_path / "other-out") == full(warm, tmp_path)
+
+
+def test_a_feed_the_cache_knows_is_taken_without_rendering_its_bodies_again(
+    warm: Path, tmp_path: Path, drops_read: list[str]
+) -> None:
+    """A feed is known by its entries' values, each body by the key of its HTML:
+    with the HTML forgotten, an unchanged feed reads back no drop's text (Ada
+    is in the feeds). The HTML of every entry is kept for a later build, whether
+    its feed was written out again or not."""
+    forget(warm, "relink")
+    build(warm, tmp_path / "other-out")
+    assert drop_file(warm).relative_to(warm).as_posix() not in drops_read
+    assert read_tree(tmp_path / "other-out") == full(warm, tmp_path)
+    forget(warm, "feed")
+    build(warm, tmp_path / "third-out")  # every feed written again: each body rendered
+    kept = relinked(warm)
+    edit(warm / "content/pages/about.md", "About", "All about")  # no feed shows pages
+    build(warm, tmp_path / "fourth-out")
+    assert relinked(warm) == kept and kept
+    assert read_tree(tmp_path / "fourth-out") == full(warm, tmp_path)
+
+
+def relinked(site: Path) -> set[str]:
+    db = sqlite3.connect(site / CACHE_DIR / "cache.sqlite")
+    keys = {key for (key,) in db.execute("SELECT key FROM entries WHERE kind = 'relink'")}
+    db.close()
+    return keys
 
 
 def test_a_drop_whose_text_changed_before_it_was_read_back_stops_the_build(
@@ -911,6 +939,7 @@ def test_a_drop_whose_text_changed_before_it_was_read_back_stops_the_build(
     from hubgen import render
 
     forget(warm, "relink")
+    forget(warm, "feed")
     real = render.render_site
 
     def saved_meanwhile(*args: object, **kwargs: object) -> object:
