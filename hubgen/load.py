@@ -83,7 +83,7 @@ CONTENT_FOLDERS = ("drops", "creators", "organisations", "pages", "media", "stat
 
 
 def load_site(root: Path, diags: Diagnostics) -> SourceTree:
-    reader = _Reader(root, diags)
+    reader = _Reader(root, diags, remember=True)  # a few hundred files, not the drops
     content = root / "content"
     reader.misplaced(content)
     drops: list[DropFile] = []
@@ -166,29 +166,41 @@ def _subdirs(folder: Path, accept: Accept) -> list[Path]:
 
 
 def _tree(folder: Path, accept: Accept, *, hidden: bool = False) -> list[tuple[str, Path]]:
-    """Every regular file under `folder`, as (posix path relative to it, path).
+    """Every regular file under `folder`, as (posix path relative to it, path),
+    sorted as paths are.
 
     Files in hidden folders are skipped unless `hidden` (static files may hold
-    `.well-known/`). Symlinked folders are not followed.
+    `.well-known/`). Symlinked folders are not followed. `accept` vets the
+    symlinks; a plain file in a folder already vetted can lead nowhere else,
+    so only its name is vetted (a site's media are walked on every build).
     """
     if not _is_dir(folder, accept):
         return []
     files = []
-    for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(folder).as_posix()
-        in_hidden = any(part.startswith(".") for part in rel.split("/")[:-1])
-        if not hidden and in_hidden:
-            continue
-        if (path.is_file() or path.is_symlink()) and accept(path) and path.is_file():
-            files.append((rel, path))
-    return files
+    todo = [("", str(folder))]
+    while todo:
+        prefix, here = todo.pop()
+        with os.scandir(here) as entries:
+            for entry in entries:
+                rel = prefix + entry.name
+                if entry.is_symlink():
+                    path = folder / rel
+                    if accept(path) and path.is_file():
+                        files.append((rel, path))
+                elif entry.is_dir():
+                    if hidden or not entry.name.startswith("."):
+                        todo.append((rel + "/", entry.path))
+                elif entry.is_file() and (not _CONTROL.search(rel) or accept(folder / rel)):
+                    files.append((rel, folder / rel))
+    return sorted(files, key=lambda found: found[0].split("/"))
 
 
 class _Reader:
-    def __init__(self, root: Path, diags: Diagnostics) -> None:
+    def __init__(self, root: Path, diags: Diagnostics, *, remember: bool = False) -> None:
         self.root = root
         self.top = root.resolve()
         self.diags = diags
+        self.remember = remember  # see `parse_yaml`
         self.digests: dict[str, str] = {}  # path -> sha256 of the bytes read
 
     def accept(self, path: Path) -> bool:
@@ -366,7 +378,9 @@ class _Reader:
     def yaml_file(self, path: Path) -> Document:
         rel = self.rel(path)
         text = self.read_text(path)
-        meta = parse_yaml(text, path=rel, diags=self.diags) if text is not None else None
+        meta = None
+        if text is not None:
+            meta = parse_yaml(text, path=rel, diags=self.diags, remember=self.remember)
         return Document(path=rel, stem=path.stem, meta=meta, text=text or "")
 
     def markdown_file(self, path: Path) -> Document:
@@ -394,7 +408,9 @@ class _Reader:
         yaml_text = "\n".join(lines[1:end])
         meta = None
         if yaml_text.strip():
-            meta = parse_yaml(yaml_text, path=rel, diags=self.diags, line_offset=1)
+            meta = parse_yaml(
+                yaml_text, path=rel, diags=self.diags, line_offset=1, remember=self.remember
+            )
         else:
             self.diags.error(Span(rel), "front-matter", "the front matter is empty")
         body = "\n".join(lines[end + 1 :])

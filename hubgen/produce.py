@@ -465,7 +465,7 @@ def _as_json(done: _Done) -> dict[str, object]:
 
 def _reuse(dest: Destination, out: str, known: _Done) -> bool:
     """Link the previous file into the new output if it is still the one written."""
-    previous = dest.previous / out
+    previous = f"{dest.previous}/{out}"  # a str: a Path per page was a tenth of this
     try:
         st = os.stat(previous, follow_symlinks=False)
     except OSError:

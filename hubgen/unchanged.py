@@ -56,6 +56,7 @@ class Sources:
     def __init__(self, site: Path) -> None:
         self.entries: list[tuple[str, str | None, str | None]] = []  # name, file, link
         self.stats: dict[str, list[int]] = {}  # name -> size, mtime, ctime, inode
+        self._paths: dict[str, str] = {}  # name -> the file's path
         self.scanned_at = time_ns()
         self._digest: str | None = None
         self._recorded: dict[str, object] = {}  # name -> stats + hash, from the last build
@@ -98,6 +99,7 @@ class Sources:
     def _file(self, path: str, rel: str, st: os.stat_result) -> None:
         self.entries.append((rel, path, None))
         self.stats[rel] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+        self._paths[rel] = path
 
     def digest(self) -> str:
         """A hash of every name and link, and of every file's bytes by their hash:
@@ -186,14 +188,15 @@ class Sources:
         """Store `file_hashes` in the cache, for `read_hashes` next time."""
         cache.put(_FILES, _HASHES, self.file_hashes())
 
-    def file_hash(self, name: str, path: Path, *, limit: int) -> str | None:
+    def file_hash(self, name: str, *, limit: int) -> str | None:
         """The hash of one file's bytes (`cache.file_hash`), read only when its
-        stats differ from those recorded with it; None if it cannot be read or
-        is larger than `limit` bytes (the build refuses it without reading it)."""
+        stats differ from those recorded with it; None if it is not among the
+        files found, cannot be read, or is larger than `limit` bytes (the build
+        refuses it without reading it)."""
         st = self.stats.get(name)
         if st is None or st[0] > limit:
             return None
-        return self._hash_of(name, path)
+        return self._hash_of(name, self._paths[name])
 
     def _vouched(self, name: str) -> str | None:
         """The hash recorded with this file, if its stats are still those and settled."""

@@ -195,7 +195,7 @@ class Staging:
             except OSError:
                 pass  # still holds files
 
-    def adopt(self, rel: str, previous: Path, st: os.stat_result) -> None:
+    def adopt(self, rel: str, previous: str | Path, st: os.stat_result) -> None:
         """Make the previous output's file (`st` its lstat) the new one at `rel`:
         nothing to do if the spare already has that very inode, else a hard link
         (a copy keeping its times where links cannot be made)."""

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import yaml
 
-from hubgen.diagnostics import Diagnostics, Span
+from hubgen.diagnostics import Diagnostic, Diagnostics, Span
 
 try:
     _Loader: type = yaml.CSafeLoader
@@ -71,12 +72,33 @@ def describe(node: Node) -> str:
     return f"'{node.text}'"
 
 
-def parse_yaml(text: str, *, path: str, diags: Diagnostics, line_offset: int = 0) -> Node | None:
+def parse_yaml(
+    text: str, *, path: str, diags: Diagnostics, line_offset: int = 0, remember: bool = False
+) -> Node | None:
     """Parse one YAML document; on failure report it and return None.
 
     `line_offset` is added to every line so that front matter errors point at
-    the line of the Markdown file, not of the extracted block.
+    the line of the Markdown file, not of the extracted block. With `remember`,
+    the tree (nodes are frozen) and what was reported are kept for the same
+    text at the same place, for the rest of the process: `serve` loads every
+    creator's, organisation's and page's file again on each rebuild.
     """
+    if not remember:
+        return _parse(text, path=path, diags=diags, line_offset=line_offset)
+    root, found = _remembered(text, path, line_offset)
+    diags.extend(found)
+    return root
+
+
+@lru_cache(maxsize=1024)
+def _remembered(
+    text: str, path: str, line_offset: int
+) -> tuple[Node | None, tuple[Diagnostic, ...]]:
+    found = Diagnostics()
+    return _parse(text, path=path, diags=found, line_offset=line_offset), tuple(found.sorted())
+
+
+def _parse(text: str, *, path: str, diags: Diagnostics, line_offset: int) -> Node | None:
     builder = _Builder(path, line_offset, diags)
     loader = None
     try:

@@ -68,3 +68,22 @@ def test_empty_document_is_an_error() -> None:
     node, errors = parse("# only a comment\n")
     assert node is None
     assert errors == ["f.yaml:1:1: error: no YAML fields found"]
+
+
+def test_a_remembered_parse_reports_its_problems_every_time_and_only_for_its_place() -> None:
+    """`serve` parses the same creator files on every rebuild: a remembered
+    tree comes back with what its parse reported, and the same text elsewhere
+    (another file, another line offset) is parsed for that place."""
+    text = "title: a\ntitle: b\n"
+
+    def parse_again(path: str, offset: int) -> tuple[object, list[str]]:
+        diags = Diagnostics()
+        node = parse_yaml(text, path=path, diags=diags, line_offset=offset, remember=True)
+        return node, [d.format() for d in diags.sorted()]
+
+    first, errors = parse_again("creator.md", 1)
+    again, errors_again = parse_again("creator.md", 1)
+    assert again is first and errors_again == errors
+    assert errors and errors[0].startswith("creator.md:3:1: error:")
+    other, other_errors = parse_again("other.md", 0)
+    assert other is not first and other_errors[0].startswith("other.md:2:1: error:")
