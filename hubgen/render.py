@@ -195,6 +195,7 @@ class _Renderer:
         self.out: dict[str, bytes | Path | PageJob] = {}
         self.sources: dict[str, str] = {}
         self.lastmods: dict[str, date | None] = {}  # published pages, for the sitemap
+        self._published_days: dict[int, date] | None = None  # by id of drop: see `_latest`
         self.feed_links: dict[str | None, tuple[Anchor, ...]] = {}  # by campaign slug
         self.site_feed = Anchor(
             f"{self.g.site.title} (Atom feed)", self.u.href(feeds.site_feed_path())
@@ -339,7 +340,13 @@ class _Renderer:
 
     def _latest(self, drops: Iterable[Drop]) -> date | None:
         """The local date of the newest published drop: a page's lastmod."""
-        return max((self._day(d) for d in drops if self.pub.status[d] == "published"), default=None)
+        days = self._published_days
+        if days is None:  # a drop is in five or six lists: worked out once
+            status = self.pub.status
+            days = self._published_days = {
+                id(d): self._day(d) for d in self.pub.drops if status[d] == "published"
+            }
+        return max((days[id(d)] for d in drops if id(d) in days), default=None)
 
     def _day(self, d: Drop) -> date:
         return d.publish_at.astimezone(self.g.campaign_of(d).timezone).date()

@@ -148,12 +148,19 @@ class _Drops:
         self.file_hash = file_hash
         self.records: list[Drop] = []
         self.sources: dict[str, str] = {}
+        self._settings_of: dict[str, str] = {}
 
     def key(self, drop: DropFile, source: str) -> str:
-        zone = self.zones.get(drop.folder, self.v.site.timezone)
-        site = self.v.site
-        settings = repr((str(zone), str(site.timezone), site.allow_html, self.v.urls.base_url))
-        return digest("drop", drop.path, drop.folder, source, settings)
+        return digest("drop", drop.path, drop.folder, source, self._settings(drop.folder))
+
+    def _settings(self, folder: str) -> str:
+        """What a drop's record depends on besides its bytes, as text (once per folder)."""
+        if folder not in self._settings_of:
+            zone = self.zones.get(folder, self.v.site.timezone)
+            site = self.v.site
+            settings = (str(zone), str(site.timezone), site.allow_html, self.v.urls.base_url)
+            self._settings_of[folder] = repr(settings)
+        return self._settings_of[folder]
 
     def validate(self, jobs: int) -> None:
         found: list[tuple[Drop | None, str | None]] = []
