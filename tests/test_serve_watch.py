@@ -15,6 +15,7 @@ from watchdog.events import (
     DirCreatedEvent,
     DirDeletedEvent,
     DirModifiedEvent,
+    DirMovedEvent,
     FileAttribEvent,
     FileClosedEvent,
     FileClosedNoWriteEvent,
@@ -45,14 +46,16 @@ CLASSIFIED: list[tuple[FileSystemEvent, str]] = [
     (FileAttribEvent(DROP), "rebuild"),  # touch
     (DirCreatedEvent("/s/content"), "rebuild"),
     (DirDeletedEvent("/s/content/drops/june"), "rebuild"),
-    # an editor's save: temp file renamed over the real one; a file renamed away
-    (FileMovedEvent(DROP + ".tmp", DROP), "rebuild"),
-    (FileMovedEvent("/s/.site.yaml.swp", "/s/site.yaml"), "rebuild"),
+    # an editor's save: temp file renamed over the real one (whole), or the
+    # file written and closed (whole); a file renamed away (replaced next)
+    (FileMovedEvent(DROP + ".tmp", DROP), "saved"),
+    (FileMovedEvent("/s/.site.yaml.swp", "/s/site.yaml"), "saved"),
+    (FileClosedEvent(DROP), "saved"),
     (FileMovedEvent(DROP, "/s/content/drops/may/a.md~"), "rebuild"),
+    (DirMovedEvent("/s/content/drops/may", "/s/content/drops/june"), "rebuild"),
     # reading a file, as every build does, is not a change
     (FileOpenedEvent(DROP), "ignore"),
     (FileClosedNoWriteEvent(DROP), "ignore"),
-    (FileClosedEvent(DROP), "ignore"),  # the write itself was a modified event
     (DirModifiedEvent("/s/content/drops/may"), "ignore"),
     # the output folder, version control, everything outside the sources
     (FileModifiedEvent("/s/public/index.html"), "ignore"),
@@ -73,6 +76,8 @@ CLASSIFIED: list[tuple[FileSystemEvent, str]] = [
     (FileCreatedEvent("/s/content/drops/may/a.md___jb_tmp___"), "ignore"),
     (FileCreatedEvent("/s/content/drops/may/.goutputstream-X1Y2Z3"), "ignore"),
     (FileCreatedEvent("/s/content/.DS_Store"), "ignore"),
+    (FileClosedEvent("/s/content/drops/may/.2023-05-04-a.md.swp"), "ignore"),
+    (FileClosedEvent("/s/public/index.html"), "ignore"),
     (FileMovedEvent("/s/content/drops/may/a.tmp", "/s/content/drops/may/a.md~"), "ignore"),
 ]
 
@@ -104,6 +109,28 @@ def test_a_burst_of_saves_is_one_batch() -> None:
     assert batch == tuple(f"content/drops/may/{i}.md" for i in range(50))
     assert deb.take(timeout=0) is None
     assert deb.due_in(clock.now) is None
+
+
+def test_a_save_known_to_be_whole_waits_only_briefly() -> None:
+    """A file closed by its writer, or moved into place, is whole: the batch is
+    due after `brief` quiet, unless another file in it may still be written."""
+    clock = FakeClock()
+    deb = Debouncer(quiet=0.2, brief=0.02, longest=2.0, clock=clock)
+    deb.poke(DROP)  # opened and written...
+    assert deb.due_in(0.0) == pytest.approx(0.2)
+    deb.poke(DROP, saved=True)  # ...and closed
+    assert deb.due_in(0.0) == pytest.approx(0.02)
+    deb.poke("site.yaml", saved=True)
+    clock.now = 0.01
+    assert deb.take(timeout=0) is None  # a burst of whole files is still one batch
+    clock.now = 0.03
+    assert deb.take(timeout=0) == (DROP, "site.yaml")
+    deb.poke(DROP, saved=True)
+    deb.poke("content/media/hero.png")  # being written: wait the full quiet for both
+    assert deb.due_in(clock.now) == pytest.approx(0.2)
+    deb.poke(DROP)  # written again after its close: no longer known whole
+    deb.poke("content/media/hero.png", saved=True)
+    assert deb.due_in(clock.now) == pytest.approx(0.2)
 
 
 def test_nonstop_changes_still_rebuild_after_the_longest_wait() -> None:
@@ -163,7 +190,7 @@ def watched(tmp_path: Path):  # type: ignore[no-untyped-def]
     site = tmp_path / "site"
     shutil.copytree(FIXTURES / "site", site)
     changes: queue.Queue[str] = queue.Queue()
-    watcher = Watcher(site, changes.put)
+    watcher = Watcher(site, lambda path, saved: changes.put(f"{path} (saved)" if saved else path))
     watcher.start()
     yield site, changes
     watcher.stop()
@@ -181,7 +208,9 @@ def test_watcher_reports_source_changes_only(watched: tuple[Path, queue.Queue[st
     burst = {f"content/drops/spring-2023/2023-05-2{i % 10}-burst-{i}.md" for i in range(50)}
     for rel in sorted(burst):
         (site / rel).write_text("---\ntitle: Burst\npublish_at: 2023-05-20\n---\n")
-    assert set(_collect(changes, burst)) == burst
+    # Each file is reported as written, then as saved whole when it is closed.
+    saved = {f"{rel} (saved)" for rel in burst}
+    assert set(_collect(changes, saved)) == burst | saved
 
 
 def test_reading_the_sources_brings_the_watcher_no_event_and_a_touch_rebuilds(

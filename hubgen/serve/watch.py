@@ -3,8 +3,9 @@
 `classify` is a pure function of one watchdog event, so the rules are
 table-tested without touching the disk. `Debouncer` gathers events until the
 files have been quiet for a moment (an editor's temp-file-then-rename, a
-`git checkout` of fifty files: one rebuild). `Watcher` wires watchdog's
-observer to both.
+`git checkout` of fifty files: one rebuild), a shorter one when every changed
+file is known to be saved whole (closed by its writer, or moved into place).
+`Watcher` wires watchdog's observer to both.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Literal
 
 from watchdog.events import (
     EVENT_TYPE_ATTRIB,
+    EVENT_TYPE_CLOSED,
     EVENT_TYPE_CREATED,
     EVENT_TYPE_DELETED,
     EVENT_TYPE_MODIFIED,
@@ -26,6 +28,7 @@ from watchdog.events import (
     DirDeletedEvent,
     DirMovedEvent,
     FileAttribEvent,
+    FileClosedEvent,
     FileCreatedEvent,
     FileDeletedEvent,
     FileModifiedEvent,
@@ -38,7 +41,10 @@ from watchdog.observers.api import BaseObserver, ObservedWatch
 
 from hubgen.write import SOURCE_NAMES
 
-Action = Literal["rebuild", "ignore"]
+# "saved": the file is whole (its writer closed it, or it was moved into
+# place); "rebuild": changed, and more may follow (a write goes on, a file
+# renamed away is replaced).
+Action = Literal["saved", "rebuild", "ignore"]
 
 SOURCE_DIRS = tuple(name for name in SOURCE_NAMES if "." not in name)
 
@@ -73,8 +79,10 @@ _CHANGES = frozenset(
 # The only events asked of the system: those `classify` can count. Unfiltered,
 # watchdog also reports every file a build opens and closes, hundreds per
 # rebuild, each handled in Python beside the build (0.1 s of a rebuild at
-# 1,000 drops).
+# 1,000 drops). A file closed after writing is not among those: builds write
+# no source file.
 _WATCHED = [
+    FileClosedEvent,
     FileCreatedEvent,
     FileDeletedEvent,
     FileModifiedEvent,
@@ -88,10 +96,14 @@ _WATCHED = [
 
 def classify(event: FileSystemEvent, site: PurePath) -> Action:
     """Rebuild for a change to a source file of the site at `site`; ignore the rest."""
+    if event.event_type == EVENT_TYPE_CLOSED and not event.is_directory:
+        return "saved" if is_source(_text(event.src_path), site) else "ignore"
     if event.event_type not in _CHANGES:
         return "ignore"
     if event.is_directory and event.event_type in (EVENT_TYPE_MODIFIED, EVENT_TYPE_ATTRIB):
         return "ignore"  # the change inside it has an event of its own
+    if event.dest_path and not event.is_directory and is_source(_text(event.dest_path), site):
+        return "saved"  # moved into place whole: an editor's save by rename
     paths = [event.src_path, event.dest_path] if event.dest_path else [event.src_path]
     return "rebuild" if any(is_source(_text(p), site) for p in paths) else "ignore"
 
@@ -123,32 +135,38 @@ def _text(path: str | bytes) -> str:
 class Debouncer:
     """Collects changed paths; hands them out as one batch once the burst is over.
 
-    A batch is due when nothing has changed for `quiet` seconds, or `longest`
-    seconds after its first change (so a file rewritten non-stop still shows).
-    `clock` is injectable so tests decide when time passes. A twentieth of a
-    second is ample for an editor's save (its events come within milliseconds),
-    and the author waits that long on every save before the rebuild starts.
+    A batch is due when nothing has changed for `quiet` seconds, or only
+    `brief` seconds when the last event of every path in it said the file was
+    saved whole, or `longest` seconds after its first change (so a file
+    rewritten non-stop still shows). `clock` is injectable so tests decide
+    when time passes. A twentieth of a second is ample for an editor's save
+    (its events come within milliseconds); the author waits on every save
+    before the rebuild starts, so a save known to be whole waits less. The
+    brief wait still gathers a burst of whole files (a `git checkout`).
     """
 
     def __init__(
         self,
         *,
         quiet: float = 0.05,
+        brief: float = 0.01,
         longest: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._quiet, self._longest, self._clock = quiet, longest, clock
+        self._quiet, self._brief, self._longest = quiet, brief, longest
+        self._clock = clock
         self._cond = threading.Condition()
-        self._paths: dict[str, None] = {}  # insertion-ordered set
+        self._paths: dict[str, bool] = {}  # path -> saved whole; in the order first changed
         self._first = self._last = 0.0
         self._stopped = False
 
-    def poke(self, path: str) -> None:
+    def poke(self, path: str, saved: bool = False) -> None:
+        """`path` changed; `saved`: the event says it is whole (see `classify`)."""
         with self._cond:
             now = self._clock()
             if not self._paths:
                 self._first = now
-            self._paths[path] = None
+            self._paths[path] = saved
             self._last = now
             self._cond.notify_all()
 
@@ -156,7 +174,8 @@ class Debouncer:
         """Seconds until the pending batch is due (0: now), or None when nothing is pending."""
         if not self._paths:
             return None
-        due = min(self._last + self._quiet, self._first + self._longest)
+        quiet = self._brief if all(self._paths.values()) else self._quiet
+        due = min(self._last + quiet, self._first + self._longest)
         return max(0.0, due - now)
 
     def take(self, timeout: float | None = None) -> tuple[str, ...] | None:
@@ -204,7 +223,8 @@ class Watcher(FileSystemEventHandler):
     so the output folder and .git are never watched at all.
     """
 
-    def __init__(self, site: Path, on_change: Callable[[str], None]) -> None:
+    def __init__(self, site: Path, on_change: Callable[[str, bool], None]) -> None:
+        """`on_change(path, saved)`: see `Debouncer.poke`."""
         self._site = site.resolve()
         self._on_change = on_change
         self._observer: BaseObserver = Observer()
@@ -228,14 +248,15 @@ class Watcher(FileSystemEventHandler):
             self._observer.join()
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if classify(event, self._site) == "ignore":
+        action = classify(event, self._site)
+        if action == "ignore":
             return
         for path in (event.src_path, event.dest_path):
             name = self._source_folder(_text(path)) if path else None
             if name and event.event_type != EVENT_TYPE_DELETED:
                 self._watch_folder(name)  # a source folder (re)appeared
         changed = PurePath(_text(event.dest_path or event.src_path))
-        self._on_change(changed.relative_to(self._site).as_posix())
+        self._on_change(changed.relative_to(self._site).as_posix(), action == "saved")
 
     def _source_folder(self, path: str) -> str | None:
         p = PurePath(path)
