@@ -20,7 +20,7 @@ from hubgen.collector import during_build, settle
 from hubgen.diagnostics import Diagnostic, Diagnostics, Span
 from hubgen.errors import ContentErrors, UsageError
 from hubgen.workers import default_jobs
-from hubgen.write import claim_output, finish_output, staging_for
+from hubgen.write import Surveyed, claim_output, finish_output, staging_for
 
 if TYPE_CHECKING:
     from hubgen.produce import Destination, Produced
@@ -175,7 +175,7 @@ def build(
     jobs: int | None = None,
     cache: bool = True,
     previous: Path | None = None,
-    spare: Path | None = None,
+    spare: Path | Surveyed | None = None,
     warm: Warm | None = None,
     record: bool = True,
     ready: Callable[[Built], None] | None = None,
@@ -186,7 +186,8 @@ def build(
     is left as it is. Otherwise files that did not change are taken from
     `previous` (by default the output being replaced), keeping their
     modification time. `spare` is an earlier output that nothing reads any
-    more, brought up to date rather than starting from an empty folder, and
+    more (or that folder surveyed while nothing happened: `write.survey`),
+    brought up to date rather than starting from an empty folder, and
     `warm` keeps decoded and compiled work in memory for the next build in this
     process (both for `serve`). Without `record`, the build is neither looked up
     nor recorded for the up-to-date check (`serve` builds each folder once, and
@@ -216,7 +217,7 @@ def build(
                 return built
             from hubgen import schedule  # see _check: not needed when up to date
             from hubgen.produce import Destination
-            from hubgen.publish import boundaries, upcoming
+            from hubgen.publish import boundaries, still_to_come
 
             with staging_for(out_dir, spare=previous is None, reuse=spare) as staging:
                 checked = _check(
@@ -232,11 +233,12 @@ def build(
                     dest=Destination(staging, (previous or out_dir).resolve()),
                 )
                 output = finish_output(out_dir, staging, checked.produced.files, keep=keep)
-            coming = upcoming(checked.graph, checked.now)
+            instants = boundaries(checked.graph)
+            coming = still_to_come(instants, checked.now)
             report = unchanged.Previous(
                 checked.diagnostics,
                 len(checked.produced.files),
-                schedule.summary(checked.published, checked.now),
+                schedule.summary(checked.published, coming),
                 coming[0].at if coming else None,
             )
             if record:
@@ -246,7 +248,7 @@ def build(
                     output,
                     sources=sources,
                     zone=checked.graph.site.timezone,
-                    boundaries=[b.at for b in boundaries(checked.graph)],
+                    boundaries=[b.at for b in instants],
                     dated=any(
                         h.last_verified
                         for o in checked.graph.organisations.values()

@@ -110,7 +110,12 @@ def boundaries(graph: SiteGraph) -> list[Boundary]:
 
 def upcoming(graph: SiteGraph, now: datetime) -> list[Boundary]:
     """The boundaries still to come: the output changes at each of them."""
-    return [b for b in boundaries(graph) if b.at > now]
+    return still_to_come(boundaries(graph), now)
+
+
+def still_to_come(found: list[Boundary], now: datetime) -> list[Boundary]:
+    """Of these boundaries (`boundaries`), those after `now`."""
+    return [b for b in found if b.at > now]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import json
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from hubgen.publish import Boundary, Published, upcoming
+from hubgen.publish import Boundary, Published
 from hubgen.timeparse import format_utc as utc
 from hubgen.timeparse import format_wall as local
 
@@ -23,12 +23,12 @@ EVENTS = {
 }
 
 
-def summary(published: Published, now: datetime) -> str:
-    """'6 drops published, 8 scheduled, next change at ...': the end of a build's report."""
+def summary(published: Published, coming: list[Boundary]) -> str:
+    """'6 drops published, 8 scheduled, next change at ...': the end of a build's
+    report; `coming`: the boundaries still to come (`publish.upcoming`)."""
     status = published.status.values()
     shown = sum(s == "published" for s in status)
     scheduled = sum(s == "scheduled" for s in status)
-    coming = upcoming(published.graph, now)
     nxt = f", next change at {local(coming[0].at, coming[0].zone)}" if coming else ""
     return f"{shown} drops published, {scheduled} scheduled{nxt}"
 

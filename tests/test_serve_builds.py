@@ -12,7 +12,7 @@ import pytest
 from conftest import REPO, read_tree
 from serving import WELCOME, copy_fixture
 
-from hubgen import records
+from hubgen import records, write
 from hubgen.cache import Cache
 from hubgen.model import Drop
 from hubgen.pipeline import build
@@ -21,6 +21,7 @@ from hubgen.serve.builds import Builds
 from hubgen.serve.watch import Debouncer
 from hubgen.theme import Themes
 from hubgen.views import Views
+from hubgen.write import Surveyed
 
 BASE = "http://127.0.0.1:8123/"
 
@@ -94,7 +95,8 @@ def test_the_first_rebuild_starts_from_a_copy_of_the_first_build_made_meanwhile(
     site: Path, builds: Builds, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No retired build exists yet after the first: the first save would link
-    every file anew, so a copy by hard links is made while nothing happens."""
+    every file anew, so a copy by hard links is made while nothing happens,
+    and surveyed then too: the rebuild does not walk it again."""
     builds.rebuild()
     builds.make_spare()
     with builds.current() as first:
@@ -102,17 +104,27 @@ def test_the_first_rebuild_starts_from_a_copy_of_the_first_build_made_meanwhile(
         home = (first.root / "index.html").stat().st_ino
     starts: list[tuple[Path, int, int]] = []
     real = build
+    walked: list[Path] = []
+    real_walk = write._sound_spare
 
     def spy(*args: Any, **kwargs: Any) -> Any:
-        spare = kwargs["spare"]
+        surveyed = kwargs["spare"]
+        assert isinstance(surveyed, Surveyed)
+        spare = surveyed.folder
         starts.append((spare, spare.stat().st_ino, (spare / "index.html").stat().st_ino))
         return real(*args, **kwargs)
 
+    def walk(spare: Path) -> object:
+        walked.append(spare)
+        return real_walk(spare)
+
     monkeypatch.setattr("hubgen.serve.builds.build", spy)
+    monkeypatch.setattr(write, "_sound_spare", walk)
     welcome = site / WELCOME
     welcome.write_text(welcome.read_text() + "\nThe first save after starting.\n")
     builds.rebuild()
     [(spare, folder, index)] = starts
+    assert walked == []
     assert index == home  # the first build's file itself, not a copy of its bytes
     with builds.current() as second:
         assert second.root is not None and second.root.stat().st_ino == folder
@@ -392,3 +404,25 @@ def test_a_failed_rebuild_leaves_its_starting_folder_for_the_next(
     with builds.current() as fixed:
         assert fixed.root is not None and fixed.root.stat().st_ino == folder
         assert fixed.problems == ()
+
+
+def test_a_spare_a_failed_rebuild_wrote_into_is_surveyed_again(
+    site: Path, builds: Builds, clock: Clock, tmp_path: Path
+) -> None:
+    """A rebuild that fails after writing pages (here: the link check) leaves
+    its starting folder changed: its survey no longer holds, and the next
+    rebuild must not take the pages it wrote for the shown build's."""
+    builds.rebuild()
+    builds.rebuild()  # the first build's folder is now where the next rebuild starts
+    builds.make_spare()  # and surveyed
+    template = site / "themes/default/templates/drop.html"
+    template.parent.mkdir(parents=True)
+    shipped = (REPO / "themes/default/templates/drop.html").read_text()
+    broken = '<p><a href="/no-such-page/">Nowhere.</a></p></article>'
+    template.write_text(shipped.replace("</article>", broken, 1))
+    failed = builds.rebuild()
+    assert failed.built is None and any(p.code == "dangling-link" for p in failed.problems)
+    template.unlink()
+    builds.make_spare()
+    assert builds.rebuild().problems == ()
+    assert _shown(builds) == _full(site, clock, tmp_path, "full")

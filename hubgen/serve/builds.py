@@ -29,6 +29,7 @@ from hubgen.cache import Warm
 from hubgen.diagnostics import Diagnostic, Span
 from hubgen.errors import ContentErrors, HubgenError
 from hubgen.pipeline import Built, build
+from hubgen.write import Surveyed, survey
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,8 @@ class Builds:
         self._cond = threading.Condition()
         self._closed = False
         self._warm = Warm()  # parsed drops and compiled templates, from one build to the next
-        self._spare: Path | None = None  # a retired build no request reads: the next one's start
+        # A retired build no request reads, perhaps surveyed: the next one's start.
+        self._spare: Path | Surveyed | None = None
 
     def rebuild(self) -> Attempt:
         """Build the site now; show it if it built, else keep the last good one."""
@@ -104,11 +106,12 @@ class Builds:
         return shown[0] if shown else self._finish(built, (), spare)
 
     def _finish(
-        self, built: Built | None, problems: tuple[Diagnostic, ...], spare: Path | None
+        self, built: Built | None, problems: tuple[Diagnostic, ...], spare: Path | Surveyed | None
     ) -> Attempt:
+        folder = spare.folder if isinstance(spare, Surveyed) else spare
         with self._cond:
-            if spare is not None and spare.is_dir():  # the build failed: start there next time
-                self._retired.add(spare)
+            if folder is not None and folder.is_dir():  # the build failed: start there next time
+                self._retired.add(folder)  # written to: surveyed again before it is used
             old = self._state
             root, next_change = old.root, None  # broken content: wait for the next save
             if built is not None:
@@ -145,10 +148,15 @@ class Builds:
         by hard links. Without it, the first save after starting would wait for
         every file of the site to be linked anew (0.2 s at 1,000 drops). When
         `stop` says a rebuild is due, the copy ends where it is: a spare holding
-        part of the files is brought up to date like any other."""
+        part of the files is brought up to date like any other. A whole spare is
+        then surveyed (`write.survey`), so the rebuild need not walk it."""
         with self._cond:
-            if self._spare is not None or self._closed:
+            if self._closed or isinstance(self._spare, Surveyed):
                 return
+            spare = self._spare
+        if spare is not None:
+            self._survey(spare)
+            return
         folder = self._home / f"spare-{self._count}"  # the next build is build-{count + 1}
         with self.current() as state:
             if state.root is None:
@@ -159,10 +167,21 @@ class Builds:
                 _remove([folder])  # no spare: the next rebuild starts from an empty folder
                 return
         with self._cond:
-            if self._spare is None:
-                self._spare, folder = folder, None
-        if folder is not None:
+            taken = self._spare is None
+            if taken:
+                self._spare = folder
+        if not taken:
             _remove([folder])
+        elif not stop():  # a whole copy, and time for its survey
+            self._survey(folder)
+
+    def _survey(self, spare: Path) -> None:
+        """Survey the spare folder: nothing writes to it until the rebuild that
+        takes it, which runs on this thread (the one that calls `make_spare`)."""
+        surveyed = survey(spare)  # None: not sound, and removed
+        with self._cond:
+            if self._spare == spare:
+                self._spare = surveyed
 
     def _take_unused(self) -> list[Path]:
         """Retired builds no request reads: one is kept for the next build to
