@@ -100,18 +100,19 @@ def review_content(
     sensitive = v.site.sensitive_topics
     subjects = list(_subjects(tree, v))
     keys = [review_key(subject, sensitive) for subject in subjects]
-    todo = [i for i, key in enumerate(keys) if not cache.has("review", key)]
+    # Read in one pass (and kept in memory between `serve`'s rebuilds); a
+    # stored value of another shape is reviewed again.
+    known = cache.decoded("review", keys, Diagnostic.from_rows)
+    todo = [i for i, key in enumerate(keys) if key not in known]
 
     def review_one(i: int) -> list[list[str | int]]:
         return review_file(subjects[i], rules, sensitive)
 
-    for i, found in zip(todo, workers.run(review_one, todo, jobs=jobs), strict=True):
-        cache.put("review", keys[i], found)
-    for i, key in enumerate(keys):
-        known = Diagnostic.from_rows(cache.get("review", key))
-        if known is None:  # a stored value of another shape: review again
-            known = Diagnostic.from_rows(review_one(i)) or []
-        diags.extend(known)
+    for i, rows in zip(todo, workers.run(review_one, todo, jobs=jobs), strict=True):
+        cache.put("review", keys[i], rows)
+        known[keys[i]] = Diagnostic.from_rows(rows) or []
+    for key in keys:
+        diags.extend(known[key])
     needs_check = v.site.help.organisations is None
     if needs_check and not shows_crisis_line(v.site, v.organisations, now):
         when = format_local(now, v.site.timezone)
