@@ -207,8 +207,10 @@ class MadeView:
 
     view: DropView
     asked: Asked
-    answers: str  # digest_asked(asked)
-    facts: Facts  # facts_of(asked)
+    # digest_asked(asked) and facts_of(asked), for a later build to find (only
+    # worked out when there is one: see `Views`'s `inputs`)
+    answers: str | None
+    facts: Facts | None
 
 
 class Views:
@@ -485,6 +487,8 @@ class Views:
             ):
                 return known
         view, asked = self.asking(lambda: self._drop(d))
+        if self._inputs is None:
+            return MadeView(view, asked, None, None)
         made = MadeView(view, asked, digest_asked(asked), facts_of(asked))
         if key is not None:
             self.cache.remember("drop-view", key, made)
