@@ -171,6 +171,12 @@ class Cache:
         return cls(None)
 
     @property
+    def warm(self) -> bool:
+        """Whether it keeps values in memory for a later build in this process
+        (`serve`'s `Warm`): work worth remembering only then is not."""
+        return self._warm is not None
+
+    @property
     def lasting(self) -> bool:
         """Whether what this build puts can be read by a later one (not so with
         `--no-cache`, or a site folder that cannot be written to)."""
@@ -395,11 +401,14 @@ class Cache:
         try:
             with self._db:
                 for kind, used in self._used.items():
+                    # One kind's keys at a time: a large site's are megabytes.
                     stale = self._keys(kind) - used
+                    self._stored.pop(kind, None)
                     self._db.executemany(
                         "DELETE FROM entries WHERE kind = ? AND key = ?",
                         ((kind, key) for key in stale),
                     )
+                    del stale
                 self._db.executemany(
                     "INSERT OR REPLACE INTO entries (kind, key, value) VALUES (?, ?, ?)",
                     _rows(self._new),

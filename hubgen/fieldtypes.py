@@ -197,7 +197,7 @@ class Url(Type):
         return ctx.error(node.span, "url", problem) if problem else text
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 13)  # a site of 1,000 drops has ~1,000 distinct; memory stays small
 def url_problem(text: str, *, site_paths: bool, web_only: bool = False) -> str | None:
     """Why `text` is not an acceptable link target, or None if it is (remembered:
     the same links recur on many drops, and in every build `serve` makes)."""

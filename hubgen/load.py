@@ -82,8 +82,11 @@ class SourceTree:
 CONTENT_FOLDERS = ("drops", "creators", "organisations", "pages", "media", "static")
 
 
-def load_site(root: Path, diags: Diagnostics) -> SourceTree:
-    reader = _Reader(root, diags, remember=True)  # a few hundred files, not the drops
+def load_site(root: Path, diags: Diagnostics, *, remember: bool = False) -> SourceTree:
+    """Find every file of the site and parse all but the drops (see `read_drop`).
+    With `remember`, their YAML is remembered for the next load in this process
+    (`serve`: see `parse_yaml`)."""
+    reader = _Reader(root, diags, remember=remember)  # a few hundred files, not the drops
     content = root / "content"
     reader.misplaced(content)
     drops: list[DropFile] = []

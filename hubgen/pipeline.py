@@ -99,7 +99,7 @@ def _check(
     from hubgen.validate import body_reader, validate_site
 
     diags = Diagnostics()
-    tree = load_site(site_dir, diags)
+    tree = load_site(site_dir, diags, remember=cache.warm)
     sources.read_hashes(cache)
     validated = validate_site(
         tree,

@@ -307,7 +307,7 @@ def _keep_made(
     for d, made in views.made_drops():
         drop_answers[id(d)] = made.answers
         key = inputs.drop_key(d)
-        if key and made.facts is not None and d.span.path in steady:
+        if key and d.span.path in steady:
             cache.put("drop-asked", key, made.facts)
     for first, (key, shows, asked) in fingerprinted.items():
         if not all(d.span.path in steady for d in shows):

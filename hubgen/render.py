@@ -300,6 +300,7 @@ class _Renderer:
         if self.g.site.headers:
             self.out["_headers"] = render_headers(self.u)
         files = dict(sorted(self.out.items()))
+        self._published_days = None  # planned: the page jobs keep this renderer alive
         if inputs is not None:
             inputs = inputs.reading(digest_asked(self.info_asked))
         return Rendered(files, self.sources, self.themes, self.u.base_url, self.views, inputs)

@@ -201,16 +201,31 @@ Asked = dict[Fact, str]  # each fact read, and the text of what it was
 Facts = dict[str, list[str]]  # the keys of the facts read, by kind: as the cache keeps them
 
 
-@dataclass(frozen=True, slots=True)
 class MadeView:
-    """A drop's view, with what it read of the published set."""
+    """A drop's view, with what it read of the published set; the hash of that
+    and its facts are worked out when first asked for (for a later build), and
+    kept with the view between `serve`'s rebuilds."""
 
-    view: DropView
-    asked: Asked
-    # digest_asked(asked) and facts_of(asked), for a later build to find (only
-    # worked out when there is one: see `Views`'s `inputs`)
-    answers: str | None
-    facts: Facts | None
+    __slots__ = ("view", "asked", "_answers", "_facts")
+
+    def __init__(self, view: DropView, asked: Asked) -> None:
+        self.view, self.asked = view, asked
+        self._answers: str | None = None
+        self._facts: Facts | None = None
+
+    @property
+    def answers(self) -> str:
+        """`digest_asked` of what it read."""
+        if self._answers is None:
+            self._answers = digest_asked(self.asked)
+        return self._answers
+
+    @property
+    def facts(self) -> Facts:
+        """`facts_of` what it read."""
+        if self._facts is None:
+            self._facts = facts_of(self.asked)
+        return self._facts
 
 
 class Views:
@@ -239,7 +254,6 @@ class Views:
         facts it read are the same (`Cache.recall`)."""
         self._pub = pub
         self._inputs = inputs
-        self._site_key = inputs.site if inputs is not None else ""
         self.preview = pub.preview
         self.g = pub.graph
         self.u = pub.graph.urls
@@ -478,18 +492,21 @@ class Views:
         the drop's file, the other sources (its campaign, creators, the site's
         settings) and the facts it read, so `serve` need not make again the
         hundreds of views a campaign page lists after an edit of one drop."""
-        found = self._inputs.drops.get(d.span.path) if self._inputs is not None else None
-        key = None if found is None else digest("drop-view", self._site_key, d.span.path, found)
+        key = None
+        if self._inputs is not None and self.cache.warm:
+            found = self._inputs.drops.get(d.span.path)
+            key = (
+                None
+                if found is None
+                else digest("drop-view", self._inputs.site, d.span.path, found)
+            )
         if key is not None:
             known = self.cache.recall("drop-view", key)
             if isinstance(known, MadeView) and all(
                 _FACTS[kind](self, name)[1] == text for (kind, name), text in known.asked.items()
             ):
                 return known
-        view, asked = self.asking(lambda: self._drop(d))
-        if self._inputs is None:
-            return MadeView(view, asked, None, None)
-        made = MadeView(view, asked, digest_asked(asked), facts_of(asked))
+        made = MadeView(*self.asking(lambda: self._drop(d)))
         if key is not None:
             self.cache.remember("drop-view", key, made)
         return made
