@@ -321,30 +321,27 @@ class Cache:
         self.write(kind, key, data.decode("utf-8"))  # not held till the end: megabytes of feeds
         return data
 
-    def made(self, kind: str, key: Callable[[], str | None], make: Callable[[], T]) -> T:
+    def made(
+        self,
+        kind: str,
+        key: Callable[[], str | None],
+        make: Callable[[], T],
+        *,
+        holds: Callable[[Any], bool] | None = None,
+    ) -> T:
         """`make()`, or what it made in an earlier build under the same key
-        (with a `Warm` memory; never stored in the file). `key` is only worked
-        out when there is a memory; None: make it afresh."""
+        (with a `Warm` memory; never stored in the file), if `holds` says that
+        is still right. `key` is only worked out when there is a memory; None:
+        make it afresh."""
         if self._warm is None:
             return make()
         name = key()
         if name is None:
             return make()
         known = self._warm.kept.get((kind, name), _MISSING)
-        return self._keep(kind, name, make() if known is _MISSING else known)  # type: ignore[arg-type]
-
-    def recall(self, kind: str, key: str) -> object | None:
-        """What an earlier build in this process kept under `key` (`remember`,
-        with a `Warm` memory), kept again for the next build; None if nothing.
-        The caller checks it still holds: nothing of it is in the file."""
-        if self._warm is None:
-            return None
-        known = self._warm.kept.get((kind, key))
-        return None if known is None else self._keep(kind, key, known)
-
-    def remember(self, kind: str, key: str, value: object) -> None:
-        """Keep `value` in memory for the next build in this process (`recall`)."""
-        self._keep(kind, key, value)
+        if known is _MISSING or (holds is not None and not holds(known)):
+            known = make()
+        return self._keep(kind, name, known)  # type: ignore[arg-type]
 
     def _keep(self, kind: str, key: str, value: T) -> T:
         if self._warm is not None:

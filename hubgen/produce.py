@@ -408,20 +408,23 @@ class _Values:
     def _by_hash(self, view: object) -> tuple[type[str], tuple[str]]:
         known = self._shared.get(id(view))
         if known is None or known[0] is not view:
-            # A view an earlier build in this process hashed (`serve` takes
+            # Or as an earlier build in this process hashed it (`serve` takes
             # drop views again): the same object, kept alive, so the same id.
-            kept = self._cache.recall("view-hash", str(id(view)))
-            if isinstance(kept, tuple) and kept[0] is view:
-                known = kept
-            else:
-                buffer = io.BytesIO()
-                plain = pickle.Pickler(buffer, protocol=5)
-                plain.fast = True
-                plain.dump(view)  # its own fields hold no shared views
-                known = (view, digest("view", buffer.getvalue()))
-                self._cache.remember("view-hash", str(id(view)), known)
-            self._shared[id(view)] = known
+            known = self._shared[id(view)] = self._cache.made(
+                "view-hash",
+                lambda: str(id(view)),
+                lambda: (view, _view_hash(view)),
+                holds=lambda kept: kept[0] is view,
+            )
         return str, (known[1],)
+
+
+def _view_hash(view: object) -> str:
+    buffer = io.BytesIO()
+    plain = pickle.Pickler(buffer, protocol=5)
+    plain.fast = True
+    plain.dump(view)  # its own fields hold no shared views
+    return digest("view", buffer.getvalue())
 
 
 class _Shared:

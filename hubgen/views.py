@@ -251,7 +251,7 @@ class Views:
         (see `Markup`); it is needed only when such a body is rendered again.
         With `inputs`, a drop's view made by an earlier build in this process
         (`serve`) is taken again when its file, every other source and the
-        facts it read are the same (`Cache.recall`)."""
+        facts it read are the same (`Cache.made`)."""
         self._pub = pub
         self._inputs = inputs
         self.preview = pub.preview
@@ -488,28 +488,26 @@ class Views:
 
     def _drop_view(self, d: Drop) -> MadeView:
         """A drop's view and what it read, as an earlier build made them if
-        what the view depends on is the same. A view is made from
-        the drop's file, the other sources (its campaign, creators, the site's
-        settings) and the facts it read, so `serve` need not make again the
-        hundreds of views a campaign page lists after an edit of one drop."""
-        key = None
-        if self._inputs is not None and self.cache.warm:
-            found = self._inputs.drops.get(d.span.path)
-            key = (
-                None
-                if found is None
-                else digest("drop-view", self._inputs.site, d.span.path, found)
-            )
-        if key is not None:
-            known = self.cache.recall("drop-view", key)
-            if isinstance(known, MadeView) and all(
-                _FACTS[kind](self, name)[1] == text for (kind, name), text in known.asked.items()
-            ):
-                return known
-        made = MadeView(*self.asking(lambda: self._drop(d)))
-        if key is not None:
-            self.cache.remember("drop-view", key, made)
-        return made
+        what the view depends on is the same. A view is made from the drop's
+        file, the other sources (its campaign, creators, the site's settings)
+        and the facts it read, so `serve` need not make again the hundreds of
+        views a campaign page lists after an edit of one drop."""
+        return self.cache.made(
+            "drop-view",
+            lambda: self._drop_view_key(d),
+            lambda: MadeView(*self.asking(lambda: self._drop(d))),
+            holds=lambda known: isinstance(known, MadeView) and self._still_so(known.asked),
+        )
+
+    def _drop_view_key(self, d: Drop) -> str | None:
+        found = self._inputs.drops.get(d.span.path) if self._inputs is not None else None
+        if self._inputs is None or found is None:
+            return None
+        return digest("drop-view", self._inputs.site, d.span.path, found)
+
+    def _still_so(self, asked: Asked) -> bool:
+        """Whether every fact read says now what it said then."""
+        return all(_FACTS[kind](self, key)[1] == text for (kind, key), text in asked.items())
 
     def _status(self, d: Drop) -> str:
         return str(self.fact("status", d.span.path))
