@@ -41,7 +41,7 @@ from hubgen.shipped import SHIPPED_THEMES
 CACHE_DIR = ".hubgen-cache"
 _FILE = "cache.sqlite"
 # Bump when the layout of values changes; hubgen's version is part of it too.
-_FORMAT = "2"
+_FORMAT = "3"
 
 T = TypeVar("T")
 _MISSING = object()
@@ -186,6 +186,10 @@ class Cache:
         """Whether `key` has a value, without reading it (a later `get` will)."""
         self._used.setdefault(kind, set()).add(key)
         return key in self._new.get(kind, {}) or key in self._table(kind)
+
+    def holding(self, kind: str) -> set[str]:
+        """Every key of `kind` that has a value, without reading the values."""
+        return self._keys(kind) | self._new.get(kind, {}).keys() | self._written.get(kind, set())
 
     def get(self, kind: str, key: str) -> Any | None:
         """The value stored under `key`, or None. Each stored value is read once."""

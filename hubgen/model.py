@@ -57,13 +57,16 @@ class Markup:
     is only needed to render a body again with other links (`views`), seldom,
     and it was a third of what a large site's records held in memory.
     `source_hash` names the text either way, and lets the file be read back.
-    A record this build parsed keeps its text: the file the author is saving
-    right now (in `serve`) is never read back.
+    Nor does it hold its `html` (None), kept beside it in the cache: only the
+    pages a build renders need it, and it was most of the text a rebuild of a
+    large site read and decoded (see `validate.DropBodies`). A record this
+    build parsed keeps both: the file the author is saving right now (in
+    `serve`) is never read back.
     """
 
     source: str | None
     source_hash: str
-    html: str
+    html: str | None
     refs: tuple[LinkRef, ...]
     # Raw HTML shown as text (allow_html is off): the first tag of each line.
     raw_html: tuple[tuple[str, Span], ...] = ()

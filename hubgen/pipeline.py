@@ -96,7 +96,7 @@ def _check(
     from hubgen.resolve import resolve_site
     from hubgen.safemessaging import review_content
     from hubgen.timeparse import TimeError, localize
-    from hubgen.validate import body_reader, validate_site
+    from hubgen.validate import DropBodies, validate_site
 
     diags = Diagnostics()
     tree = load_site(site_dir, diags, remember=cache.warm)
@@ -123,6 +123,7 @@ def _check(
     if diags.has_errors(strict=strict):
         raise ContentErrors(diags.sorted(strict=strict))
     themes, drop_hashes = tree.themes, validated.sources
+    bodies = DropBodies(site_dir, cache, validated.kept)
     del tree, validated  # the parsed files: only the graph is needed from here on
     published = publish(graph, now, preview=preview)
     # What each page reads is only worth hashing for a later build to find.
@@ -135,7 +136,7 @@ def _check(
             cache=cache,
             jobs=jobs,
             inputs=inputs,
-            bodies=body_reader(site_dir),
+            bodies=bodies,
         )
         produced = produce(rendered, cache=cache, jobs=jobs, dest=dest)
     except TemplateProblem as exc:

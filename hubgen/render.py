@@ -33,6 +33,7 @@ from hubgen.theme import Themes, themes_key
 from hubgen.views import (
     Anchor,
     Asked,
+    Bodies,
     CampaignCard,
     HelplineView,
     Picture,
@@ -159,11 +160,11 @@ def render_site(
     cache: Cache,
     jobs: int = 1,
     inputs: Inputs | None = None,
-    bodies: Callable[[Drop], str] | None = None,
+    bodies: Bodies | None = None,
 ) -> Rendered:
     """The site as files and page jobs; `jobs` processes re-render feed bodies.
     With `inputs`, pages can be known unchanged without making their views;
-    `bodies` reads back a cached drop's body text (see `Views`)."""
+    `bodies` reads back a cached drop's body text or HTML (see `Views`)."""
     return _Renderer(pub, themes, cache, jobs, bodies, inputs).render(inputs)
 
 
@@ -174,7 +175,7 @@ class _Renderer:
         themes: dict[str, Theme],
         cache: Cache,
         jobs: int,
-        bodies: Callable[[Drop], str] | None,
+        bodies: Bodies | None,
         inputs: Inputs | None,
     ) -> None:
         self.jobs = jobs

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup as Html
+
 from hubgen import markup, records, workers
 from hubgen.cache import Cache, Encoded, digest, encode
 from hubgen.diagnostics import Diagnostic, Diagnostics, Span
@@ -72,6 +74,7 @@ class Validated:
     # broken file is not reported a second time as a reference to nothing.
     known: dict[str, frozenset[str]] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # drop path -> hash of its bytes
+    kept: dict[str, str] = field(default_factory=dict)  # drop path -> its record's key, if cached
 
 
 def validate_site(
@@ -118,6 +121,7 @@ def validate_site(
             "organisation": frozenset(d.stem for d in tree.organisations),
         },
         sources=drops.sources,
+        kept=drops.kept,
     )
 
 
@@ -148,6 +152,7 @@ class _Drops:
         self.file_hash = file_hash
         self.records: list[Drop] = []
         self.sources: dict[str, str] = {}
+        self.kept: dict[str, str] = {}  # path -> key, of each record read from the cache
         self._settings_of: dict[str, str] = {}
 
     def key(self, drop: DropFile, source: str) -> str:
@@ -168,20 +173,28 @@ class _Drops:
         hashes = [self.file_hash(drop) for drop in self.tree.drops]
         keys = [self.key(d, h) if h else None for d, h in zip(self.tree.drops, hashes, strict=True)]
         cached = self.v.cache.decoded("drop", [k for k in keys if k], _known)
+        with_html = self.v.cache.holding("drop-html")
         for i, (key, source) in enumerate(zip(keys, hashes, strict=True)):
             known = cached.get(key) if key else None
-            if known is None:
-                todo.append(i)
+            if known is None or (known[0] is not None and key not in with_html):
+                todo.append(i)  # a record is only known with its body's HTML beside it
+                known = None
             else:
                 self.v.diags.extend(known[1])
+                if known[0] is not None and key:
+                    self.kept[known[0].span.path] = key
             found.append((known[0] if known else None, source))
-        for i, (value, record, rows, source, review) in zip(
+        del with_html
+        self.v.cache.keep("drop-html", self.kept.values())
+        for i, (value, html, record, rows, source, review) in zip(
             todo, workers.each(self.job, todo, jobs=jobs), strict=True
         ):
             diagnostics = Diagnostic.from_rows(rows) or []
             if source is not None:
                 key = self.key(self.tree.drops[i], source)
                 self.v.cache.write_decoded("drop", key, value, (record, diagnostics))
+                if html is not None:
+                    self.v.cache.write("drop-html", key, html)
             if review is not None:
                 self.v.cache.put("review", *review)
             self.v.diags.extend(diagnostics)
@@ -191,10 +204,12 @@ class _Drops:
                 self.records.append(record)
                 self.sources[record.span.path] = source
 
-    def job(self, i: int) -> tuple[Encoded, Drop | None, Rows, str | None, tuple[str, Rows] | None]:
-        """One drop file as a cache value (JSON text, made here in the worker), its
-        record and diagnostics, the hash of the bytes it was made from, and its
-        review's key and rows."""
+    def job(
+        self, i: int
+    ) -> tuple[Encoded, Encoded | None, Drop | None, Rows, str | None, tuple[str, Rows] | None]:
+        """One drop file as a cache value (JSON text, made here in the worker) and
+        its body's HTML as another, its record and diagnostics, the hash of the
+        bytes it was made from, and its review's key and rows."""
         from hubgen import safemessaging  # which imports this module
 
         drop = self.tree.drops[i]
@@ -208,29 +223,48 @@ class _Drops:
             found = safemessaging.review_file(subject, safemessaging.safe_messaging(), sensitive)
             review = (safemessaging.review_key(subject, sensitive), found)
         rows = [d.as_row() for d in diags.sorted()]
-        # Kept without the body's text (see `Markup`); `body_reader` reads it back.
-        kept = replace(record, body=replace(record.body, source=None)) if record else None
+        # Kept without the body's text and HTML (see `Markup`); `DropBodies` reads them back.
+        kept = record and replace(record, body=replace(record.body, source=None, html=None))
         value = {
             "record": records.encode(kept) if kept is not None else None,
             "diagnostics": rows,
         }
-        return Encoded(encode(value)), record, rows, source, review
+        html = Encoded(encode(record.body.html)) if record is not None else None
+        return Encoded(encode(value)), html, record, rows, source, review
 
 
-def body_reader(root: Path) -> Callable[[Drop], str]:
-    """What reads a drop's body text back from its file, for a record from the
-    build cache (which keeps none: see `Markup`). A file that no longer holds
-    the text the build validated stops the build: it changed meanwhile."""
+class DropBodies:
+    """Reads back what a drop's record from the build cache does not hold (see
+    `Markup`): its body's text, from its file, and its HTML, from the cache.
+    A file that no longer holds the text the build validated stops the build:
+    it changed meanwhile."""
 
-    def read(d: Drop) -> str:
+    def __init__(self, root: Path, cache: Cache, kept: dict[str, str]) -> None:
+        self.root, self.cache, self.kept = root, cache, kept
+
+    def text(self, d: Drop) -> str:
         path = d.span.path
-        doc, _ = read_drop(root, DropFile(d.campaign, path, Path(path).stem), Diagnostics())
+        doc, _ = read_drop(self.root, DropFile(d.campaign, path, Path(path).stem), Diagnostics())
         if doc.meta is None or markup.text_hash(doc.body) != d.body.source_hash:
-            message = "the file changed while the site was being built; build again"
-            raise ContentErrors([Diagnostic(Span(path), "error", "changed-during-build", message)])
+            raise _changed(path)
         return doc.body
 
-    return read
+    def html(self, d: Drop) -> Html:
+        """The HTML kept with the record (one query: a rebuild renders few pages)."""
+        key = self.kept.get(d.span.path)
+        found = self.cache.decoded("drop-html", [key], _html) if key else {}
+        if key not in found:  # the cache file was replaced meanwhile
+            raise _changed(d.span.path)
+        return found[key]
+
+
+def _changed(path: str) -> ContentErrors:
+    message = "the file changed while the site was being built; build again"
+    return ContentErrors([Diagnostic(Span(path), "error", "changed-during-build", message)])
+
+
+def _html(value: object) -> Html | None:
+    return Html(value) if type(value) is str else None
 
 
 def _known(value: object) -> tuple[Drop | None, list[Diagnostic]] | None:

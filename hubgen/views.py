@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -50,6 +50,15 @@ KIND_LABELS = {
     "announcement": "Announcement",
 }
 STATE_LABELS = {"upcoming": "Coming soon", "live": "Live now", "ended": "Ended"}
+
+
+class Bodies(Protocol):
+    """Reads back what a drop's record from the build cache does not hold (see
+    `Markup`; `validate.DropBodies`)."""
+
+    def text(self, d: Drop) -> str: ...
+
+    def html(self, d: Drop) -> Html: ...
 
 
 @dataclass(frozen=True)
@@ -244,11 +253,12 @@ class Views:
         pub: Published,
         *,
         cache: Cache | None = None,
-        bodies: Callable[[Drop], str] | None = None,
+        bodies: Bodies | None = None,
         inputs: Inputs | None = None,
     ) -> None:
-        """`bodies` reads a drop's body text back, for a record that holds none
-        (see `Markup`); it is needed only when such a body is rendered again.
+        """`bodies` reads a drop's body text or HTML back, for a record that
+        holds none (see `Markup`): only for the pages made, and the rare body
+        rendered again.
         With `inputs`, a drop's view made by an earlier build in this process
         (`serve`) is taken again when its file, every other source and the
         facts it read are the same (`Cache.made`)."""
@@ -337,9 +347,12 @@ class Views:
     def html(self, markup: Markup) -> Html:
         """A body's HTML, re-rendered without links to pages that are not published."""
         dangling = self._dangling(markup)
-        if not dangling:  # the common case: the HTML as rendered, not copied
-            return markup.html if isinstance(markup.html, Html) else Html(markup.html)
-        return Html(self._convert(markup, dangling, self.u.href))
+        if dangling:
+            return Html(self._convert(markup, dangling, self.u.href))
+        if markup.html is None:  # a record from the cache: its HTML is kept beside it
+            return self._read_back(markup).html(self._owner(markup))
+        # the common case: the HTML as rendered, not copied
+        return markup.html if isinstance(markup.html, Html) else Html(markup.html)
 
     def absolute_html(self, markup: Markup) -> str:
         """A body's HTML with absolute URLs, for feed readers that have no page address."""
@@ -370,11 +383,19 @@ class Views:
         """A body's Markdown text, read back from its drop's file if its record holds none."""
         if markup.source is not None:
             return markup.source
+        return self._read_back(markup).text(self._owner(markup))
+
+    def _read_back(self, markup: Markup) -> Bodies:
+        if self._bodies is None:
+            raise RuntimeError("a body without its text or HTML, and no way to read it back")
+        return self._bodies
+
+    def _owner(self, markup: Markup) -> Drop:
         if self._owners is None:
             self._owners = {id(d.body): d for d in self.g.drops}
-        if self._bodies is None or id(markup) not in self._owners:
-            raise RuntimeError("a body without its text, and no way to read it back")
-        return self._bodies(self._owners[id(markup)])
+        if id(markup) not in self._owners:
+            raise RuntimeError("a body without its text or HTML, and no drop holding it")
+        return self._owners[id(markup)]
 
     def _relinked_as(self, key: str) -> str | None:
         """A body rendered again, from this build (a drop is in two feeds) or the cache."""

@@ -882,25 +882,51 @@ def forget(site: Path, kind: str) -> None:
 def test_cached_drops_hold_no_body_text_and_feeds_read_it_back_from_the_file(
     warm: Path, tmp_path: Path, drops_read: list[str]
 ) -> None:
-    """A drop's record in the cache keeps the rendered body, not its Markdown
-    text; a feed, which renders bodies again with absolute links, reads the
-    text back from the drop's file when its own cache has no copy."""
+    """A drop's record in the cache keeps neither its body's Markdown text nor
+    its HTML, which is kept beside it; a feed, which renders bodies again with
+    absolute links, reads the text back from the drop's file when its own cache
+    has no copy."""
     import json
 
     db = sqlite3.connect(warm / CACHE_DIR / "cache.sqlite")
-    rows = db.execute("SELECT value FROM entries WHERE kind = 'drop'").fetchall()
+    rows = db.execute("SELECT key, value FROM entries WHERE kind = 'drop'").fetchall()
+    html = dict(db.execute("SELECT key, value FROM entries WHERE kind = 'drop-html'").fetchall())
     db.close()
-    records = [json.loads(value)["record"] for (value,) in rows]
+    records = {key: json.loads(value)["record"] for key, value in rows}
     bodies = [
-        field for r in records for field in r if isinstance(field, list) and field[:1] == ["Markup"]
+        field
+        for r in records.values()
+        for field in r
+        if isinstance(field, list) and field[:1] == ["Markup"]
     ]
     assert len(bodies) == len(records) > 0  # a drop's one Markup field: its body
-    assert all(body[1] is None for body in bodies)  # its source: no text
+    assert all(body[1] is None and body[3] is None for body in bodies)  # no text, no HTML
+    assert html.keys() == records.keys()
+    assert "Ada talks about sleep." in json.loads(html[max(html, key=lambda k: "Ada" in html[k])])
     forget(warm, "relink")
     forget(warm, "feed")  # else the feeds are known as they are: no body is rendered
     build(warm, tmp_path / "other-out")
     assert drop_file(warm).relative_to(warm).as_posix() in drops_read  # Ada is in the feeds
     assert read_tree(tmp_path / "other-out") == full(warm, tmp_path)
+
+
+def test_drops_whose_html_the_cache_lost_are_parsed_again(
+    warm: Path, tmp_path: Path, drops_read: list[str]
+) -> None:
+    """A record is only taken from the cache with its body's HTML beside it: a
+    cache that lost the HTML (cut short, or edited) makes each drop a miss, never a
+    page without its body."""
+    default = (FIXTURES.parents[1] / "themes/default/templates/drop.html").read_text("utf-8")
+    override = warm / "themes/default/templates/drop.html"
+    override.parent.mkdir(parents=True, exist_ok=True)
+    forget(warm, "drop-html")
+    ada = drop_file(warm).relative_to(warm).as_posix()
+    for i, out in enumerate(["other-out", "third-out"]):  # every drop page rendered again
+        override.write_text(default.replace("</article>", f"<p>{i}</p></article>", 1), "utf-8")
+        build(warm, tmp_path / out)
+        assert (ada in drops_read) == (i == 0)  # then the HTML was kept again
+        assert read_tree(tmp_path / out) == full(warm, tmp_path)
+        drops_read.clear()
 
 
 def test_a_feed_the_cache_knows_is_taken_without_rendering_its_bodies_again(
