@@ -9,6 +9,10 @@ did not mean to make (no pickles). HTML comes back marked safe, as a new
 record holds it: a page that shows it (every drop's, after a template edit)
 then takes that string itself, where a plain one would be copied into a safe
 one for each drop, twice the bodies' memory in all.
+
+A record's spans mostly point into its own file: given that `home` path, they
+are kept as `["@", line, col]`, without it. A large site's records were twice
+the JSON text, and twice as slow to parse, with the path written out in each.
 """
 
 from __future__ import annotations
@@ -37,22 +41,25 @@ class NotARecord(ValueError):
     """A cached value that `encode` did not write."""
 
 
-def encode(value: object) -> Any:
-    """`value` as JSON data: a record, or any tuple, date, time or text inside one."""
+def encode(value: object, home: str | None = None) -> Any:
+    """`value` as JSON data: a record, or any tuple, date, time or text inside
+    one; a span in the file `home` without its path."""
     kind = type(value)
     if kind in _PLAIN:
         return value
+    if kind is Span and value.path == home:  # type: ignore[attr-defined]
+        return ["@", value.line, value.col]  # type: ignore[attr-defined]
     if kind is Html:
         return ["html", str(value)]
     if kind is tuple:
-        return ["tuple", *(encode(item) for item in value)]  # type: ignore[attr-defined]
+        return ["tuple", *(encode(item, home) for item in value)]  # type: ignore[attr-defined]
     if kind is datetime:
         return _encode_time(value)  # type: ignore[arg-type]
     if kind is date:
         return ["date", value.isoformat()]  # type: ignore[attr-defined]
     name = kind.__name__
     if is_dataclass(value) and _RECORDS.get(name) is kind:
-        return [name, *(encode(getattr(value, f)) for f in _FIELDS[name])]
+        return [name, *(encode(getattr(value, f), home) for f in _FIELDS[name])]
     raise TypeError(f"cannot keep a {name} in the build cache")
 
 
@@ -64,11 +71,11 @@ def _encode_time(value: datetime) -> list[object]:
     return ["time", value.isoformat()]  # naive, or a fixed offset
 
 
-def decode(data: object) -> Any:
-    """What `encode` wrote; raises NotARecord for anything else."""
+def decode(data: object, home: str | None = None) -> Any:
+    """What `encode` wrote, given the same `home`; raises NotARecord for anything else."""
     if type(data) is not list:
         if type(data) in _PLAIN:
-            return data
+            return _plain(data)
         raise NotARecord("not a value encode writes")
     if not data:
         raise NotARecord("an empty list")
@@ -76,23 +83,43 @@ def decode(data: object) -> Any:
     if make is None:
         raise NotARecord(f"not a record: {data[0]!r}")
     try:
-        return make(data)
+        return make(data, home)
     except (TypeError, ValueError, KeyError, OSError) as exc:  # bad dates, unknown zones
         raise NotARecord(str(exc)) from None
 
 
-def _record(cls: type) -> Callable[[list[Any]], object]:
+def _values(data: list[Any], home: str | None) -> list[Any]:
+    """The values after a record's tag. Written out, not a call per value: a
+    large site's records hold hundreds of thousands."""
+    return [
+        x
+        if (kind := type(x)) is int or x is None or kind is bool
+        else (intern(x) if len(x) <= _SHARED_TEXT else x)
+        if kind is str
+        else decode(x, home)
+        for x in data[1:]
+    ]
+
+
+def _record(cls: type) -> Callable[[list[Any], str | None], object]:
     size = len(_FIELDS[cls.__name__]) + 1
 
-    def make(data: list[Any]) -> object:
+    def make(data: list[Any], home: str | None) -> object:
         if len(data) != size:
             raise NotARecord(f"{cls.__name__} with {len(data) - 1} fields")
-        return cls(*[_plain(x) if type(x) in _PLAIN else decode(x) for x in data[1:]])
+        return cls(*_values(data, home))
 
     return make
 
 
-def _zoned(data: list[Any]) -> datetime:
+def _at_home(data: list[Any], home: str | None) -> Span:
+    _, line, col = data
+    if home is None or type(line) is not int or type(col) is not int:
+        raise NotARecord("a span in no file")
+    return Span(home, line, col)
+
+
+def _zoned(data: list[Any], home: str | None) -> datetime:
     _, naive, fold, key = data
     return datetime.fromisoformat(_text(naive)).replace(tzinfo=ZoneInfo(_text(key)), fold=fold)
 
@@ -102,13 +129,14 @@ def _one(data: list[Any]) -> object:
     return value
 
 
-_MAKERS: dict[str, Callable[[list[Any]], object]] = {
+_MAKERS: dict[str, Callable[[list[Any], str | None], object]] = {
     **{name: _record(cls) for name, cls in _RECORDS.items()},
-    "tuple": lambda data: tuple([_plain(x) if type(x) in _PLAIN else decode(x) for x in data[1:]]),
-    "html": lambda data: Html(_text(_one(data))),
+    "@": _at_home,
+    "tuple": lambda data, home: tuple(_values(data, home)),
+    "html": lambda data, home: Html(_text(_one(data))),
     "zoned": _zoned,
-    "time": lambda data: datetime.fromisoformat(_text(_one(data))),
-    "date": lambda data: date.fromisoformat(_text(_one(data))),
+    "time": lambda data, home: datetime.fromisoformat(_text(_one(data))),
+    "date": lambda data, home: date.fromisoformat(_text(_one(data))),
 }
 
 

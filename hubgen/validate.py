@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from sys import intern
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup as Html
@@ -225,8 +226,10 @@ class _Drops:
         rows = [d.as_row() for d in diags.sorted()]
         # Kept without the body's text and HTML (see `Markup`); `DropBodies` reads them back.
         kept = record and replace(record, body=replace(record.body, source=None, html=None))
+        home = drop.path  # the file most of its spans point into
         value = {
-            "record": records.encode(kept) if kept is not None else None,
+            "record": records.encode(kept, home) if kept is not None else None,
+            "home": home,
             "diagnostics": rows,
         }
         html = Encoded(encode(record.body.html)) if record is not None else None
@@ -270,10 +273,11 @@ def _html(value: object) -> Html | None:
 def _known(value: object) -> tuple[Drop | None, list[Diagnostic]] | None:
     """A cached drop: its record (None: the file made none) and its diagnostics;
     None for a value of another shape, which is a miss."""
-    if not isinstance(value, dict):
+    if not isinstance(value, dict) or type(home := value.get("home")) is not str:
         return None
     try:
-        record = records.decode(value["record"]) if value["record"] is not None else None
+        data = value["record"]
+        record = records.decode(data, intern(home)) if data is not None else None
     except (records.NotARecord, KeyError):
         return None
     rows = Diagnostic.from_rows(value.get("diagnostics"))

@@ -25,6 +25,10 @@ def test_every_drop_of_a_site_comes_back_equal_through_json(site: Path) -> None:
     for drop in drops:
         back = records.decode(json.loads(json.dumps(records.encode(drop))))
         assert back == drop
+        home = drop.span.path
+        kept = json.loads(json.dumps(records.encode(drop, home)))
+        assert home not in json.dumps(kept)  # its spans, all in its own file, name none
+        assert records.decode(kept, home) == drop
         # The same types all the way down: the body's HTML comes back marked
         # safe, so a page that shows it takes it as it is, not a copy.
         assert repr(back) == repr(drop)
@@ -76,6 +80,19 @@ def test_times_keep_their_zone_and_fold(when: datetime) -> None:
 def test_anything_else_is_refused(data: object) -> None:
     with pytest.raises(records.NotARecord):
         records.decode(data)
+
+
+def test_a_span_in_its_own_file_needs_that_file_to_come_back() -> None:
+    from hubgen.diagnostics import Span
+
+    inside, outside = Span("content/a.md", 3, 4), Span("content/b.md", 1, 2)
+    data = json.loads(json.dumps(records.encode((inside, outside), "content/a.md")))
+    assert data == ["tuple", ["@", 3, 4], ["Span", "content/b.md", 1, 2]]
+    assert records.decode(data, "content/a.md") == (inside, outside)
+    with pytest.raises(records.NotARecord):
+        records.decode(data)
+    with pytest.raises(records.NotARecord):
+        records.decode(["@", "3", 4], "content/a.md")
 
 
 def test_only_model_records_can_be_kept() -> None:
