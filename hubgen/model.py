@@ -60,8 +60,8 @@ class Markup:
     Nor does it hold its `html` (None), kept beside it in the cache: only the
     pages a build renders need it, and it was most of the text a rebuild of a
     large site read and decoded (see `validate.DropBodies`). A record this
-    build parsed keeps both: the file the author is saving right now (in
-    `serve`) is never read back.
+    build parsed keeps its HTML, and in `serve` its text too: the file the
+    author is saving right now is never read back.
     """
 
     source: str | None

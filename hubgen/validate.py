@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from sys import intern
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup as Html
@@ -187,17 +188,16 @@ class _Drops:
             found.append((known[0] if known else None, source))
         del with_html
         self.v.cache.keep("drop-html", self.kept.values())
-        for i, (value, html, record, rows, source, review) in zip(
-            todo, workers.each(self.job, todo, jobs=jobs), strict=True
-        ):
-            diagnostics = Diagnostic.from_rows(rows) or []
+        for i, made in zip(todo, workers.each(self.job, todo, jobs=jobs), strict=True):
+            record, source = made.record, made.source
+            diagnostics = Diagnostic.from_rows(made.rows) or []
             if source is not None:
                 key = self.key(self.tree.drops[i], source)
-                self.v.cache.write_decoded("drop", key, value, (record, diagnostics))
-                if html is not None:
-                    self.v.cache.write("drop-html", key, html)
-            if review is not None:
-                self.v.cache.put("review", *review)
+                self.v.cache.write_decoded("drop", key, made.value, (record, diagnostics))
+                if made.html is not None:
+                    self.v.cache.write("drop-html", key, made.html)
+            if made.review is not None:
+                self.v.cache.put("review", *made.review)
             self.v.diags.extend(diagnostics)
             found[i] = (record, source)
         for record, source in found:
@@ -205,12 +205,8 @@ class _Drops:
                 self.records.append(record)
                 self.sources[record.span.path] = source
 
-    def job(
-        self, i: int
-    ) -> tuple[Encoded, Encoded | None, Drop | None, Rows, str | None, tuple[str, Rows] | None]:
-        """One drop file as a cache value (JSON text, made here in the worker) and
-        its body's HTML as another, its record and diagnostics, the hash of the
-        bytes it was made from, and its review's key and rows."""
+    def job(self, i: int) -> _Made:
+        """One drop file, made into a record here in the worker."""
         from hubgen import safemessaging  # which imports this module
 
         drop = self.tree.drops[i]
@@ -233,14 +229,30 @@ class _Drops:
             "diagnostics": rows,
         }
         html = Encoded(encode(record.body.html)) if record is not None else None
-        return Encoded(encode(value)), html, record, rows, source, review
+        if record is not None and not self.v.cache.warm:
+            # Nor does this build's record hold its text: a cold build of a
+            # large site held every drop's text and HTML till its end (a tenth
+            # of its peak), and only the few bodies rendered again read it
+            # back. `serve` keeps it, so the file being saved is never read back.
+            record = replace(record, body=replace(record.body, source=None))
+        return _Made(Encoded(encode(value)), html, record, rows, source, review)
+
+
+class _Made(NamedTuple):
+    """A drop file made into a record by a worker."""
+
+    value: Encoded  # the cache's value: the record without its body, and its diagnostics
+    html: Encoded | None  # the body's HTML, kept beside it
+    record: Drop | None  # for this build (None: the file made none)
+    rows: Rows  # its diagnostics
+    source: str | None  # the hash of the bytes it was made from
+    review: tuple[str, Rows] | None  # the safe-messaging review's key and findings
 
 
 class DropBodies:
-    """Reads back what a drop's record from the build cache does not hold (see
-    `Markup`): its body's text, from its file, and its HTML, from the cache.
-    A file that no longer holds the text the build validated stops the build:
-    it changed meanwhile."""
+    """Reads back what a drop's record does not hold (see `Markup`): its body's
+    text, from its file, and its HTML, from the cache. A file that no longer
+    holds the text the build validated stops the build: it changed meanwhile."""
 
     def __init__(self, root: Path, cache: Cache, kept: dict[str, str]) -> None:
         self.root, self.cache, self.kept = root, cache, kept
