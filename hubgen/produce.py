@@ -112,6 +112,7 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
     values = _Values(cache)  # holds every shared view while it lives
     for start in range(0, len(looked), CHUNK):
         chunk = looked[start : start + CHUNK]
+        rendered.views.prefetch_html({d for _out, job, _first in chunk for d in job.shows})
         made = [(out, job, first, *rendered.context(out, job)) for out, job, first in chunk]
         del chunk
         keys = [_fingerprint(rendered, out, job, ctx, values) for out, job, _, ctx, _ in made]

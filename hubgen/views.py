@@ -9,7 +9,7 @@ next page sees.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -59,6 +59,8 @@ class Bodies(Protocol):
     def text(self, d: Drop) -> str: ...
 
     def html(self, d: Drop) -> Html: ...
+
+    def prefetch(self, drops: Iterable[Drop]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -430,6 +432,12 @@ class Views:
             origin=Span("", 1, 1),
             rewrite=lambda p: None if p in dangling else link(p),
         ).html
+
+    def prefetch_html(self, drops: Iterable[Drop]) -> None:
+        """Read back now the HTML of these drops' bodies that their records do not
+        hold, for the views about to be made (see `Bodies`)."""
+        if self._bodies is not None:
+            self._bodies.prefetch(d for d in drops if id(d) not in self._drops)
 
     def prefetch_absolute(self, markups: list[Markup], jobs: int) -> None:
         """Render these bodies for `absolute_html` now, over `jobs` processes: a

@@ -232,6 +232,34 @@ def test_a_template_edit_equals_a_full_build(warm: Path, tmp_path: Path) -> None
     assert drop_pages and rewritten == drop_pages  # only pages made from drop.html
 
 
+def test_a_template_edit_reads_the_drops_html_back_in_one_pass(
+    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every drop page is rendered again, each with its body's HTML from the
+    cache (its record holds none): read for a chunk of pages at once, not with
+    one query per drop."""
+    from hubgen.cache import Cache
+
+    passes: list[int] = []
+    real = Cache.decoded
+
+    def counted(self: Cache, kind: str, keys: object, decode: object) -> object:
+        keys = list(keys)  # type: ignore[call-overload]
+        if kind == "drop-html":
+            passes.append(len(keys))
+        return real(self, kind, keys, decode)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Cache, "decoded", counted)
+    default = FIXTURES.parents[1] / "themes/default/templates/drop.html"
+    override = warm / "themes/default/templates/drop.html"
+    override.parent.mkdir(parents=True, exist_ok=True)
+    override.write_text(default.read_text("utf-8").replace("</article>", "<p>x</p></article>"))
+    files, _rewritten = rebuilt(warm, tmp_path)
+    assert files == full(warm, tmp_path)
+    published = sum(1 for rel in files if rel.count("/") == 2 and "-2023/" in rel)
+    assert passes == [published] and published > 1  # one chunk of pages here: one pass
+
+
 def test_a_site_yaml_edit_equals_a_full_build(warm: Path, tmp_path: Path) -> None:
     edit(warm / "site.yaml", "title: ", "title: Renamed ")
     files, rewritten = rebuilt(warm, tmp_path)
