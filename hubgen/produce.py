@@ -37,6 +37,8 @@ from jinja2 import TemplateError
 
 from hubgen import linkcheck, workers
 from hubgen.cache import Cache, digest
+from hubgen.diagnostics import Diagnostic, Span
+from hubgen.errors import ContentErrors
 from hubgen.model import Drop
 from hubgen.reads import Inputs
 from hubgen.render import PageJob, Rendered, SiteInfo, TemplateProblem
@@ -77,7 +79,7 @@ class Produced:
 class _Done:
     size: int
     mtime: int | None  # of the written file; None when nothing was written
-    links: list[str]
+    links: list[str]  # of a page this build rendered (a cached record's are kept apart)
     assets: list[str]
 
 
@@ -98,11 +100,11 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
     result.files += [out for out, _job in pages]
     firsts = _read_keys(rendered, pages)
     seconds, by_facts = _known_reads(rendered, cache, pages, firsts)
-    records = cache.decoded("page", set(seconds.values()), output.shared.record)
+    records = output.records(set(seconds.values()))
     looked = [
         (out, job, first)
         for (out, job), first in zip(pages, firsts, strict=True)
-        if not (first in seconds and output.reused(out, records.get(seconds[first])))
+        if not (first in seconds and output.reused(out, seconds[first], records))
     ]
     _keep_reads(rendered, cache, firsts, by_facts)
     del pages, firsts, records
@@ -116,13 +118,13 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
         made = [(out, job, first, *rendered.context(out, job)) for out, job, first in chunk]
         del chunk
         keys = [_fingerprint(rendered, out, job, ctx, values) for out, job, _, ctx, _ in made]
-        records = cache.decoded("page", [key for key in keys if key], output.shared.record)
+        records = output.records({key for key in keys if key})
         todo: list[tuple[str, PageJob, dict[str, Any]]] = []
         todo_keys: list[str | None] = []
         for (out, job, first, context, asked), key in zip(made, keys, strict=True):
             if first and key:
                 fingerprinted[first] = (key, job.shows, asked)
-            if not output.reused(out, records.get(key) if key else None):
+            if not (key and output.reused(out, key, records)):
                 todo.append((out, job, context))
                 todo_keys.append(key)
         result.made += len(made)
@@ -150,26 +152,75 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
                 continue
             cache.put("links", key, result.links[out])
     result.files = sorted(result.files + list(others))
+    output.check_reused(result.files)
     return result
+
+
+_CACHE_CHANGED = "the build cache changed while the site was being checked; check again"
 
 
 class _Output:
     """What the output's pages hold, noted as each is reused or rendered: its
     links (one string object per distinct link, see `_Shared`) and the theme
-    assets it uses, in `result`; and each rendered page's record, in the cache."""
+    assets it uses, in `result`; and each rendered page's record, in the cache.
+
+    A page's record is kept in two parts: its file's size and time and the
+    assets it uses ("page"), and its links ("page-links"), which only the link
+    check reads, and only when it must (`check_reused`): they were nine tenths
+    of the records' text.
+    """
 
     def __init__(self, cache: Cache, dest: Destination | None, result: Produced) -> None:
         self.cache, self.dest, self.result = cache, dest, result
         self.shared = _Shared()
         self.assets: set[str] = set()
+        self._with_links = cache.holding("page-links")
+        self._reused: dict[str, str] = {}  # output path -> fingerprint, of the pages reused
 
-    def reused(self, out: str, known: _Done | None) -> bool:
-        """Take the page as `known` made it, if its previous file is still that one."""
+    def records(self, keys: set[str]) -> dict[str, _Done]:
+        """The cached records of these fingerprints, each only with its links beside it."""
+        return self.cache.decoded("page", keys & self._with_links, _record)
+
+    def reused(self, out: str, key: str, records: dict[str, _Done]) -> bool:
+        """Take the page as the record of `key` says it was made, if its previous
+        file is still that one."""
+        known = records.get(key)
         if known is None or not (self.dest is None or _reuse(self.dest, out, known)):
             return False
-        self.result.links[out] = known.links
+        self._reused[out] = key
         self.assets.update(known.assets)
         return True
+
+    def check_reused(self, files: list[str]) -> None:
+        """Give the link check the links of the pages reused, unless it needs
+        none of them: each is the very file of the previous output, whose
+        links all named files of that output (it was checked, or it would not
+        be there), and this output holds every one of those files still. A
+        build that writes nothing (`check`) has no previous output to go by."""
+        self.cache.keep("page-links", self._reused.values())
+        if self.dest is not None and self._previous_files() <= set(files):
+            return
+        links = self.cache.decoded("page-links", set(self._reused.values()), _links)
+        for out, key in self._reused.items():
+            if key in links:
+                found = links[key]
+            elif self.dest is not None:  # lost meanwhile (another hubgen saved the cache)
+                found = linkcheck.links_of(out, (self.dest.staging.root / out).read_bytes())
+            else:
+                raise ContentErrors(
+                    [Diagnostic(Span(out), "error", "changed-during-build", _CACHE_CHANGED)]
+                )
+            self.result.links[out] = self.shared.strings(found)
+
+    def _previous_files(self) -> set[str]:
+        """The files of the previous output, as its manifest lists them; every
+        file it might name when there is none (so all links are checked)."""
+        assert self.dest is not None
+        try:
+            listing = (self.dest.previous / MANIFEST).read_text("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return {"/"}  # never an output file: no superset
+        return set(listing.splitlines())
 
     def render(
         self,
@@ -196,6 +247,7 @@ class _Output:
             self.assets.update(outcome.assets)
             if key:
                 self.cache.put("page", key, _as_json(outcome))
+                self.cache.put("page-links", key, outcome.links)
 
 
 def _read_keys(rendered: Rendered, pages: list[tuple[str, PageJob]]) -> list[str | None]:
@@ -440,23 +492,22 @@ class _Shared:
         seen = self._seen
         return [seen.setdefault(value, value) for value in values]
 
-    def record(self, value: object) -> _Done | None:
-        """A cached page record (see `_record`), its links shared."""
-        done = _record(value)
-        return None if done is None else replace(done, links=self.strings(done.links))
-
 
 def _record(value: object) -> _Done | None:
-    """A cached page record, or None for anything of another shape."""
+    """A cached page record (its links are kept apart), or None for anything
+    of another shape."""
     if not isinstance(value, dict):
         return None
-    size, mtime = value.get("size"), value.get("mtime")
-    links, assets = value.get("links"), value.get("assets")
+    size, mtime, assets = value.get("size"), value.get("mtime"), value.get("assets")
     if not (type(size) is int and (mtime is None or type(mtime) is int)):
         return None
-    if not (_strings(links) and _strings(assets)):
+    if not _strings(assets):
         return None
-    return _Done(size, mtime, links, assets)
+    return _Done(size, mtime, [], assets)
+
+
+def _links(value: object) -> list[str] | None:
+    return value if _strings(value) else None
 
 
 def _strings(value: object) -> TypeGuard[list[str]]:
@@ -464,7 +515,7 @@ def _strings(value: object) -> TypeGuard[list[str]]:
 
 
 def _as_json(done: _Done) -> dict[str, object]:
-    return {"size": done.size, "mtime": done.mtime, "links": done.links, "assets": done.assets}
+    return {"size": done.size, "mtime": done.mtime, "assets": done.assets}
 
 
 def _reuse(dest: Destination, out: str, known: _Done) -> bool:

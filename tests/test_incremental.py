@@ -260,6 +260,85 @@ def test_a_template_edit_reads_the_drops_html_back_in_one_pass(
     assert passes == [published] and published > 1  # one chunk of pages here: one pass
 
 
+@pytest.fixture
+def checked(monkeypatch: pytest.MonkeyPatch) -> list[set[str]]:
+    """For each build of the test, the output files whose links the link check was given."""
+    from hubgen import linkcheck
+
+    given: list[set[str]] = []
+    real = linkcheck.check_links
+
+    def counted(links: dict[str, list[str]], *args: object) -> object:
+        given.append(set(links))
+        return real(links, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(linkcheck, "check_links", counted)
+    return given
+
+
+def test_pages_taken_from_the_previous_output_are_not_link_checked_again(
+    warm: Path, tmp_path: Path, checked: list[set[str]]
+) -> None:
+    """Their links all named files of the previous output (it was checked), and
+    the new output still holds every one of those: only the pages rendered
+    again, and the feeds, calendars and sitemap, are checked."""
+    edit(drop_file(warm), "Ada talks about sleep.", "Ada talks about rest.")
+    files, rewritten = rebuilt(warm, tmp_path)
+    assert files == full(warm, tmp_path)
+    pages = {rel for rel in files if rel.endswith(".html")}
+    showing_ada = {  # rendered again (those but her own page to the same bytes)
+        "spring-2023/meet-ada/index.html",
+        "spring-2023/index.html",
+        "topics/sleep/index.html",
+        "creators/ada-example/index.html",
+        "index.html",
+    }
+    assert checked[0] & pages == showing_ada and "feed.xml" in checked[0]
+    assert rewritten & pages == {"spring-2023/meet-ada/index.html"}
+    assert len(pages) > 3 * len(showing_ada)
+
+
+@pytest.mark.parametrize("links", ["cached", "lost meanwhile"])
+def test_a_page_taken_unchanged_that_links_to_a_file_now_gone_is_reported(
+    warm: Path,
+    tmp_path: Path,
+    checked: list[set[str]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    links: str,
+) -> None:
+    """A theme's link to a page that the new output no longer holds: the pages
+    that show it did not change, but the previous output's files are not all
+    there any more, so every page's links are checked (read from the cache,
+    or from the files themselves if another hubgen dropped them meanwhile)."""
+    from hubgen.cache import Cache
+
+    default = FIXTURES.parents[1] / "themes/default/templates/home.html"
+    override = warm / "themes/default/templates/home.html"
+    override.parent.mkdir(parents=True, exist_ok=True)
+    link = """<a href="{{ url('/press/') }}">Press</a>{% endblock %}"""
+    override.write_text(default.read_text("utf-8").replace("{% endblock %}", link, 1), "utf-8")
+    press = warm / "content/pages/press.md"
+    press.write_text("---\ntitle: Press\n---\nFor the press.\n", "utf-8")
+    build(warm, tmp_path / "out")
+    press.unlink()
+    if links == "lost meanwhile":
+        real = Cache.decoded
+
+        def lost(self: Cache, kind: str, keys: object, decode: object) -> object:
+            found = real(self, kind, keys, decode)  # type: ignore[arg-type]
+            return {} if kind == "page-links" else found
+
+        monkeypatch.setattr(Cache, "decoded", lost)
+    capsys.readouterr()
+    out = tmp_path / "out"
+    before = read_tree(out)
+    assert run("build", "--site", warm, "--out", out, "--now", NOW, "--jobs", "2") == 1
+    err = capsys.readouterr().err
+    assert "the built file index.html links to /hub/press/, which is not in the output" in err
+    assert "index.html" in checked[-1] and read_tree(out) == before
+
+
 def test_a_site_yaml_edit_equals_a_full_build(warm: Path, tmp_path: Path) -> None:
     edit(warm / "site.yaml", "title: ", "title: Renamed ")
     files, rewritten = rebuilt(warm, tmp_path)
