@@ -29,7 +29,7 @@ import os
 import pickle
 import stat
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -76,11 +76,21 @@ class Produced:
 
 
 @dataclass(frozen=True)
-class _Done:
+class _Page:
+    """A page's record in the cache: its file, and the theme assets it uses.
+    Its links are kept apart ("page-links"; see `_Output`)."""
+
     size: int
     mtime: int | None  # of the written file; None when nothing was written
-    links: list[str]  # of a page this build rendered (a cached record's are kept apart)
     assets: list[str]
+
+
+@dataclass(frozen=True)
+class _Done:
+    """A page a worker rendered: its record and its links."""
+
+    page: _Page
+    links: list[str]
 
 
 def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | None) -> Produced:
@@ -177,11 +187,11 @@ class _Output:
         self._with_links = cache.holding("page-links")
         self._reused: dict[str, str] = {}  # output path -> fingerprint, of the pages reused
 
-    def records(self, keys: set[str]) -> dict[str, _Done]:
+    def records(self, keys: set[str]) -> dict[str, _Page]:
         """The cached records of these fingerprints, each only with its links beside it."""
         return self.cache.decoded("page", keys & self._with_links, _record)
 
-    def reused(self, out: str, key: str, records: dict[str, _Done]) -> bool:
+    def reused(self, out: str, key: str, records: dict[str, _Page]) -> bool:
         """Take the page as the record of `key` says it was made, if its previous
         file is still that one."""
         known = records.get(key)
@@ -239,15 +249,15 @@ class _Output:
         for (out, _job, _context), key, outcome in zip(todo, keys, done, strict=True):
             if isinstance(outcome, TemplateProblem):
                 raise outcome
-            if self.dest is not None and outcome.mtime is not None:  # placed by a worker, maybe
-                self.dest.staging.placed[out] = (outcome.size, outcome.mtime)
+            page = outcome.page
+            if self.dest is not None and page.mtime is not None:  # placed by a worker, maybe
+                self.dest.staging.placed[out] = (page.size, page.mtime)
             # The cache keeps the shared links too: the worker's copies go here.
-            outcome = replace(outcome, links=self.shared.strings(outcome.links))
-            self.result.links[out] = outcome.links
-            self.assets.update(outcome.assets)
+            links = self.result.links[out] = self.shared.strings(outcome.links)
+            self.assets.update(page.assets)
             if key:
-                self.cache.put("page", key, _as_json(outcome))
-                self.cache.put("page-links", key, outcome.links)
+                self.cache.put("page", key, _as_json(page))
+                self.cache.put("page-links", key, links)
 
 
 def _read_keys(rendered: Rendered, pages: list[tuple[str, PageJob]]) -> list[str | None]:
@@ -415,7 +425,7 @@ def _render_page(i: int) -> _Done | TemplateProblem:
     mtime = None
     if dest is not None:
         _size, mtime = place(dest.staging, out, data, previous=dest.previous / out)
-    return _Done(len(data), mtime, linkcheck.links_of(out, data), sorted(themes.used))
+    return _Done(_Page(len(data), mtime, sorted(themes.used)), linkcheck.links_of(out, data))
 
 
 def _fingerprint(
@@ -493,7 +503,7 @@ class _Shared:
         return [seen.setdefault(value, value) for value in values]
 
 
-def _record(value: object) -> _Done | None:
+def _record(value: object) -> _Page | None:
     """A cached page record (its links are kept apart), or None for anything
     of another shape."""
     if not isinstance(value, dict):
@@ -503,7 +513,7 @@ def _record(value: object) -> _Done | None:
         return None
     if not _strings(assets):
         return None
-    return _Done(size, mtime, [], assets)
+    return _Page(size, mtime, assets)
 
 
 def _links(value: object) -> list[str] | None:
@@ -514,11 +524,11 @@ def _strings(value: object) -> TypeGuard[list[str]]:
     return isinstance(value, list) and all(isinstance(x, str) for x in value)
 
 
-def _as_json(done: _Done) -> dict[str, object]:
-    return {"size": done.size, "mtime": done.mtime, "assets": done.assets}
+def _as_json(page: _Page) -> dict[str, object]:
+    return {"size": page.size, "mtime": page.mtime, "assets": page.assets}
 
 
-def _reuse(dest: Destination, out: str, known: _Done) -> bool:
+def _reuse(dest: Destination, out: str, known: _Page) -> bool:
     """Link the previous file into the new output if it is still the one written."""
     previous = f"{dest.previous}/{out}"  # a str: a Path per page was a tenth of this
     try:

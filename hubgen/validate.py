@@ -277,13 +277,13 @@ class DropBodies:
         if key in self._fetched:
             return self._fetched[key]
         found = self.cache.decoded("drop-html", [key], _html) if key else {}
-        if key not in found:  # the cache file was replaced meanwhile
-            raise _changed(d.span.path)
+        if key not in found:  # another hubgen replaced the cache file meanwhile
+            raise _changed(d.span.path, "the build cache")
         return found[key]
 
 
-def _changed(path: str) -> ContentErrors:
-    message = "the file changed while the site was being built; build again"
+def _changed(path: str, what: str = "the file") -> ContentErrors:
+    message = f"{what} changed while the site was being built; build again"
     return ContentErrors([Diagnostic(Span(path), "error", "changed-during-build", message)])
 
 
