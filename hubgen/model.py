@@ -12,6 +12,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from hubgen.diagnostics import Span
+from hubgen.packed import PackedHtml
 
 DROP_KINDS = ("article", "video", "resource", "spotlight", "event", "announcement")
 
@@ -60,13 +61,14 @@ class Markup:
     Nor does it hold its `html` (None), kept beside it in the cache: only the
     pages a build renders need it, and it was most of the text a rebuild of a
     large site read and decoded (see `validate.DropBodies`). A record this
-    build parsed keeps its HTML, and in `serve` its text too: the file the
-    author is saving right now is never read back.
+    build parsed keeps its HTML (compressed, `PackedHtml`, outside `serve`),
+    and in `serve` its text too: the file the author is saving right now is
+    never read back.
     """
 
     source: str | None
     source_hash: str
-    html: str | None
+    html: str | PackedHtml | None
     refs: tuple[LinkRef, ...]
     # Raw HTML shown as text (allow_html is off): the first tag of each line.
     raw_html: tuple[tuple[str, Span], ...] = ()

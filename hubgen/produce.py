@@ -40,6 +40,7 @@ from hubgen.cache import Cache, digest
 from hubgen.diagnostics import Diagnostic, Span
 from hubgen.errors import ContentErrors
 from hubgen.model import Drop
+from hubgen.packed import AS_MARKUP
 from hubgen.reads import Inputs
 from hubgen.render import PageJob, Rendered, SiteInfo, TemplateProblem
 from hubgen.theme import Themes
@@ -456,7 +457,7 @@ class _Values:
     def __init__(self, cache: Cache) -> None:
         self._cache = cache
         self._shared: dict[int, tuple[object, str]] = {}  # id -> (view, kept alive; its hash)
-        self._table = copyreg.dispatch_table.copy()
+        self._table = dict(_PLAIN_TABLE)
         for kind in _SHARED_VIEWS:
             self._table[kind] = self._by_hash
 
@@ -486,8 +487,13 @@ def _view_hash(view: object) -> str:
     buffer = io.BytesIO()
     plain = pickle.Pickler(buffer, protocol=5)
     plain.fast = True
+    plain.dispatch_table = _PLAIN_TABLE
     plain.dump(view)  # its own fields hold no shared views
     return digest("view", buffer.getvalue())
+
+
+# A body held compressed is pickled as the HTML it stands for (see `packed`).
+_PLAIN_TABLE = {**copyreg.dispatch_table, **AS_MARKUP}
 
 
 class _Shared:

@@ -28,6 +28,7 @@ from markupsafe import Markup as Html
 
 from hubgen.diagnostics import Span
 from hubgen.model import Allow, Drop, Event, Image, Link, LinkRef, Markup, Ref
+from hubgen.packed import PackedHtml
 
 _RECORDS: dict[str, type] = {
     cls.__name__: cls for cls in (Drop, Span, Ref, Image, Link, LinkRef, Markup, Allow, Event)
@@ -49,8 +50,8 @@ def encode(value: object, home: str | None = None) -> Any:
         return value
     if kind is Span and value.path == home:  # type: ignore[attr-defined]
         return ["@", value.line, value.col]  # type: ignore[attr-defined]
-    if kind is Html:
-        return ["html", str(value)]
+    if kind is Html or kind is PackedHtml:  # (held compressed: the same HTML)
+        return ["html", str.__str__(value.__html__())]  # type: ignore[attr-defined]
     if kind is tuple:
         return ["tuple", *(encode(item, home) for item in value)]  # type: ignore[attr-defined]
     if kind is datetime:

@@ -46,6 +46,7 @@ from hubgen.model import (
     Site,
     TextLine,
 )
+from hubgen.packed import PackedHtml
 from hubgen.schema import (
     CAMPAIGN,
     CREATOR,
@@ -234,7 +235,9 @@ class _Drops:
             # large site held every drop's text and HTML till its end (a tenth
             # of its peak), and only the few bodies rendered again read it
             # back. `serve` keeps it, so the file being saved is never read back.
-            record = replace(record, body=replace(record.body, source=None))
+            # Its HTML is held compressed till the last page is rendered (`packed`).
+            body = replace(record.body, source=None, html=PackedHtml(record.body.html))
+            record = replace(record, body=body)
         return _Made(Encoded(encode(value)), html, record, rows, source, review)
 
 

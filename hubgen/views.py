@@ -34,6 +34,7 @@ from hubgen.model import (
     Organisation,
     Page,
 )
+from hubgen.packed import PackedHtml
 from hubgen.publish import Published
 
 if TYPE_CHECKING:
@@ -353,8 +354,10 @@ class Views:
             return Html(self._convert(markup, dangling, self.u.href))
         if markup.html is None:  # a record from the cache: its HTML is kept beside it
             return self._read_back(markup).html(self._owner(markup))
-        # the common case: the HTML as rendered, not copied
-        return markup.html if isinstance(markup.html, Html) else Html(markup.html)
+        # the common case: the HTML as rendered (or held compressed), not copied
+        if isinstance(markup.html, (Html, PackedHtml)):
+            return markup.html  # type: ignore[return-value]  # the same to templates
+        return Html(markup.html)
 
     def absolute_html(self, markup: Markup) -> str:
         """A body's HTML with absolute URLs, for feed readers that have no page address."""

@@ -260,6 +260,32 @@ def test_a_template_edit_reads_the_drops_html_back_in_one_pass(
     assert passes == [published] and published > 1  # one chunk of pages here: one pass
 
 
+def test_the_pages_of_a_cold_build_are_known_again_when_all_are_looked_at(
+    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, made: list[str]
+) -> None:
+    """A cold build holds each drop's body compressed (`packed`), a rebuild as
+    the HTML it reads back: a page's fingerprint is the same either way, so a
+    change that makes every page be looked at, and none differ, renders none."""
+    from hubgen.produce import _Output
+
+    rendered: list[str] = []
+    real = _Output.render
+
+    def counted(self: _Output, todo: list[tuple[str, object, object]], *args: object) -> None:
+        rendered.extend(out for out, _job, _context in todo)
+        real(self, todo, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_Output, "render", counted)
+    (warm / "site.yaml").write_text(
+        (warm / "site.yaml").read_text("utf-8") + "# a comment: no page changes\n", "utf-8"
+    )
+    files, rewritten = rebuilt(warm, tmp_path)
+    drop_pages = [rel for rel in files if rel.count("/") == 2 and "-2023/" in rel]
+    assert drop_pages and set(drop_pages) <= set(made)  # looked at, bodies and all
+    assert rendered == [] and rewritten == set()
+    assert files == full(warm, tmp_path)
+
+
 @pytest.fixture
 def checked(monkeypatch: pytest.MonkeyPatch) -> list[set[str]]:
     """For each build of the test, the output files whose links the link check was given."""

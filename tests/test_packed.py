@@ -1,0 +1,59 @@
+"""A body held compressed (`PackedHtml`) is, to templates and fingerprints, the HTML it holds."""
+
+from __future__ import annotations
+
+import io
+import pickle
+
+import pytest
+from jinja2 import Environment
+from markupsafe import Markup
+
+from hubgen.packed import AS_MARKUP, PackedHtml
+
+BODY = '<p>Talk to <a href="/orgs/nami/">NAMI</a> — “any day” &amp; any <em>time</em>.</p>'
+
+TEMPLATES = [
+    "{{ body }}",
+    "{{ body|e }}",
+    "{{ body|length }}",
+    "{{ body|striptags }}",
+    "{{ body|truncate(24) }}",
+    "{{ body[:12] }}{{ body|first }}{{ body|list|length }}",
+    "{{ body|wordcount }}",
+    "{{ body ~ '!' }}",
+    "{% if body %}shown{% endif %}",
+    "{% if 'NAMI' in body %}found{% endif %}",
+    "{{ body.striptags()|upper }}",
+]
+
+
+@pytest.mark.parametrize("source", TEMPLATES)
+def test_templates_show_it_as_the_html_it_holds(source: str) -> None:
+    template = Environment(autoescape=True).from_string(source)
+    assert template.render(body=PackedHtml(BODY)) == template.render(body=Markup(BODY))
+
+
+def test_it_is_held_in_less_memory_than_its_text() -> None:
+    html = "".join(f"<p>Paragraph {i}: what helps, and where to find it.</p>\n" for i in range(60))
+    assert len(pickle.dumps(PackedHtml(html))) < len(html) / 2
+
+
+def test_it_goes_between_processes_compressed_and_comes_back_equal() -> None:
+    packed = PackedHtml(BODY)
+    data = pickle.dumps(packed)
+    assert b"NAMI" not in data  # not the text: sent as it is held
+    assert pickle.loads(data) == packed and str(pickle.loads(data)) == BODY
+
+
+def _pickled(value: object) -> bytes:
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.dispatch_table = AS_MARKUP  # type: ignore[assignment]
+    pickler.dump(value)
+    return buffer.getvalue()
+
+
+def test_a_fingerprint_pickles_it_as_the_markup_it_stands_for() -> None:
+    assert _pickled([PackedHtml(BODY)]) == _pickled([Markup(BODY)])
+    assert _pickled([PackedHtml(BODY)]) != _pickled([Markup(BODY + " ")])
