@@ -31,12 +31,12 @@ import stat
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any, NamedTuple, TypeGuard
 
 from jinja2 import TemplateError
 
 from hubgen import linkcheck, workers
-from hubgen.cache import Cache, digest
+from hubgen.cache import Cache, Encoded, digest, encode
 from hubgen.diagnostics import Diagnostic, Span
 from hubgen.errors import ContentErrors
 from hubgen.model import Drop
@@ -119,9 +119,9 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
     ]
     _keep_reads(rendered, cache, firsts, by_facts)
     del pages, firsts, records
-    # reads key -> fingerprint, the drops the page shows and the facts it read,
-    # of the pages looked at
-    fingerprinted: dict[str, tuple[str, tuple[Drop, ...], Asked]] = {}
+    # reads key -> fingerprint, the drops the page shows and the facts it read
+    # (`_Asked`), of the pages looked at
+    fingerprinted: dict[str, tuple[str, tuple[Drop, ...], _Asked]] = {}
     values = _Values(cache)  # holds every shared view while it lives
     for start in range(0, len(looked), CHUNK):
         chunk = looked[start : start + CHUNK]
@@ -134,7 +134,7 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
         todo_keys: list[str | None] = []
         for (out, job, first, context, asked), key in zip(made, keys, strict=True):
             if first and key:
-                fingerprinted[first] = (key, job.shows, asked)
+                fingerprinted[first] = (key, job.shows, _Asked.of(asked))
             if not (key and output.reused(out, key, records)):
                 todo.append((out, job, context))
                 todo_keys.append(key)
@@ -256,8 +256,8 @@ class _Output:
             # The cache keeps the shared links too: the worker's copies go here.
             links = self.result.links[out] = self.shared.strings(outcome.links)
             self.assets.update(page.assets)
-            if key:
-                self.cache.put("page", key, _as_json(page))
+            if key:  # as its text: not a dictionary and list per page held till the end
+                self.cache.put("page", key, Encoded(encode(_as_json(page))))
                 self.cache.put("page-links", key, links)
 
 
@@ -351,10 +351,28 @@ def _keep_reads(
             cache.put("reads", inputs.now(first), key)
 
 
+class _Asked(NamedTuple):
+    """The facts a page read, as its record keeps them: a page's facts with
+    the text of what each said were a tenth of a large site's memory at the
+    end of a cold build, held for every page till the last was made."""
+
+    answers: str  # `digest_asked`
+    facts: Encoded  # `facts_of`, as the cache's JSON text
+
+    @classmethod
+    def of(cls, asked: Asked) -> _Asked:
+        return cls(digest_asked(asked), Encoded(encode(facts_of(asked))))
+
+    def entry(self, answers: str, page: str) -> Encoded:
+        """The page's record of its facts (see `_asked_entry`), as JSON text."""
+        rest = encode({"answers": answers, "page": page})
+        return Encoded(f'{{"asked":{self.facts},{rest[1:]}')
+
+
 def _keep_made(
     rendered: Rendered,
     cache: Cache,
-    fingerprinted: dict[str, tuple[str, tuple[Drop, ...], Asked]],
+    fingerprinted: dict[str, tuple[str, tuple[Drop, ...], _Asked]],
 ) -> None:
     """Record which fingerprint each page's reads gave, and the facts it read
     with their answers: only for pages whose files were steady
@@ -377,11 +395,10 @@ def _keep_made(
         if not all(d.span.path in steady for d in shows):
             continue
         cache.put("reads", inputs.now(first), key)
-        parts = [digest_asked(asked), *(drop_answers.get(id(d)) for d in shows)]
+        parts = [asked.answers, *(drop_answers.get(id(d)) for d in shows)]
         if None not in parts:
             answers = digest("page-asked", *parts)  # type: ignore[arg-type]
-            entry = {"asked": facts_of(asked), "answers": answers, "page": key}
-            cache.put("asked", first, entry)
+            cache.put("asked", first, asked.entry(answers, key))
 
 
 def _asked_entry(value: object) -> tuple[Facts, str, str] | None:

@@ -45,7 +45,7 @@ from hubgen.views import (
 Output = dict[str, bytes | Path]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PageJob:
     """One HTML page to render: `make` makes its context, everything it shows;
     `shows` lists the drops among that, every one (see `reads`)."""
@@ -56,7 +56,7 @@ class PageJob:
     make: Callable[[], dict[str, Any]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rendered:
     """The output files (pages still as jobs), and for each page its source file."""
 
@@ -87,7 +87,7 @@ class Rendered:
         return context, asked
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SiteInfo:
     """What every page shows: the header, the help block, the footer."""
 
@@ -103,7 +103,7 @@ class SiteInfo:
     preview: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Meta:
     """The head of one page."""
 
@@ -119,7 +119,7 @@ class Meta:
     colour: str  # the campaign colour of the page (the site's default elsewhere)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Content:
     """What one page shows: its head's values, and its template's context."""
 

@@ -64,28 +64,28 @@ class Bodies(Protocol):
     def prefetch(self, drops: Iterable[Drop]) -> None: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Anchor:
     text: str
     href: str | None  # None: shown as text (no page to link to)
     description: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Picture:
     src: str
     alt: str
     absolute: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Contact:
     label: str  # "Call", "Text", "Chat online"
     text: str  # what is shown: "988", "HOME to 741741"
     href: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HelplineView:
     name: str
     organisation: Anchor
@@ -96,7 +96,7 @@ class HelplineView:
     crisis: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EventView:
     when: str
     starts_iso: str
@@ -104,7 +104,7 @@ class EventView:
     url: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DropView:
     title: str
     href: str
@@ -126,7 +126,7 @@ class DropView:
     label: str | None  # preview only: "Draft", "Scheduled for ...", "Expired"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CampaignCard:
     title: str
     href: str
@@ -138,7 +138,7 @@ class CampaignCard:
     hero: Picture | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CreatorView:
     name: str
     href: str
@@ -152,7 +152,7 @@ class CreatorView:
     updates: int  # how many drops the site shows crediting them
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OrganisationView:
     name: str
     href: str
@@ -165,7 +165,7 @@ class OrganisationView:
     description: Html
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CampaignView:
     card: CampaignCard
     intro: Html | None
@@ -177,7 +177,7 @@ class CampaignView:
     links: tuple[Anchor, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PageView:
     title: str
     summary: str | None
@@ -281,6 +281,7 @@ class Views:
         # By slug: shown on each of its drops' pages; and what the card read.
         self._cards: dict[str, tuple[CampaignCard, Asked]] = {}
         self._relinked: dict[str, str] = {}
+        self._anchors: dict[tuple[str, bool], Anchor] = {}  # by site path, and if it exists
         self._shown: set[int] | None = None  # ids of the drops shown, while `showing`
         self._asked: Asked | None = None  # what the views being made read, while `showing`
         self._by_path: dict[str, Drop] | None = None
@@ -488,15 +489,25 @@ class Views:
 
     def topic(self, slug: str) -> Anchor:
         path = urls.topic(slug)
-        return Anchor(topic_name(slug), self.u.href(path) if self._exists(path) else None)
+        return self._anchor(path, self._exists(path), lambda: topic_name(slug))
 
     def creator_anchor(self, slug: str) -> Anchor:
-        c = self.g.creators[slug]
         path = urls.creator(slug)
-        return Anchor(c.name, self.u.href(path) if self._exists(path) else None)
+        return self._anchor(path, self._exists(path), lambda: self.g.creators[slug].name)
 
     def organisation_anchor(self, slug: str) -> Anchor:
-        return Anchor(self.g.organisations[slug].name, self.u.href(urls.organisation(slug)))
+        path = urls.organisation(slug)
+        return self._anchor(path, True, lambda: self.g.organisations[slug].name)
+
+    def _anchor(self, path: str, exists: bool, name: Callable[[], str]) -> Anchor:
+        """The link to a page of the site, one object for all the views that
+        show it: every drop's view links to its campaign, topics and creators,
+        and a large site's views are held till its last page."""
+        found = self._anchors.get((path, exists))
+        if found is None:
+            found = Anchor(name(), self.u.href(path) if exists else None)
+            self._anchors[path, exists] = found
+        return found
 
     def showing(self, make: Callable[[], T]) -> tuple[T, set[int], Asked]:
         """What `make` returns, the ids of the drops whose views it took, and
@@ -555,7 +566,7 @@ class Views:
             kind_label=KIND_LABELS[d.kind],
             date=day(d.publish_at.astimezone(c.timezone)),
             date_iso=d.publish_at.astimezone(c.timezone).date().isoformat(),
-            campaign=Anchor(c.title, self.u.href(urls.campaign(c.slug))),
+            campaign=self._anchor(urls.campaign(c.slug), True, lambda: c.title),
             creators=tuple(self.creator_anchor(r.slug) for r in d.creators),
             organisations=tuple(self.organisation_anchor(r.slug) for r in d.organisations),
             topics=tuple(self.topic(t) for t in d.topics),
