@@ -11,8 +11,10 @@ same, in the same order, either way.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -56,7 +58,8 @@ def each(task: Callable[[T], R], items: Sequence[T], *, jobs: int) -> Iterator[R
     _task = task
     collector.settle()  # no collection in a worker writes to the pages it shares with us
     try:
-        with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(workers - 1, _die_with, (os.getpid(),)) as pool:
             # Every `workers`-th item is done here, the rest by the pool:
             # interleaved, so that costly items (long list pages) are shared out
             # too. Small chunks, so that this process seldom waits for one.
@@ -67,6 +70,23 @@ def each(task: Callable[[T], R], items: Sequence[T], *, jobs: int) -> Iterator[R
                 yield task(item) if i % workers == 0 else next(done)
     finally:
         _task = None
+
+
+def _die_with(parent: int) -> None:
+    """Make this worker end when the build that forked it does. A build killed
+    outright (SIGKILL: an out-of-memory kill, a CI job's timeout) cannot stop its
+    workers, and one left waiting for work would wait forever, holding the
+    output's lock and the build's stderr (so whatever ran the build hung too)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # no C library to ask: as before
+        return
+    if os.getppid() != parent:  # it ended before we asked
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def _run_one(item: Any) -> Any:
