@@ -29,6 +29,7 @@ import os
 import pickle
 import stat
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, TypeGuard
@@ -109,6 +110,10 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
     output = _Output(cache, dest, result)
     pages = rendered.take_pages()
     result.files += [out for out, _job in pages]
+    # The other files first (feeds, calendars, the sitemap, media), each let go
+    # once written: not megabytes of feeds held while the pages are made.
+    others = list(rendered.files)
+    _write_others(_taken(rendered.files), cache, dest, result)
     firsts = _read_keys(rendered, pages)
     seconds, by_facts = _known_reads(rendered, cache, pages, firsts)
     records = output.records(set(seconds.values()))
@@ -123,8 +128,9 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
     # (`_Asked`), of the pages looked at
     fingerprinted: dict[str, tuple[str, tuple[Drop, ...], _Asked]] = {}
     values = _Values(cache)  # holds every shared view while it lives
-    for start in range(0, len(looked), CHUNK):
-        chunk = looked[start : start + CHUNK]
+    looked.reverse()  # each chunk's jobs taken off the end, and let go once done
+    while looked:
+        chunk = [looked.pop() for _ in range(min(CHUNK, len(looked)))]
         rendered.views.prefetch_html({d for _out, job, _first in chunk for d in job.shows})
         made = [(out, job, first, *rendered.context(out, job)) for out, job, first in chunk]
         del chunk
@@ -143,11 +149,29 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
         output.render(todo, todo_keys, rendered.themes, jobs)
         result.rendered += len(todo)
         del todo
-    del looked
     _keep_made(rendered, cache, fingerprinted)
-    others = dict(rendered.files)
-    others.update({out: rendered.themes.assets[out] for out in output.assets})
-    for out, content in others.items():
+    assets = {out: rendered.themes.assets[out] for out in output.assets}
+    _write_others(assets.items(), cache, dest, result)
+    result.files = sorted(result.files + others + list(assets))
+    output.check_reused(result.files)
+    return result
+
+
+def _taken(files: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """Each item of `files`, taken out of it."""
+    while files:
+        out = next(iter(files))
+        yield out, files.pop(out)
+
+
+def _write_others(
+    files: Iterable[tuple[str, bytes | Path]],
+    cache: Cache,
+    dest: Destination | None,
+    result: Produced,
+) -> None:
+    """Write the files that are not pages, and note their links."""
+    for out, content in files:
         if dest is not None:
             place(dest.staging, out, content, previous=dest.previous / out)
         if isinstance(content, bytes):
@@ -162,9 +186,6 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
                 result.unreadable[out] = str(exc)
                 continue
             cache.put("links", key, result.links[out])
-    result.files = sorted(result.files + list(others))
-    output.check_reused(result.files)
-    return result
 
 
 _CACHE_CHANGED = "the build cache changed while the site was being checked; check again"

@@ -20,7 +20,7 @@ from markupsafe import Markup as Html
 from markupsafe import escape
 
 from hubgen import urls, workers
-from hubgen.cache import Cache, digest
+from hubgen.cache import Cache, Encoded, digest, encode
 from hubgen.diagnostics import Span
 from hubgen.markup import Converter
 from hubgen.model import (
@@ -215,15 +215,25 @@ Facts = dict[str, list[str]]  # the keys of the facts read, by kind: as the cach
 
 class MadeView:
     """A drop's view, with what it read of the published set; the hash of that
-    and its facts are worked out when first asked for (for a later build), and
-    kept with the view between `serve`'s rebuilds."""
+    and its facts (for a later build) are worked out when first asked for, and
+    kept with the view between `serve`'s rebuilds. Outside `serve`, `settle`
+    lets go of what each fact said once they are: every drop's view is held
+    till a build's last page, and so was the text of every fact each read."""
 
-    __slots__ = ("view", "asked", "_answers", "_facts")
+    __slots__ = ("view", "_asked", "_answers", "_facts")
 
     def __init__(self, view: DropView, asked: Asked) -> None:
-        self.view, self.asked = view, asked
+        self.view = view
+        self._asked: Asked | None = asked
         self._answers: str | None = None
-        self._facts: Facts | None = None
+        self._facts: Encoded | None = None
+
+    @property
+    def asked(self) -> Asked:
+        """What it read, and what each fact said (until `settle`)."""
+        if self._asked is None:
+            raise RuntimeError("a settled view's facts were asked for what they said")
+        return self._asked
 
     @property
     def answers(self) -> str:
@@ -233,11 +243,16 @@ class MadeView:
         return self._answers
 
     @property
-    def facts(self) -> Facts:
-        """`facts_of` what it read."""
+    def facts(self) -> Encoded:
+        """`facts_of` what it read, as the cache's JSON text."""
         if self._facts is None:
-            self._facts = facts_of(self.asked)
+            self._facts = Encoded(encode(facts_of(self.asked)))
         return self._facts
+
+    def settle(self) -> None:
+        """Work out `answers` and `facts` now, and let go of `asked`."""
+        _ = self.answers, self.facts
+        self._asked = None
 
 
 class Views:
@@ -525,6 +540,8 @@ class Views:
         view = self._drops.get(id(d))
         if view is None:
             made = self._drop_view(d)
+            if not self.cache.warm:  # no later build in this process asks again
+                made.settle()
             view = self._drops[id(d)] = made.view
             self._drop_facts[id(d)] = (d, made)
         return view
