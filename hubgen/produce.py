@@ -50,12 +50,15 @@ from hubgen.write import MANIFEST, Staging, place
 
 _SHARED_VIEWS = (DropView, SiteInfo, CampaignCard)
 # Pages whose contexts are made, then rendered, at a time. A context is most of
-# what a page costs in memory, and a worker forked for each chunk starts afresh
-# (a long-lived one ends up with its own copy of every page of memory whose
-# objects it touched). Each chunk costs a fork, about 50 ms at 10,000 drops on
-# a slow hour here: at 10,000 drops, chunks of 1,000, 500 and 250 pages peaked at
-# 277, 267 and 262 MB in a template edit.
-CHUNK = 500
+# what a page costs in memory, and a worker forked for each chunk starts afresh:
+# each page rendered after a fork, here or in the worker, copies about 100 KB
+# of the memory the two shared (the objects it touched, the slots its
+# allocations took), so a long-lived worker ends up with its own copy of most
+# of it. Each chunk costs a fork, about 30 to 50 ms at 10,000 drops here: at
+# 10,000 drops, chunks of 1,000, 500 and 250 pages peaked at 277, 267 and
+# 262 MB in a template edit, and chunks of 500 and 250 at 257 and 248 MB in
+# a cold build (in-process, `produce`'s peak).
+CHUNK = 250
 
 
 @dataclass(frozen=True)

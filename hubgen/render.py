@@ -301,7 +301,11 @@ class _Renderer:
         if self.g.site.headers:
             self.out["_headers"] = render_headers(self.u)
         files = dict(sorted(self.out.items()))
-        self._published_days = None  # planned: the page jobs keep this renderer alive
+        # Planned: the page jobs keep this renderer alive, but not what they let go
+        # (each job, once its page is made; the feeds, once written).
+        self.out.clear()
+        self.lastmods.clear()
+        self._published_days = None
         if inputs is not None:
             inputs = inputs.reading(digest_asked(self.info_asked))
         return Rendered(files, self.sources, self.themes, self.u.base_url, self.views, inputs)

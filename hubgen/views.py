@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from sys import intern
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -581,8 +582,8 @@ class Views:
             summary=d.summary,
             kind=d.kind,
             kind_label=KIND_LABELS[d.kind],
-            date=day(d.publish_at.astimezone(c.timezone)),
-            date_iso=d.publish_at.astimezone(c.timezone).date().isoformat(),
+            date=intern(day(d.publish_at.astimezone(c.timezone))),  # a day has many drops
+            date_iso=intern(d.publish_at.astimezone(c.timezone).date().isoformat()),
             campaign=self._anchor(urls.campaign(c.slug), True, lambda: c.title),
             creators=tuple(self.creator_anchor(r.slug) for r in d.creators),
             organisations=tuple(self.organisation_anchor(r.slug) for r in d.organisations),
