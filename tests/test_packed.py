@@ -18,6 +18,7 @@ TEMPLATES = [
     "{{ body|e }}",
     "{{ body|length }}",
     "{{ body|striptags }}",
+    "{{ body|striptags|truncate(20) }}",
     "{{ body|truncate(24) }}",
     "{{ body[:12] }}{{ body|first }}{{ body|list|length }}",
     "{{ body|wordcount }}",
