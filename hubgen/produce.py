@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, NamedTuple, TypeGuard
+from typing import Any, TypeGuard
 
 from jinja2 import TemplateError
 
@@ -47,7 +47,7 @@ from hubgen.packed import AS_MARKUP
 from hubgen.reads import Inputs
 from hubgen.render import PageJob, Rendered, SiteInfo, TemplateProblem
 from hubgen.theme import Themes
-from hubgen.views import Asked, CampaignCard, DropView, Facts, digest_asked, facts_of
+from hubgen.views import CampaignCard, DropView, Facts, Read
 from hubgen.write import MANIFEST, Staging, place
 
 _SHARED_VIEWS = (DropView, SiteInfo, CampaignCard)
@@ -130,8 +130,8 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
     _keep_reads(rendered, cache, firsts, by_facts)
     del pages, firsts, records
     # reads key -> fingerprint, the drops the page shows and the facts it read
-    # (`_Asked`), of the pages looked at
-    fingerprinted: dict[str, tuple[str, tuple[Drop, ...], _Asked]] = {}
+    # (`views.Read`), of the pages looked at
+    fingerprinted: dict[str, tuple[str, tuple[Drop, ...], Read]] = {}
     values = _Values(cache)  # holds every shared view while it lives
     looked.reverse()  # each chunk's jobs taken off the end, and let go once done
     while looked:
@@ -145,7 +145,7 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
         todo_keys: list[str | None] = []
         for (out, job, first, context, asked), key in zip(made, keys, strict=True):
             if first and key:
-                fingerprinted[first] = (key, job.shows, _Asked.of(asked))
+                fingerprinted[first] = (key, job.shows, Read.of(asked))
             if not (key and output.reused(out, key, records)):
                 todo.append((out, job, context))
                 todo_keys.append(key)
@@ -377,28 +377,10 @@ def _keep_reads(
             cache.put("reads", inputs.now(first), key)
 
 
-class _Asked(NamedTuple):
-    """The facts a page read, as its record keeps them: a page's facts with
-    the text of what each said were a tenth of a large site's memory at the
-    end of a cold build, held for every page till the last was made."""
-
-    answers: str  # `digest_asked`
-    facts: Encoded  # `facts_of`, as the cache's JSON text
-
-    @classmethod
-    def of(cls, asked: Asked) -> _Asked:
-        return cls(digest_asked(asked), Encoded(encode(facts_of(asked))))
-
-    def entry(self, answers: str, page: str) -> Encoded:
-        """The page's record of its facts (see `_asked_entry`), as JSON text."""
-        rest = encode({"answers": answers, "page": page})
-        return Encoded(f'{{"asked":{self.facts},{rest[1:]}')
-
-
 def _keep_made(
     rendered: Rendered,
     cache: Cache,
-    fingerprinted: dict[str, tuple[str, tuple[Drop, ...], _Asked]],
+    fingerprinted: dict[str, tuple[str, tuple[Drop, ...], Read]],
 ) -> None:
     """Record which fingerprint each page's reads gave, and the facts it read
     with their answers: only for pages whose files were steady
@@ -413,18 +395,19 @@ def _keep_made(
     views = rendered.views
     drop_answers: dict[int, str | None] = {}
     for d, made in views.made_drops():
-        drop_answers[id(d)] = made.answers
+        drop_answers[id(d)] = made.read.answers
         key = inputs.drop_key(d)
         if key and d.span.path in steady:
-            cache.put("drop-asked", key, made.facts)
-    for first, (key, shows, asked) in fingerprinted.items():
+            cache.put("drop-asked", key, made.read.facts)
+    for first, (key, shows, read) in fingerprinted.items():
         if not all(d.span.path in steady for d in shows):
             continue
         cache.put("reads", inputs.now(first), key)
-        parts = [asked.answers, *(drop_answers.get(id(d)) for d in shows)]
+        parts = [read.answers, *(drop_answers.get(id(d)) for d in shows)]
         if None not in parts:
             answers = digest("page-asked", *parts)  # type: ignore[arg-type]
-            cache.put("asked", first, asked.entry(answers, key))
+            rest = encode({"answers": answers, "page": key})  # and the facts, as text:
+            cache.put("asked", first, Encoded(f'{{"asked":{read.facts},{rest[1:]}'))
 
 
 def _asked_entry(value: object) -> tuple[Facts, str, str] | None:
@@ -539,19 +522,20 @@ def _by_fields(cls: type) -> Callable[[object], tuple[type, tuple[Any, ...]]]:
     """Pickle a slotted dataclass as its class and its fields' values, taken
     by one C call: its own `__getstate__` is Python that lists its fields
     again for each of the hundreds of views a page holds."""
-    names = [f.name for f in fields(cls)]
-    if len(names) == 1:
-        return lambda value: (cls, (getattr(value, names[0]),))
-    values = operator.attrgetter(*names)
+    values = operator.attrgetter(*(f.name for f in fields(cls)))
     return lambda value: (cls, values(value))
 
 
 def _slotted_dataclasses(*modules: ModuleType) -> list[type]:
+    """Of at least two fields (`attrgetter` of one name gives no tuple)."""
     return [
         kind
         for module in modules
         for kind in vars(module).values()
-        if isinstance(kind, type) and is_dataclass(kind) and "__slots__" in vars(kind)
+        if isinstance(kind, type)
+        and is_dataclass(kind)
+        and "__slots__" in vars(kind)
+        and len(fields(kind)) > 1
     ]
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from sys import intern
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -214,20 +214,32 @@ Asked = dict[Fact, str]  # each fact read, and the text of what it was
 Facts = dict[str, list[str]]  # the keys of the facts read, by kind: as the cache keeps them
 
 
-class MadeView:
-    """A drop's view, with what it read of the published set; the hash of that
-    and its facts (for a later build) are worked out when first asked for, and
-    kept with the view between `serve`'s rebuilds. Outside `serve`, `settle`
-    lets go of what each fact said once they are: every drop's view is held
-    till a build's last page, and so was the text of every fact each read."""
+class Read(NamedTuple):
+    """The facts views read, as a later build's records keep them: the texts of
+    what each said, for every page and drop view of a large site, were a tenth
+    of its memory at the end of a cold build."""
 
-    __slots__ = ("view", "_asked", "_answers", "_facts")
+    answers: str  # `digest_asked`
+    facts: Encoded  # `facts_of`, as the cache's JSON text
+
+    @classmethod
+    def of(cls, asked: Asked) -> Read:
+        return cls(digest_asked(asked), Encoded(encode(facts_of(asked))))
+
+
+class MadeView:
+    """A drop's view, with what it read of the published set; that as a later
+    build keeps it (`Read`) is worked out when first asked for, and kept with
+    the view between `serve`'s rebuilds. Outside `serve`, `settle` lets go of
+    what each fact said once it is: every drop's view is held till a build's
+    last page."""
+
+    __slots__ = ("view", "_asked", "_read")
 
     def __init__(self, view: DropView, asked: Asked) -> None:
         self.view = view
         self._asked: Asked | None = asked
-        self._answers: str | None = None
-        self._facts: Encoded | None = None
+        self._read: Read | None = None
 
     @property
     def asked(self) -> Asked:
@@ -237,22 +249,14 @@ class MadeView:
         return self._asked
 
     @property
-    def answers(self) -> str:
-        """`digest_asked` of what it read."""
-        if self._answers is None:
-            self._answers = digest_asked(self.asked)
-        return self._answers
-
-    @property
-    def facts(self) -> Encoded:
-        """`facts_of` what it read, as the cache's JSON text."""
-        if self._facts is None:
-            self._facts = Encoded(encode(facts_of(self.asked)))
-        return self._facts
+    def read(self) -> Read:
+        if self._read is None:
+            self._read = Read.of(self.asked)
+        return self._read
 
     def settle(self) -> None:
-        """Work out `answers` and `facts` now, and let go of `asked`."""
-        _ = self.answers, self.facts
+        """Work out `read` now, and let go of `asked`."""
+        _ = self.read
         self._asked = None
 
 
