@@ -31,7 +31,8 @@ from hubgen.cli import main
 from hubgen.schema import CAMPAIGN, CREATOR, DROP, ORGANISATION, PAGE, SITE
 
 NOW = "2023-05-10T12:00"
-DIAGNOSTIC = re.compile(r"[^:]+:\d+:\d+: (error|warning): .+")
+# A rule's warning names its code: "warning[SM050]: ..."
+DIAGNOSTIC = re.compile(r"[^:]+:\d+:\d+: (error|warning)(\[[A-Z]+\d+\])?: .+")
 COUNT = re.compile(r"\d+ errors?, \d+ warnings?")
 FUZZ = settings(
     max_examples=40,
