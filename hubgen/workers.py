@@ -1,8 +1,9 @@
 """Work spread over processes: Markdown and templates are CPU-bound pure Python.
 
 Workers are forked, so they start with a copy of the parent's memory: the site,
-its themes and its views are never pickled, only item numbers go out and small
-results come back. This process works too, so `jobs` processes run with
+its themes and its views are never pickled. Every process takes the number of
+the next item nobody has taken from memory they share, and only small results
+come back. This process works too, so `jobs` processes run with
 `jobs - 1` forked workers: one copy fewer of memory that the work touches.
 Where fork is not available or not safe (Windows, macOS), with one job, or with
 too little work to share, everything runs in this process. Results are the
@@ -17,6 +18,8 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
 from hubgen import collector
@@ -26,7 +29,6 @@ R = TypeVar("R")
 
 # Fewer items than this per worker are not worth a process.
 MIN_PER_WORKER = 16
-_task: Callable[[Any], Any] | None = None
 
 
 def default_jobs() -> int:
@@ -49,27 +51,111 @@ def run(task: Callable[[T], R], items: Sequence[T], *, jobs: int) -> list[R]:
 def each(task: Callable[[T], R], items: Sequence[T], *, jobs: int) -> Iterator[R]:
     """`task(item)` for each item in order, each given as soon as it is done
     (so the caller can store and forget it), over up to `jobs` processes.
-    Nothing else may run over workers until the last result is taken."""
+    Nothing else may run over workers until the last result is taken.
+
+    Each process takes the next item that no process has taken yet, so none
+    waits while another has work left. Given every other item, as before, this
+    process (which also stores what the workers send, and copies each page of
+    memory a worker's writes make it copy) finished far behind its worker:
+    rendering a large site's pages over two processes took longer than in one.
+    """
     workers = min(jobs, len(items) // MIN_PER_WORKER)
     if workers < 2 or not can_fork():
         yield from (task(item) for item in items)
         return
-    global _task
-    _task = task
     collector.settle()  # no collection in a worker writes to the pages it shares with us
+    context = multiprocessing.get_context("fork")
+    queue = _Queue(items, context)
+    forked: list[tuple[BaseProcess, Connection]] = []
+    finished = False
     try:
-        context = multiprocessing.get_context("fork")
-        with context.Pool(workers - 1, _die_with, (os.getpid(),)) as pool:
-            # Every `workers`-th item is done here, the rest by the pool:
-            # interleaved, so that costly items (long list pages) are shared out
-            # too. Small chunks, so that this process seldom waits for one.
-            theirs = [item for i, item in enumerate(items) if i % workers]
-            chunk = max(1, len(theirs) // (workers * 32))
-            done = pool.imap(_run_one, theirs, chunksize=chunk)
-            for i, item in enumerate(items):
-                yield task(item) if i % workers == 0 else next(done)
+        for _ in range(workers - 1):
+            ours, theirs = context.Pipe(duplex=False)
+            process = context.Process(target=_work, args=(task, queue, theirs, os.getpid()))
+            process.start()
+            theirs.close()
+            forked.append((process, ours))
+        yield from _gather(task, queue, [conn for _process, conn in forked])
+        finished = True
     finally:
-        _task = None
+        for process, conn in forked:
+            if not finished:
+                process.kill()  # the caller stopped early, or a task failed
+            process.join()
+            conn.close()
+
+
+class _Queue:
+    """The items, and the number of the next one no process has taken, in memory
+    shared by the forked workers: items never go through a pipe, results do."""
+
+    def __init__(self, items: Sequence[Any], context: Any) -> None:
+        self.items = items
+        self._next = context.RawValue("q", 0)
+        self._lock = context.Lock()
+
+    def take(self) -> int | None:
+        """The number of the next item to do, now taken; None when none is left."""
+        with self._lock:
+            i = self._next.value
+            if i >= len(self.items):
+                return None
+            self._next.value = i + 1
+        return i
+
+
+def _gather(task: Callable[[Any], Any], queue: _Queue, conns: list[Connection]) -> Iterator[Any]:
+    """Each item's result in order: the workers' as they send them, this
+    process doing the next item itself whenever the one due is not back yet."""
+    done: dict[int, tuple[bool, Any]] = {}  # item number -> (succeeded, result or error)
+    open_conns = list(conns)
+    for due in range(len(queue.items)):
+        while due not in done:
+            _receive(wait(open_conns, timeout=0), done, open_conns)
+            if due in done:
+                break
+            mine = queue.take()
+            if mine is not None:
+                done[mine] = _attempt(task, queue.items[mine])
+            elif open_conns:
+                _receive(wait(open_conns), done, open_conns)
+            else:
+                raise RuntimeError("a worker process ended before sending its result")
+        succeeded, result = done.pop(due)
+        if not succeeded:
+            raise result
+        yield result
+
+
+def _receive(ready: list[Any], done: dict[int, tuple[bool, Any]], conns: list[Connection]) -> None:
+    for conn in ready:
+        try:
+            i, succeeded, result = conn.recv()
+        except EOFError:  # the worker ended: it had nothing left to do, or it died
+            conns.remove(conn)
+            continue
+        done[i] = (succeeded, result)
+
+
+def _attempt(task: Callable[[Any], Any], item: Any) -> tuple[bool, Any]:
+    try:
+        return True, task(item)
+    except Exception as exc:  # raised in order, when its item is due
+        return False, exc
+
+
+def _work(task: Callable[[Any], Any], queue: _Queue, conn: Connection, parent: int) -> None:
+    """A forked worker: does the next item nobody has taken till none is left,
+    sending each result with its item's number."""
+    _die_with(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle: it ends us
+    with conn:
+        while (i := queue.take()) is not None:
+            succeeded, result = _attempt(task, queue.items[i])
+            try:
+                conn.send((i, succeeded, result))
+            except Exception as exc:  # a result or an error that cannot be pickled
+                conn.send((i, False, RuntimeError(f"{type(exc).__name__}: {exc}")))
 
 
 def _die_with(parent: int) -> None:
@@ -87,8 +173,3 @@ def _die_with(parent: int) -> None:
 
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-
-
-def _run_one(item: Any) -> Any:
-    assert _task is not None  # set before the fork
-    return _task(item)

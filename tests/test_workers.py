@@ -1,4 +1,5 @@
-"""A build's worker processes end with it, however it ends."""
+"""A build's worker processes share its work, give results in order, and end
+with it, however it ends."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from multiprocessing import get_context
 from pathlib import Path
 
 import pytest
@@ -18,17 +20,21 @@ pytestmark = pytest.mark.skipif(
     reason="forked workers, seen through /proc (Linux)",
 )
 
-# A "build" whose worker is busy for an hour with its first item; it prints the
-# worker's pid, then waits for its own results (and is killed meanwhile).
+# A "build" whose worker is busy for an hour with the first item it takes; it
+# prints the worker's pid, then waits for its results (and is killed meanwhile).
+# The build's own items take a while, so that the worker, once started, takes one.
 BUSY = """
 import os, sys, time
 from hubgen import workers
 
+BUILD = os.getpid()
+
 def task(item):
-    if item == 1:
-        print(os.getpid(), flush=True)
-        time.sleep(3600)
-    return item
+    if os.getpid() == BUILD:
+        time.sleep(0.05)
+        return item
+    print(os.getpid(), flush=True)
+    time.sleep(3600)
 
 list(workers.each(task, list(range(64)), jobs=2))
 """
@@ -62,3 +68,93 @@ def test_a_worker_ends_when_its_build_is_killed() -> None:
         os.kill(worker, signal.SIGKILL)
         pytest.fail("the worker outlived its build")
     build.communicate(timeout=30)  # nothing holds the build's pipes any more
+
+
+_fork = get_context("fork")
+_BUILD = os.getpid()
+_others_done = _fork.Value("i", 0)  # items other than the first done, by any process
+
+
+def _slow_first(item: int) -> tuple[int, int]:
+    """The first item lasts until every other one is done (by another process)."""
+    if item:
+        with _others_done.get_lock():
+            _others_done.value += 1
+    else:
+        deadline = time.monotonic() + 60
+        while _others_done.value < 99 and time.monotonic() < deadline:
+            time.sleep(0.001)
+    return item * item, os.getpid()
+
+
+def test_no_process_waits_while_another_has_work_left() -> None:
+    """Each process takes the next item nobody has taken: while one is busy
+    with the long first item, the other does all the rest (given every other
+    item, the worker waited for the build, and the build for the worker).
+    The results still come in the order of the items, as in one process."""
+    global _others_done
+    _others_done = _fork.Value("i", 0)
+    done = list(workers.each(_slow_first, list(range(100)), jobs=2))
+    assert [square for square, _pid in done] == [i * i for i in range(100)]
+    first, *rest = [pid for _square, pid in done]
+    assert set(rest) == {rest[0]} and rest[0] != first
+    assert _BUILD in {first, rest[0]}
+    assert not _fork.active_children()
+
+
+# A worker has taken an item. Made anew for each test: a worker killed while
+# setting it (the caller stopped) could leave its lock held.
+_taken = _fork.Event()
+
+
+def _new_event() -> None:
+    global _taken
+    _taken = _fork.Event()
+
+
+def _worker_first(item: int) -> None:
+    """The build's first item waits until a worker has taken one."""
+    if os.getpid() != _BUILD:
+        _taken.set()
+    elif item == 0 and not _taken.wait(timeout=60):
+        raise AssertionError("no worker took an item")
+
+
+def _fail_in_worker(item: int) -> int:
+    _worker_first(item)
+    if os.getpid() != _BUILD:
+        raise ValueError(f"item {item} failed in a worker")
+    return item
+
+
+def test_an_error_in_a_worker_is_raised_in_the_build_at_its_item() -> None:
+    _new_event()
+    with pytest.raises(ValueError, match=r"item \d+ failed in a worker"):
+        list(workers.each(_fail_in_worker, list(range(64)), jobs=2))
+    assert not _fork.active_children()
+
+
+def _die_in_worker(item: int) -> int:
+    _worker_first(item)
+    if os.getpid() != _BUILD:
+        os._exit(3)  # killed: no result, no error sent
+    return item
+
+
+def test_a_worker_that_dies_stops_the_build_instead_of_hanging_it() -> None:
+    _new_event()
+    with pytest.raises(RuntimeError, match="ended before sending its result"):
+        list(workers.each(_die_in_worker, list(range(64)), jobs=2))
+
+
+def _square(item: int) -> int:
+    _worker_first(item)
+    return item * item
+
+
+def test_a_caller_that_stops_early_ends_the_workers() -> None:
+    _new_event()
+    results = workers.each(_square, list(range(100)), jobs=2)
+    assert next(results) == 0
+    results.close()
+    assert not _fork.active_children()
