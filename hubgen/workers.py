@@ -29,6 +29,9 @@ R = TypeVar("R")
 
 # Fewer items than this per worker are not worth a process.
 MIN_PER_WORKER = 16
+# Results this process holds, at most, while the one due is still in a worker
+# (a long page, a huge drop): it waits for it rather than do more meanwhile.
+AHEAD = 64
 
 
 def default_jobs() -> int:
@@ -114,7 +117,8 @@ def _gather(task: Callable[[Any], Any], queue: _Queue, conns: list[Connection]) 
             _receive(wait(open_conns, timeout=0), done, open_conns)
             if due in done:
                 break
-            mine = queue.take()
+            # Not too far ahead: results wait here until theirs is due.
+            mine = queue.take() if len(done) < AHEAD else None
             if mine is not None:
                 done[mine] = _attempt(task, queue.items[mine])
             elif open_conns:

@@ -75,6 +75,9 @@ _BUILD = os.getpid()
 _others_done = _fork.Value("i", 0)  # items other than the first done, by any process
 
 
+_OTHERS = workers.AHEAD  # as many as the building process may do ahead of one due
+
+
 def _slow_first(item: int) -> tuple[int, int]:
     """The first item lasts until every other one is done (by another process)."""
     if item:
@@ -82,7 +85,7 @@ def _slow_first(item: int) -> tuple[int, int]:
             _others_done.value += 1
     else:
         deadline = time.monotonic() + 60
-        while _others_done.value < 99 and time.monotonic() < deadline:
+        while _others_done.value < _OTHERS and time.monotonic() < deadline:
             time.sleep(0.001)
     return item * item, os.getpid()
 
@@ -94,8 +97,9 @@ def test_no_process_waits_while_another_has_work_left() -> None:
     The results still come in the order of the items, as in one process."""
     global _others_done
     _others_done = _fork.Value("i", 0)
-    done = list(workers.each(_slow_first, list(range(100)), jobs=2))
-    assert [square for square, _pid in done] == [i * i for i in range(100)]
+    items = list(range(_OTHERS + 1))
+    done = list(workers.each(_slow_first, items, jobs=2))
+    assert [square for square, _pid in done] == [i * i for i in items]
     first, *rest = [pid for _square, pid in done]
     assert set(rest) == {rest[0]} and rest[0] != first
     assert _BUILD in {first, rest[0]}
@@ -158,3 +162,32 @@ def test_a_caller_that_stops_early_ends_the_workers() -> None:
     assert next(results) == 0
     results.close()
     assert not _fork.active_children()
+
+
+_done_here = _fork.Value("i", 0)  # items the building process has done
+
+
+def _slow_in_worker(item: int) -> tuple[bool, int]:
+    """A worker's item lasts a while, and tells how many items the building
+    process did meanwhile; the building process waits for the worker to start."""
+    _worker_first(item)
+    if os.getpid() == _BUILD:
+        with _done_here.get_lock():
+            _done_here.value += 1
+        return False, 0
+    before = _done_here.value
+    time.sleep(0.2)
+    return True, _done_here.value - before
+
+
+def test_the_build_holds_few_results_ahead_of_the_one_due() -> None:
+    """While a worker's item is due and not back, the building process goes on
+    with later items, holding their results, but only so far: a long page must
+    not make it hold every other page's result."""
+    global _done_here
+    _done_here = _fork.Value("i", 0)
+    _new_event()
+    done = list(workers.each(_slow_in_worker, list(range(200)), jobs=2))
+    meanwhile = [count for by_worker, count in done if by_worker]
+    assert meanwhile, "the worker did an item"
+    assert max(meanwhile) <= workers.AHEAD + 1  # the results held, and the one being made
