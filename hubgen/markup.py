@@ -91,6 +91,23 @@ class _Links(Treeprocessor):
         el.set("loading", "lazy")
 
 
+# A link's href or an image's src that is a site path: Python-Markdown writes
+# attributes in name order, each value escaped (no '"' or '>' inside).
+_SITE_TARGET = re.compile(r'(<a\b[^>]*? href="|<img\b[^>]*? src=")(?=/(?!/))')
+
+
+def absolutize(rendered: str, origin: str) -> str | None:
+    """HTML rendered with raw HTML off and each site path `p` written as
+    `Urls.href(p)`, as it would have been rendered with `origin + href(p)`
+    (`Urls.absolute`): without Markdown again, a feed's second rendering of
+    every body. Only Markdown wrote its tags and links, so every `href` or
+    `src` starting with one "/" is a site path it rewrote. None when `origin`
+    would be escaped in an attribute (never, for a scheme and a host)."""
+    if any(c in origin for c in '&<>"'):
+        return None
+    return _SITE_TARGET.sub(lambda m: m.group(1) + origin, rendered)
+
+
 def _is_site_path(url: str) -> bool:
     return url.startswith("/") and not url.startswith("//")
 

@@ -40,7 +40,8 @@ class Urls:
         return urlsplit(self.base_url).path.rstrip("/")
 
     @cached_property
-    def _origin(self) -> str:
+    def origin(self) -> str:
+        """The scheme and host: "https://example.org"."""
         parts = urlsplit(self.base_url)
         return f"{parts.scheme}://{parts.netloc}"
 
@@ -61,7 +62,7 @@ class Urls:
         return parts.scheme.lower() in ("http", "https") and parts.netloc.lower() != self._host
 
     def absolute(self, site_path: str) -> str:
-        return self._origin + self.href(site_path)
+        return self.origin + self.href(site_path)
 
 
 @lru_cache(maxsize=1 << 16)

@@ -23,7 +23,7 @@ from markupsafe import escape
 from hubgen import urls, workers
 from hubgen.cache import Cache, Encoded, digest, encode
 from hubgen.diagnostics import Span
-from hubgen.markup import Converter
+from hubgen.markup import Converter, absolutize
 from hubgen.model import (
     Campaign,
     Creator,
@@ -401,9 +401,21 @@ class Views:
         key = self._relink_key(markup, dangling, link)
         known = self._relinked_as(key)
         if known is None:
-            known = self._relink(self._text(markup), dangling, link)
+            known = self._absolutized(markup, dangling, link)
+            if known is None:
+                known = self._relink(self._text(markup), dangling, link)
             self._keep_relinked(key, known)
         return known
+
+    def _absolutized(
+        self, markup: Markup, dangling: set[str], link: Callable[[str], str]
+    ) -> str | None:
+        """The body's HTML with absolute links made from its page HTML, without
+        its Markdown (`markup.absolutize`), when that gives the very same: with
+        raw HTML off and no link left out (dangling); None otherwise."""
+        if link != self.u.absolute or dangling or self.g.site.allow_html:
+            return None
+        return absolutize(str(self.html(markup)), self.u.origin)
 
     def _text(self, markup: Markup) -> str:
         """A body's Markdown text, read back from its drop's file if its record holds none."""
@@ -471,7 +483,12 @@ class Views:
         for markup in markups:
             dangling = self._dangling(markup)
             key = self._relink_key(markup, dangling, link)
-            if key not in todo and self._relinked_as(key) is None:
+            if key in todo or self._relinked_as(key) is not None:
+                continue
+            made = self._absolutized(markup, dangling, link)
+            if made is not None:  # no Markdown again: not worth a worker
+                self._keep_relinked(key, made)
+            else:
                 todo[key] = (self._text(markup), dangling)  # read here, not in a worker
         jobs_todo = list(todo.values())
         done = workers.run(lambda i: self._relink(*jobs_todo[i], link), range(len(todo)), jobs=jobs)

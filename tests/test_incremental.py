@@ -1022,13 +1022,19 @@ def forget(site: Path, kind: str) -> None:
     db.close()
 
 
+def welcome_file(site: Path) -> Path:
+    """A published drop whose body links to a drop still scheduled at NOW."""
+    return site / "content/drops/spring-2023/2023-05-01-welcome.md"
+
+
 def test_cached_drops_hold_no_body_text_and_feeds_read_it_back_from_the_file(
     warm: Path, tmp_path: Path, drops_read: list[str]
 ) -> None:
     """A drop's record in the cache keeps neither its body's Markdown text nor
-    its HTML, which is kept beside it; a feed, which renders bodies again with
-    absolute links, reads the text back from the drop's file when its own cache
-    has no copy."""
+    its HTML, which is kept beside it. A feed's body, with absolute links, is
+    made from the page's HTML (`markup.absolutize`), read back from the cache;
+    only a body that must lose a link (to a page not yet published) is
+    rendered again, its text read back from the drop's file."""
     import json
 
     db = sqlite3.connect(warm / CACHE_DIR / "cache.sqlite")
@@ -1047,9 +1053,11 @@ def test_cached_drops_hold_no_body_text_and_feeds_read_it_back_from_the_file(
     assert html.keys() == records.keys()
     assert any("Ada talks about sleep." in json.loads(text) for text in html.values())
     forget(warm, "relink")
-    forget(warm, "feed")  # else the feeds are known as they are: no body is rendered
+    forget(warm, "feed")  # else the feeds are known as they are: no body is made
     build(warm, tmp_path / "other-out")
-    assert drop_file(warm).relative_to(warm).as_posix() in drops_read  # Ada is in the feeds
+    # Both are in the feeds: Ada's body from its HTML, Welcome's from its text.
+    assert drop_file(warm).relative_to(warm).as_posix() not in drops_read
+    assert welcome_file(warm).relative_to(warm).as_posix() in drops_read
     assert read_tree(tmp_path / "other-out") == full(warm, tmp_path)
 
 
@@ -1108,7 +1116,8 @@ def test_a_drop_whose_text_changed_before_it_was_read_back_stops_the_build(
     cache: str,
 ) -> None:
     """The body read back must be the one the build validated: a file saved
-    after that (here between the checks and the feeds) is reported, and the
+    after that (here between the checks and the feeds, which render Welcome's
+    body again without its link to a scheduled drop) is reported, and the
     output stays as it was; the next build takes the new text. A cold build
     reads it back too: its records do not hold their text either."""
     from hubgen import render
@@ -1120,7 +1129,7 @@ def test_a_drop_whose_text_changed_before_it_was_read_back_stops_the_build(
     real = render.render_site
 
     def saved_meanwhile(*args: object, **kwargs: object) -> object:
-        edit(drop_file(warm), "Ada talks about sleep.", "Ada talks about sleep, and rest.")
+        edit(welcome_file(warm), "A link to a later drop", "A link to a later drop, soon")
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(render, "render_site", saved_meanwhile)
@@ -1128,12 +1137,10 @@ def test_a_drop_whose_text_changed_before_it_was_read_back_stops_the_build(
     capsys.readouterr()
     assert run("build", "--site", warm, "--out", other, "--now", NOW) == 1
     err = capsys.readouterr().err
-    path = drop_file(warm).relative_to(warm).as_posix()
+    path = welcome_file(warm).relative_to(warm).as_posix()
     assert f"{path}:1:1: error: the file changed while the site was being built; build again" in err
     assert not other.exists()
     monkeypatch.setattr(render, "render_site", real)
     build(warm, other)
-    assert (
-        b"Ada talks about sleep, and rest." in read_tree(other)["spring-2023/meet-ada/index.html"]
-    )
+    assert b"A link to a later drop, soon" in read_tree(other)["spring-2023/welcome/index.html"]
     assert read_tree(other) == full(warm, tmp_path)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from hubgen.diagnostics import Span
-from hubgen.markup import Converter
+from hubgen.markup import Converter, absolutize
+from hubgen.urls import Urls
 
 ORIGIN = Span("d.md", 5, 1)
 
@@ -58,3 +64,56 @@ def test_email_autolinks_are_checked_as_the_mailto_links_they_are() -> None:
     m = convert("Mail <hi@example.org> now")
     assert [(r.url, r.span.line, r.span.col) for r in m.refs] == [("mailto:hi@example.org", 5, 7)]
     assert "&#109;&#97;&#105;&#108;" in m.html  # still obfuscated on the page
+
+
+# A feed's bodies are the pages' HTML with absolute links (`absolutize`), not
+# their Markdown rendered again: the same bytes, or a feed reader would see
+# other links than the page shows.
+TRICKY = [
+    'See [help](/help/ \'the "help" page\') and ![a "moon" src="/x"](/media/m.svg "t").',
+    "[ref][r] and [other][o]\n\n[r]: /may/one/\n[o]: //cdn.example.com/x",
+    "<https://example.org/a> and <mailto:a@b.c> and <a@b.c> and <https://other.org/>",
+    '`<a href="/x">` and <a href="/y">raw</a> and <img src="/z">\n\n    <a href="/code">',
+    "| a | b |\n| - | - |\n| [t](/t/) | ![i](/i.png) |\n\n- [l](/l/?q=1&r=2#f)\n- [e](/é ü/)",
+    "[rel](relative/page) [frag](#top) [q](?x=1) ![ext](https://other.org/i.png)",
+    "A [link *with* `code`](/a/b/) in **bold [nested](/n/)** text.",
+]
+
+
+def _both(source: str, base_url: str) -> tuple[str | None, str]:
+    u = Urls.for_base(base_url)
+    converter = Converter(allow_html=False, external=u.is_external)
+    page = converter.convert(source, origin=ORIGIN, rewrite=u.href).html
+    feed = converter.convert(source, origin=ORIGIN, rewrite=u.absolute).html
+    return absolutize(page, u.origin), feed
+
+
+def test_absolute_links_are_made_from_the_page_html_as_markdown_would() -> None:
+    for source in TRICKY:
+        for base_url in ("https://example.org/", "https://example.org/hub/"):
+            derived, rendered = _both(source, base_url)
+            assert derived == rendered, (source, base_url)
+    derived, _ = _both(TRICKY[0], "https://example.org/")
+    assert 'href="https://example.org/help/"' in str(derived)
+    assert 'src="https://example.org/media/m.svg"' in str(derived)
+
+
+_MARKDOWNISH = st.lists(
+    st.sampled_from(
+        ["[", "]", "(", ")", "!", "<", ">", '"', "'", "&", "*", "`", "\n", " ", "#", "|", "-"]
+        + ["/", "//", "a", "é", "/help/", "https://other.org/", "http://example.org/x"]
+        + ["[x](/p/)", "![i](/m.png)", '<a href="/r">', "\n\n", "    ", "\n[r]: /ref/\n"]
+    ),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None, derandomize=bool(os.environ.get("CI")))
+@given(source=_MARKDOWNISH, base_url=st.sampled_from(["https://example.org/", "http://x.org/a/"]))
+def test_absolutize_agrees_with_markdown_on_any_text(source: str, base_url: str) -> None:
+    derived, rendered = _both(source, base_url)
+    assert derived == rendered
+
+
+def test_an_origin_that_would_be_escaped_is_not_absolutized() -> None:
+    assert absolutize('<a href="/x">x</a>', "https://a&b.org") is None
