@@ -373,6 +373,10 @@ class Views:
         dangling = self._dangling(markup)
         if dangling:
             return Html(self._convert(markup, dangling, self.u.href))
+        return self._as_rendered(markup)
+
+    def _as_rendered(self, markup: Markup) -> Html:
+        """A body's HTML as validation rendered it, every site link kept."""
         if markup.html is None:  # a record from the cache: its HTML is kept beside it
             return self._read_back(markup).html(self._owner(markup))
         # the common case: the HTML as rendered (or held compressed), not copied
@@ -415,7 +419,7 @@ class Views:
         raw HTML off and no link left out (dangling); None otherwise."""
         if link != self.u.absolute or dangling or self.g.site.allow_html:
             return None
-        return absolutize(str(self.html(markup)), self.u.origin)
+        return absolutize(str(self._as_rendered(markup)), self.u.origin)
 
     def _text(self, markup: Markup) -> str:
         """A body's Markdown text, read back from its drop's file if its record holds none."""

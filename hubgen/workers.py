@@ -19,6 +19,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
+from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
@@ -57,10 +58,8 @@ def each(task: Callable[[T], R], items: Sequence[T], *, jobs: int) -> Iterator[R
     Nothing else may run over workers until the last result is taken.
 
     Each process takes the next item that no process has taken yet, so none
-    waits while another has work left. Given every other item, as before, this
-    process (which also stores what the workers send, and copies each page of
-    memory a worker's writes make it copy) finished far behind its worker:
-    rendering a large site's pages over two processes took longer than in one.
+    waits while another has work left: given every other item, this process
+    (which also stores what the workers send) finished far behind its worker.
     """
     workers = min(jobs, len(items) // MIN_PER_WORKER)
     if workers < 2 or not can_fork():
@@ -92,7 +91,7 @@ class _Queue:
     """The items, and the number of the next one no process has taken, in memory
     shared by the forked workers: items never go through a pipe, results do."""
 
-    def __init__(self, items: Sequence[Any], context: Any) -> None:
+    def __init__(self, items: Sequence[Any], context: BaseContext) -> None:
         self.items = items
         self._next = context.RawValue("q", 0)
         self._lock = context.Lock()
