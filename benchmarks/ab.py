@@ -8,8 +8,8 @@ The project's machine is shared and its speed drifts by a third from hour to
 hour, so the seconds of two benchmark runs (run.py) do not compare, and even
 their ratios to the bare loop shift. Alternating the two versions' builds puts
 both under the same conditions. Each version is a git revision, checked out
-in a temporary worktree and run by this interpreter (`python -m hubgen`, the
-worktree first on PYTHONPATH) on its own copy of one generated site: hubgen's
+in a temporary worktree and run by this interpreter (`python -m hubgen`, in
+the worktree and with it on PYTHONPATH) on its own copy of one generated site: hubgen's
 build cache is keyed by its code, so two versions cannot share one. Each copy
 is built once (cold, not measured); then each run edits one drop in both
 copies, as run.py's one-drop-edit row does (or, with `--edit template`, the
@@ -49,8 +49,12 @@ class Version:
     samples: list[Sample] = field(default_factory=list)
 
     def build(self, out: Path) -> Sample:
+        """A build by this version's code: run in its worktree, since `python -m`
+        puts the folder it runs in before PYTHONPATH (from the project's folder,
+        both versions would be the checkout's code)."""
         argv = [sys.executable, "-m", "hubgen", "build", "--site", self.site, "--out", out]
-        return measure([*argv, "--now", NOW], env={**os.environ, "PYTHONPATH": str(self.tree)})
+        env = {**os.environ, "PYTHONPATH": str(self.tree)}
+        return measure([*argv, "--now", NOW], cwd=self.tree, env=env)
 
 
 def main(argv: list[str] | None = None) -> int:

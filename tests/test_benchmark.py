@@ -138,6 +138,23 @@ def test_ab_alternates_two_versions_and_leaves_no_worktree(
     assert after == before
 
 
+def test_ab_runs_each_version_s_own_code_even_from_the_project_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`python -m` puts the folder it runs in first on sys.path: run from the
+    project's folder, as README says, both versions were the checkout's code."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    import ab
+
+    tree = tmp_path / "tree"
+    (tree / "hubgen").mkdir(parents=True)
+    (tree / "hubgen" / "__init__.py").write_text("")
+    (tree / "hubgen" / "__main__.py").write_text("print('the version in the worktree')\n")
+    monkeypatch.chdir(REPO)
+    version = ab.Version("v", "0" * 40, tree, tmp_path / "site")
+    assert version.build(tmp_path / "out").stdout == "the version in the worktree\n"
+
+
 def test_ab_with_an_unknown_revision_says_so_and_leaves_no_worktree() -> None:
     worktrees = ["git", "-C", str(REPO), "worktree", "list", "--porcelain"]
     before = subprocess.run(worktrees, capture_output=True, text=True, check=True).stdout
