@@ -3,6 +3,7 @@
     python benchmarks/ab.py 43dddd0 HEAD                 # one-drop edits, N = 10,000, 5 runs each
     python benchmarks/ab.py main HEAD --size 1000 --runs 9
     python benchmarks/ab.py a8709fa HEAD --edit template --runs 3
+    python benchmarks/ab.py 57dedf4 fa5c6a4 --edit cold --runs 4   # cold builds
 
 The project's machine is shared and its speed drifts by a third from hour to
 hour, so the seconds of two benchmark runs (run.py) do not compare, and even
@@ -15,7 +16,9 @@ is built once (cold, not measured); then each run edits one drop in both
 copies, as run.py's one-drop-edit row does (or, with `--edit template`, the
 site's copy of the default theme's drop.html, as its one-template-edit row
 does), and measures the two rebuilds as whole processes (measure.py), in the
-order A B, then B A, so that a drift favours neither. It prints each
+order A B, then B A, so that a drift favours neither. With `--edit cold`,
+each run instead removes the copy's output and build cache and measures a
+cold build, as run.py's cold row does. It prints each
 version's median wall time, CPU time and peak memory, the runs, and B's
 median over A's.
 """
@@ -34,10 +37,15 @@ from pathlib import Path
 
 from generate import NOW, generate
 from measure import Sample, measure
-from run import OVERRIDDEN, add_override, drop_to_edit, edit_drop, edit_template
+from run import CACHE_DIR, OVERRIDDEN, add_override, drop_to_edit, edit_drop, edit_template
 
 REPO = Path(__file__).resolve().parent.parent
-EDITS = {"drop": "one-drop-edit", "template": "one-template-edit"}  # --edit: run.py's row
+# --edit: what run.py's row of the same build says
+EDITS = {
+    "drop": "one-drop-edit rebuild",
+    "template": "one-template-edit rebuild",
+    "cold": "cold build",
+}
 
 
 @dataclass
@@ -64,7 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=10_000, help="drops (default 10,000)")
     parser.add_argument("--runs", type=int, default=5, help="edits timed per version (default 5)")
     parser.add_argument(
-        "--edit", choices=EDITS, default="drop", help="what each run edits (default: one drop)"
+        "--edit",
+        choices=EDITS,
+        default="drop",
+        help="what each run edits (default: one drop); cold: nothing, each build is cold",
     )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="hubgen-ab-") as tmp:
@@ -77,14 +88,14 @@ def main(argv: list[str] | None = None) -> int:
             generate(args.size, work / "site")
             add_override(work / "site")
             edited = _edited(work / "site", args.edit)
-            edit = edit_drop if args.edit == "drop" else edit_template
             for v in versions:
                 shutil.copytree(work / "site", v.site)
-                _progress(f"{v.label}: a first, cold build (not timed)")
-                v.build(v.site.parent / "out")
+                if args.edit != "cold":
+                    _progress(f"{v.label}: a first, cold build (not timed)")
+                    v.build(v.site.parent / "out")
             for k in range(args.runs):
                 for v in versions if k % 2 == 0 else reversed(versions):
-                    edit(v.site / edited, k)
+                    _prepare(v, args.edit, edited, k)
                     sample = v.build(v.site.parent / "out")
                     v.samples.append(sample)
                     _progress(f"{v.label} {k + 1}/{args.runs}: {sample.wall:.2f} s")
@@ -118,8 +129,19 @@ def _edited(site: Path, edit: str) -> Path:
     return Path("themes", "default", "templates", OVERRIDDEN)
 
 
+def _prepare(v: Version, edit: str, edited: Path, k: int) -> None:
+    """Make the `k`th run's change to `v`'s copy of the site."""
+    if edit == "drop":
+        edit_drop(v.site / edited, k)
+    elif edit == "template":
+        edit_template(v.site / edited, k)
+    else:  # a cold build: nothing built before, nothing cached
+        shutil.rmtree(v.site.parent / "out", ignore_errors=True)
+        shutil.rmtree(v.site / CACHE_DIR, ignore_errors=True)
+
+
 def report(versions: list[Version], size: int, row: str) -> str:
-    lines = [f"hubgen {row} rebuild, {size:,} drops, versions alternated:"]
+    lines = [f"hubgen {row}, {size:,} drops, versions alternated:"]
     medians = []
     for v in versions:
         wall = statistics.median(s.wall for s in v.samples)

@@ -109,7 +109,12 @@ def test_the_serve_benchmark_times_a_save_until_the_page_changes() -> None:
 
 
 @pytest.mark.parametrize(
-    ("edit", "row"), [("drop", "one-drop-edit"), ("template", "one-template-edit")]
+    ("edit", "row"),
+    [
+        ("drop", "one-drop-edit rebuild"),
+        ("template", "one-template-edit rebuild"),
+        ("cold", "cold build"),
+    ],
 )
 def test_ab_alternates_two_versions_and_leaves_no_worktree(
     tmp_path: Path, edit: str, row: str
@@ -126,7 +131,7 @@ def test_ab_alternates_two_versions_and_leaves_no_worktree(
         check=True,
     )
     lines = done.stdout.splitlines()
-    assert lines[0] == f"hubgen {row} rebuild, 10 drops, versions alternated:"
+    assert lines[0] == f"hubgen {row}, 10 drops, versions alternated:"
     for line, label in zip(lines[1:3], (a, b), strict=True):
         assert line.startswith(f"  {label} ({b[:7]}): median "), line
         assert re.search(r"peak \d+ MB \(runs: \d+\.\d\d, \d+\.\d\d s\)$", line), line
@@ -153,6 +158,27 @@ def test_ab_runs_each_version_s_own_code_even_from_the_project_folder(
     monkeypatch.chdir(REPO)
     version = ab.Version("v", "0" * 40, tree, tmp_path / "site")
     assert version.build(tmp_path / "out").stdout == "the version in the worktree\n"
+
+
+def test_ab_cold_runs_start_from_no_output_and_no_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(BENCH))
+    import ab
+
+    generate(10, tmp_path / "site")
+    version = ab.Version("v", "0" * 40, REPO, tmp_path / "site")
+    version.build(tmp_path / "out")
+    assert (tmp_path / "site" / ".hubgen-cache").is_dir() and (tmp_path / "out").is_dir()
+    before = {
+        name: data
+        for name, data in read_tree(tmp_path / "site").items()
+        if not name.startswith(".hubgen-cache/")
+    }
+    ab._prepare(version, "cold", Path(), 0)
+    assert not (tmp_path / "site" / ".hubgen-cache").exists()
+    assert not (tmp_path / "out").exists()
+    assert read_tree(tmp_path / "site") == before  # the site itself as it was
 
 
 def test_ab_with_an_unknown_revision_says_so_and_leaves_no_worktree() -> None:
