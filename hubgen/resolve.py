@@ -188,6 +188,9 @@ class _Checker:
             self._media(image.src, image.span)
         for link in self._yaml_links():
             self._target(link.url, link.span, paths)
+        # Bodies link to the same few pages again and again (a large site's
+        # 60,000 links name 9,000 targets): each target is judged once.
+        verdicts: dict[tuple[str, bool], tuple[str, str] | None] = {}
         for markup in self._markups():
             for ref in markup.refs:
                 if ref.image and not ref.alt.strip():
@@ -196,37 +199,43 @@ class _Checker:
                         "alt-text",
                         f"image without alt text: write ![what it shows]({ref.url})",
                     )
-                self._target(ref.url, ref.span, paths, image=ref.image)
+                key = (ref.url, ref.image)
+                if key not in verdicts:
+                    verdicts[key] = self._verdict(ref.url, paths, image=ref.image)
+                if (found := verdicts[key]) is not None:
+                    self.diags.error(ref.span, *found)
 
-    def _target(self, url: str, span: Span, paths: set[str], *, image: bool = False) -> None:
+    def _target(self, url: str, span: Span, paths: set[str]) -> None:
+        if (found := self._verdict(url, paths, image=False)) is not None:
+            self.diags.error(span, *found)
+
+    def _verdict(self, url: str, paths: set[str], *, image: bool) -> tuple[str, str] | None:
+        """What is wrong with a link to `url` (its rule and message), if anything."""
         if not url or url.startswith("#"):
-            return
+            return None
         problem = url_problem(url, site_paths=True)
         if problem:
-            self.diags.error(span, "url", problem)
-            return
+            return "url", problem
         if not url.startswith("/"):
-            return
+            return None
         path = urls.path_of(url)
         if image and not path.startswith("/media/"):
-            self.diags.error(
-                span, "media", f"an image must be a media file, /media/<file>, not {url}"
-            )
-        elif path.startswith("/media/") or image:
-            self._media(path, span)
-        elif path not in paths:
+            return "media", f"an image must be a media file, /media/<file>, not {url}"
+        if path.startswith("/media/") or image:
+            return self._missing_media(path)
+        if path not in paths:
             hint = f" — did you mean '{path}/'?" if path + "/" in paths else ""
-            self.diags.error(
-                span, "broken-link", f"link to a page that does not exist: {url}{hint}"
-            )
+            return "broken-link", f"link to a page that does not exist: {url}{hint}"
+        return None
 
     def _media(self, src: str, span: Span) -> None:
+        if (found := self._missing_media(src)) is not None:
+            self.diags.error(span, *found)
+
+    def _missing_media(self, src: str) -> tuple[str, str] | None:
         if src not in self.g.media:
-            self.diags.error(
-                span,
-                "missing-media",
-                f"missing media file: {src} (expected content{src})",
-            )
+            return "missing-media", f"missing media file: {src} (expected content{src})"
+        return None
 
     def _images(self) -> Iterator[Image]:
         g = self.g

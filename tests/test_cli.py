@@ -54,6 +54,30 @@ def test_check_json_format(
     assert '"file": "content/pages/p.md"' in out and '"rule": "unknown-key"' in out
 
 
+def test_a_bad_link_is_reported_wherever_it_is_written(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same missing page and image, linked from two drops and twice in one:
+    every place is reported (each target is judged once, not each link)."""
+    body = "See [gone](/gone/) and ![a photo](/media/gone.png).\n"
+    site = make_site(
+        {
+            "content/drops/may/2023-05-04-a.md": "---\ntitle: A\npublish_at: 2023-05-04\n"
+            f"---\n{body}",
+            "content/drops/may/2023-05-05-b.md": "---\ntitle: B\npublish_at: 2023-05-05\n"
+            f"---\n{body}\n{body}",
+        }
+    )
+    assert run("check", "--site", site, "--now", "2023-05-10T12:00") == 1
+    lines = capsys.readouterr().err.splitlines()
+    gone = [line.split(": error:")[0] for line in lines if "does not exist: /gone/" in line]
+    photo = [line.split(": error:")[0] for line in lines if "missing media file" in line]
+    a, b = "content/drops/may/2023-05-04-a.md", "content/drops/may/2023-05-05-b.md"
+    assert gone == [f"{a}:5:12", f"{b}:5:12", f"{b}:7:12"]
+    assert photo == [f"{a}:5:35", f"{b}:5:35", f"{b}:7:35"]
+    assert lines[-1] == "6 errors, 0 warnings"
+
+
 def test_strict_turns_warnings_into_errors(make_site: Callable[..., Path]) -> None:
     site = make_site({"content/drops/may/a.md": "---\ntitle: A\npublish_at: 2023-07-01\n---\n"})
     assert run("check", "--site", site) == 0
