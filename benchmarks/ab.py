@@ -10,8 +10,9 @@ hour, so the seconds of two benchmark runs (run.py) do not compare, and even
 their ratios to the bare loop shift. Alternating the two versions' builds puts
 both under the same conditions. Each version is a git revision, checked out
 in a temporary worktree and run by this interpreter (`python -m hubgen`, in
-the worktree and with it on PYTHONPATH) on its own copy of one generated site: hubgen's
-build cache is keyed by its code, so two versions cannot share one. Each copy
+the worktree and with it on PYTHONPATH) on its own copy of one generated
+site: hubgen's build cache is keyed by its code, so two versions cannot
+share one. Each copy
 is built once (cold, not measured); then each run edits one drop in both
 copies, as run.py's one-drop-edit row does (or, with `--edit template`, the
 site's copy of the default theme's drop.html, as its one-template-edit row

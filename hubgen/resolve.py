@@ -184,13 +184,21 @@ class _Checker:
         return paths
 
     def links(self, paths: set[str]) -> None:
-        for image in self._images():
-            self._media(image.src, image.span)
-        for link in self._yaml_links():
-            self._target(link.url, link.span, paths)
-        # Bodies link to the same few pages again and again (a large site's
+        # Pages link to the same few pages again and again (a large site's
         # 60,000 links name 9,000 targets): each target is judged once.
         verdicts: dict[tuple[str, bool], tuple[str, str] | None] = {}
+
+        def check(url: str, span: Span, *, image: bool = False) -> None:
+            if (url, image) not in verdicts:
+                verdicts[url, image] = self._verdict(url, paths, image=image)
+            if (found := verdicts[url, image]) is not None:
+                self.diags.error(span, *found)
+
+        for image in self._images():
+            if (missing := self._missing_media(image.src)) is not None:
+                self.diags.error(image.span, *missing)
+        for link in self._yaml_links():
+            check(link.url, link.span)
         for markup in self._markups():
             for ref in markup.refs:
                 if ref.image and not ref.alt.strip():
@@ -199,15 +207,7 @@ class _Checker:
                         "alt-text",
                         f"image without alt text: write ![what it shows]({ref.url})",
                     )
-                key = (ref.url, ref.image)
-                if key not in verdicts:
-                    verdicts[key] = self._verdict(ref.url, paths, image=ref.image)
-                if (found := verdicts[key]) is not None:
-                    self.diags.error(ref.span, *found)
-
-    def _target(self, url: str, span: Span, paths: set[str]) -> None:
-        if (found := self._verdict(url, paths, image=False)) is not None:
-            self.diags.error(span, *found)
+                check(ref.url, ref.span, image=ref.image)
 
     def _verdict(self, url: str, paths: set[str], *, image: bool) -> tuple[str, str] | None:
         """What is wrong with a link to `url` (its rule and message), if anything."""
@@ -227,10 +227,6 @@ class _Checker:
             hint = f" — did you mean '{path}/'?" if path + "/" in paths else ""
             return "broken-link", f"link to a page that does not exist: {url}{hint}"
         return None
-
-    def _media(self, src: str, span: Span) -> None:
-        if (found := self._missing_media(src)) is not None:
-            self.diags.error(span, *found)
 
     def _missing_media(self, src: str) -> tuple[str, str] | None:
         if src not in self.g.media:
