@@ -197,7 +197,8 @@ def build(
     the build's work let go (`serve` shows the new site then: 10 % of a
     rebuild at 1,000 drops).
     """
-    with during_build(), claim_output(out_dir, site_dir, force=force) as claim:
+    surveyed = previous is None and spare is None  # the spare beside the output is used
+    with during_build(), claim_output(out_dir, site_dir, force=force, spare=surveyed) as claim:
         keep = claim.keep
         # The cache is opened only once the output is ours to write.
         with cache_for(site_dir, enabled=cache, warm=warm) as store:
@@ -220,19 +221,23 @@ def build(
             from hubgen.produce import Destination
             from hubgen.publish import boundaries, still_to_come
 
-            with staging_for(out_dir, spare=previous is None, reuse=spare) as staging:
-                checked = _check(
-                    site_dir,
-                    now=now,
-                    strict=strict,
-                    preview=preview,
-                    base_url=base_url,
-                    need_base_url=True,
-                    jobs=jobs or default_jobs(),
-                    cache=store,
-                    sources=sources,
-                    dest=Destination(staging, (previous or out_dir).resolve()),
-                )
+            with staging_for(out_dir, spare=previous is None, reuse=spare, claim=claim) as staging:
+                try:
+                    checked = _check(
+                        site_dir,
+                        now=now,
+                        strict=strict,
+                        preview=preview,
+                        base_url=base_url,
+                        need_base_url=True,
+                        jobs=jobs or default_jobs(),
+                        cache=store,
+                        sources=sources,
+                        dest=Destination(staging, (previous or out_dir).resolve()),
+                    )
+                except ContentErrors:
+                    claim.confirm()  # a refused output is told first
+                    raise
                 output = finish_output(out_dir, staging, checked.produced.files, keep=keep)
             instants = boundaries(checked.graph)
             coming = still_to_come(instants, checked.now)

@@ -17,11 +17,12 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from hubgen import collector
 
@@ -176,3 +177,59 @@ def _die_with(parent: int) -> None:
 
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+class Pending(Generic[R]):
+    """`task()`, worked out by a forked process while this one gets on with
+    other work (`result` waits for it). Where fork is not available or not
+    safe (here: a process running threads, such as `serve`), or the process
+    fails, `task` runs here instead, when its result is first asked for: the
+    same result either way."""
+
+    def __init__(self, task: Callable[[], R]) -> None:
+        self._task = task
+        self._process: BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._done: tuple[R] | None = None
+        if can_fork() and threading.active_count() == 1:
+            context = multiprocessing.get_context("fork")
+            ours, theirs = context.Pipe(duplex=False)
+            self._process = context.Process(target=_alone, args=(task, theirs, os.getpid()))
+            self._process.start()
+            theirs.close()
+            self._conn = ours
+
+    def result(self) -> R:
+        if self._done is None:
+            sent: tuple[bool, R | None] = (False, None)
+            if self._conn is not None:
+                try:
+                    sent = self._conn.recv()
+                except (EOFError, OSError):  # it died: do it here
+                    pass
+                self.close()
+            self._done = (sent[1] if sent[0] else self._task(),)  # type: ignore[assignment]
+        return self._done[0]
+
+    def close(self) -> None:
+        """End the process (done, or no longer needed)."""
+        if self._process is not None:
+            if self._done is None and self._process.is_alive():
+                self._process.terminate()
+            self._process.join()
+            self._process = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def _alone(task: Callable[[], Any], conn: Connection, parent: int) -> None:
+    """A forked process doing one task: sends (True, its result), or (False,
+    None) if it failed (the build then does it, to raise the error itself)."""
+    _die_with(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with conn:
+        try:
+            conn.send((True, task()))
+        except Exception:
+            conn.send((False, None))

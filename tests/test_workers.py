@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from multiprocessing import get_context
 from pathlib import Path
@@ -191,3 +192,49 @@ def test_the_build_holds_few_results_ahead_of_the_one_due() -> None:
     meanwhile = [count for by_worker, count in done if by_worker]
     assert meanwhile, "the worker did an item"
     assert max(meanwhile) <= workers.AHEAD + 1  # the results held, and the one being made
+
+
+def _pid_and(value: int) -> tuple[int, int]:
+    return os.getpid(), value
+
+
+def test_pending_work_is_done_by_another_process_meanwhile() -> None:
+    pending = workers.Pending(lambda: _pid_and(7))
+    pid, value = pending.result()
+    assert value == 7 and pid != os.getpid()
+    assert pending.result() == (pid, 7)  # asked again: the same result, no new process
+
+
+def test_pending_work_that_fails_there_is_done_here_and_raises_here() -> None:
+    def task() -> int:
+        if os.getpid() == build:
+            raise PermissionError("denied, and told by the build")
+        raise OSError("lost in the other process")
+
+    build = os.getpid()
+    pending = workers.Pending(task)
+    with pytest.raises(PermissionError, match="told by the build"):
+        pending.result()
+
+
+def test_pending_work_is_done_here_in_a_process_running_threads() -> None:
+    """Forking a process that runs threads (`serve`) could copy a lock one of
+    them holds: the work waits for `result` and is done in this process."""
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        pending = workers.Pending(lambda: _pid_and(3))
+    finally:
+        stop.set()
+        thread.join()
+    assert pending.result() == (os.getpid(), 3)
+
+
+def test_pending_work_no_longer_needed_is_ended() -> None:
+    """A build that fails before it needs the survey ends its process."""
+    pending = workers.Pending(lambda: time.sleep(3600))
+    process = pending._process
+    assert process is not None and process.is_alive()
+    pending.close()
+    assert not process.is_alive()

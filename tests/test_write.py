@@ -282,3 +282,33 @@ def test_a_build_failing_after_writing_leaves_the_output_as_it_was(
     )
     assert build(site, out) == 1
     assert read_tree(out) == before
+
+
+def test_a_foreign_file_is_refused_before_content_errors_are_reported(
+    make_site: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The output is listed while the site is read (`write._Survey`): the refusal
+    still comes first, as when the folder was listed before anything else."""
+    site = make_site({"content/pages/about.md": "---\ntitle: [broken\n---\n"})
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "precious.txt").write_text("mine")
+    assert build(site, out) == 2
+    err = capsys.readouterr().err
+    assert "1 file(s) hubgen did not write (precious.txt)" in err
+    assert "about.md" not in err
+    assert read_tree(out) == {"precious.txt": b"mine"}
+
+
+def test_a_foreign_file_beside_a_spare_is_refused_and_nothing_is_swapped(
+    with_spare: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    site, out, spare = with_spare
+    (out / "precious.txt").write_text("mine")
+    before, spare_before = read_tree(out), read_tree(spare)
+    drop = site / DROP
+    drop.write_text(drop.read_text("utf-8").replace("title: Meet Ada", "title: Meet Ada L."))
+    assert build(site, out) == 2
+    assert "1 file(s) hubgen did not write (precious.txt)" in capsys.readouterr().err
+    assert read_tree(out) == before
+    assert read_tree(spare) == spare_before
