@@ -41,7 +41,7 @@ from hubgen.shipped import SHIPPED_THEMES
 CACHE_DIR = ".hubgen-cache"
 _FILE = "cache.sqlite"
 # Bump when the layout of values changes; hubgen's version is part of it too.
-_FORMAT = "3"
+_FORMAT = "4"
 
 T = TypeVar("T")
 _MISSING = object()

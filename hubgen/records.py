@@ -13,6 +13,12 @@ one for each drop, twice the bodies' memory in all.
 A record's spans mostly point into its own file: given that `home` path, they
 are kept as `["@", line, col]`, without it. A large site's records were twice
 the JSON text, and twice as slow to parse, with the path written out in each.
+And a body's links, all in its own file, are kept as one flat list,
+`["LinkRefs", url, line, col, image, alt, ...]`: they are most of a large
+site's records (58,000 links in 10,000 drops), and decoding them a list and
+a span apiece was 45 % of the time the rebuild after a one-drop edit spent
+decoding records (flat: 0.26 s for all of them, against 0.32 s, and 0.08 s
+of JSON against 0.10 s).
 """
 
 from __future__ import annotations
@@ -53,6 +59,8 @@ def encode(value: object, home: str | None = None) -> Any:
     if kind is Html or kind is PackedHtml:  # (held compressed: the same HTML)
         return ["html", str.__str__(value.__html__())]  # type: ignore[attr-defined]
     if kind is tuple:
+        if value and home is not None and all(_linked_from(item, home) for item in value):  # type: ignore[attr-defined]
+            return ["LinkRefs", *(x for r in value for x in _flat(r))]  # type: ignore[attr-defined]
         return ["tuple", *(encode(item, home) for item in value)]  # type: ignore[attr-defined]
     if kind is datetime:
         return _encode_time(value)  # type: ignore[arg-type]
@@ -62,6 +70,14 @@ def encode(value: object, home: str | None = None) -> Any:
     if is_dataclass(value) and _RECORDS.get(name) is kind:
         return [name, *(encode(getattr(value, f), home) for f in _FIELDS[name])]
     raise TypeError(f"cannot keep a {name} in the build cache")
+
+
+def _linked_from(item: object, home: str) -> bool:
+    return type(item) is LinkRef and item.span.path == home  # type: ignore[attr-defined]
+
+
+def _flat(ref: LinkRef) -> tuple[str, int, int, bool, str]:
+    return ref.url, ref.span.line, ref.span.col, ref.image, ref.alt
 
 
 def _encode_time(value: datetime) -> list[object]:
@@ -120,6 +136,26 @@ def _at_home(data: list[Any], home: str | None) -> Span:
     return Span(home, line, col)
 
 
+def _link_refs(data: list[Any], home: str | None) -> tuple[LinkRef, ...]:
+    """What `_flat` made of each of a body's links."""
+    if home is None or len(data) % 5 != 1:
+        raise NotARecord("links in no file, or a link cut short")
+    values = iter(data)
+    next(values)  # the tag
+    made = []
+    for url, line, col, image, alt in zip(values, values, values, values, values, strict=True):
+        if not (
+            type(url) is str
+            and type(line) is int
+            and type(col) is int
+            and type(image) is bool
+            and type(alt) is str
+        ):
+            raise NotARecord("not a link")
+        made.append(LinkRef(_plain(url), Span(home, line, col), image, alt))  # type: ignore[arg-type]
+    return tuple(made)
+
+
 def _zoned(data: list[Any], home: str | None) -> datetime:
     _, naive, fold, key = data
     return datetime.fromisoformat(_text(naive)).replace(tzinfo=ZoneInfo(_text(key)), fold=fold)
@@ -133,6 +169,7 @@ def _one(data: list[Any]) -> object:
 _MAKERS: dict[str, Callable[[list[Any], str | None], object]] = {
     **{name: _record(cls) for name, cls in _RECORDS.items()},
     "@": _at_home,
+    "LinkRefs": _link_refs,
     "tuple": lambda data, home: tuple(_values(data, home)),
     "html": lambda data, home: Html(_text(_one(data))),
     "zoned": _zoned,

@@ -103,3 +103,49 @@ def test_a_span_in_its_own_file_needs_that_file_to_come_back() -> None:
 def test_only_model_records_can_be_kept() -> None:
     with pytest.raises(TypeError):
         records.encode(Path("x"))
+
+
+def test_a_body_s_links_are_kept_as_one_flat_list() -> None:
+    from hubgen.diagnostics import Span
+    from hubgen.model import LinkRef
+
+    home = "content/drops/x/a.md"
+    refs = (
+        LinkRef("/topics/sleep/", Span(home, 3, 4), False),
+        LinkRef("/media/a.png", Span(home, 9, 1), True, "A chart"),
+    )
+    data = json.loads(json.dumps(records.encode(refs, home)))
+    assert data == [
+        "LinkRefs",
+        "/topics/sleep/",
+        3,
+        4,
+        False,
+        "",
+        "/media/a.png",
+        9,
+        1,
+        True,
+        "A chart",
+    ]
+    assert records.decode(data, home) == refs
+    # Links in another file keep their path, one record each.
+    elsewhere = json.loads(json.dumps(records.encode(refs, "content/pages/b.md")))
+    assert elsewhere[0] == "tuple"
+    assert records.decode(elsewhere, "content/pages/b.md") == refs
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        ["LinkRefs", "/a", 1, 2, False],  # cut short
+        ["LinkRefs", "/a", "1", 2, False, ""],
+        ["LinkRefs", "/a", 1, 2, 0, ""],  # not a bool
+        ["LinkRefs", ["Drop"], 1, 2, False, ""],
+    ],
+)
+def test_a_flat_list_of_links_of_another_shape_is_refused(data: list[object]) -> None:
+    with pytest.raises(records.NotARecord):
+        records.decode(data, "content/a.md")
+    with pytest.raises(records.NotARecord):
+        records.decode(["LinkRefs", "/a", 1, 2, False, ""])  # and needs its file
