@@ -120,20 +120,49 @@ def _values(data: list[Any], home: str | None) -> list[Any]:
 
 def _record(cls: type) -> Callable[[list[Any], str | None], object]:
     size = len(_FIELDS[cls.__name__]) + 1
+    setters = _setters(cls)
 
     def make(data: list[Any], home: str | None) -> object:
         if len(data) != size:
             raise NotARecord(f"{cls.__name__} with {len(data) - 1} fields")
-        return cls(*_values(data, home))
+        made = _new(cls)
+        for put, value in zip(setters, _values(data, home), strict=True):  # see `_setters`
+            put(made, value)
+        return made
 
     return make
+
+
+def _setters(cls: type) -> tuple[Callable[[object, object], None], ...]:
+    """Each field's slot setter. A record is made by setting its slots, not by
+    its `__init__`: a frozen dataclass's sets each field through
+    `object.__setattr__`, a lookup and a call apiece, and a large site's
+    records hold hundreds of thousands of them (the model's records have no
+    `__post_init__`, so the two make the same object)."""
+    if hasattr(cls, "__post_init__"):
+        raise TypeError(f"{cls.__name__} checks its fields: make it by its __init__")
+    return tuple(getattr(cls, name).__set__ for name in _FIELDS[cls.__name__])
+
+
+_new = object.__new__
+_SPAN_PATH, _SPAN_LINE, _SPAN_COL = _setters(Span)
+_LINK_URL, _LINK_SPAN, _LINK_IMAGE, _LINK_ALT = _setters(LinkRef)
+
+
+def _span(path: str, line: int, col: int) -> Span:
+    """`Span(path, line, col)`, by its slots (see `_setters`)."""
+    span = _new(Span)
+    _SPAN_PATH(span, path)
+    _SPAN_LINE(span, line)
+    _SPAN_COL(span, col)
+    return span  # type: ignore[no-any-return]
 
 
 def _at_home(data: list[Any], home: str | None) -> Span:
     _, line, col = data
     if home is None or type(line) is not int or type(col) is not int:
         raise NotARecord("a span in no file")
-    return Span(home, line, col)
+    return _span(home, line, col)
 
 
 def _link_refs(data: list[Any], home: str | None) -> tuple[LinkRef, ...]:
@@ -152,7 +181,12 @@ def _link_refs(data: list[Any], home: str | None) -> tuple[LinkRef, ...]:
             and type(alt) is str
         ):
             raise NotARecord("not a link")
-        made.append(LinkRef(_plain(url), Span(home, line, col), image, alt))  # type: ignore[arg-type]
+        link = _new(LinkRef)  # LinkRef(url, Span(home, line, col), image, alt) (see `_setters`)
+        _LINK_URL(link, _plain(url))
+        _LINK_SPAN(link, _span(home, line, col))
+        _LINK_IMAGE(link, image)
+        _LINK_ALT(link, alt)
+        made.append(link)
     return tuple(made)
 
 
