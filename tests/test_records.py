@@ -149,3 +149,20 @@ def test_a_flat_list_of_links_of_another_shape_is_refused(data: list[object]) ->
         records.decode(data, "content/a.md")
     with pytest.raises(records.NotARecord):
         records.decode(["LinkRefs", "/a", 1, 2, False, ""])  # and needs its file
+
+
+def test_a_record_that_checks_its_fields_is_never_made_without_its_init() -> None:
+    """Records are made by setting their slots (`records._setters`), which
+    would skip a `__post_init__`: a record type with one stops the import."""
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True, slots=True)
+    class Checked:
+        count: int
+
+        def __post_init__(self) -> None:
+            if self.count < 0:
+                raise ValueError("negative")
+
+    with pytest.raises(TypeError, match="make it by its __init__"):
+        records._setters(Checked)
