@@ -59,9 +59,10 @@ def encode(value: object, home: str | None = None) -> Any:
     if kind is Html or kind is PackedHtml:  # (held compressed: the same HTML)
         return ["html", str.__str__(value.__html__())]  # type: ignore[attr-defined]
     if kind is tuple:
-        if value and home is not None and all(_linked_from(item, home) for item in value):  # type: ignore[attr-defined]
-            return ["LinkRefs", *(x for r in value for x in _flat(r))]  # type: ignore[attr-defined]
-        return ["tuple", *(encode(item, home) for item in value)]  # type: ignore[attr-defined]
+        items: tuple[Any, ...] = value  # type: ignore[assignment]
+        if items and home is not None and all(_linked_from(item, home) for item in items):
+            return ["LinkRefs", *(x for ref in items for x in _flat(ref))]
+        return ["tuple", *(encode(item, home) for item in items)]
     if kind is datetime:
         return _encode_time(value)  # type: ignore[arg-type]
     if kind is date:
