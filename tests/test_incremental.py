@@ -633,18 +633,23 @@ def test_cache_entries_of_the_wrong_shape_are_misses(warm: Path, tmp_path: Path)
     assert files == full(warm, tmp_path)
 
 
-def as_a_fresh_ci_clone(site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def as_a_fresh_ci_clone(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, spare: bool = False
+) -> None:
     """The site checked out anew, with `.hubgen-cache/` and the last output (`out`)
     restored as the included workflow's actions/cache does: from a `tar --posix`
-    archive, which keeps modification times. Every source file is new to the
-    filesystem (inodes, times), so none can be vouched for by its stats."""
+    archive, which keeps modification times (and hard links between the files
+    it holds: the workflow keeps the `spare` too). Every source file is new to
+    the filesystem (inodes, times), so none can be vouched for by its stats."""
     from hubgen import unchanged
 
     archive = tmp_path / "cache.tar"
-    tar = ["tar", "--posix", "-cf", archive, "-C", tmp_path, "out", f"site/{CACHE_DIR}"]
+    folders = ["out", f"site/{CACHE_DIR}", *([".out.spare"] if spare else [])]
+    tar = ["tar", "--posix", "-cf", archive, "-C", tmp_path, *folders]
     subprocess.run([str(a) for a in tar], check=True)
     shutil.move(site, tmp_path / "before")
     shutil.rmtree(tmp_path / "out")
+    shutil.rmtree(tmp_path / ".out.spare", ignore_errors=True)
     ignore = shutil.ignore_patterns(CACHE_DIR)
     shutil.copytree(tmp_path / "before", site, ignore=ignore)  # new inodes, ctimes
     for path in site.rglob("*"):
@@ -663,6 +668,25 @@ def test_a_fresh_ci_clone_with_the_cache_and_output_restored_renders_only_what_c
     files, rewritten = rebuilt(warm, tmp_path)
     assert len(made) == 5  # the drop's page, campaign, topic, creator and the home page
     assert {rel for rel in rewritten if rel.endswith(".html")} <= set(made)
+    assert files == full(warm, tmp_path)
+
+
+def test_a_fresh_ci_clone_brings_the_restored_spare_up_to_date(
+    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The included workflow keeps `.public.spare` too. Restored as hard links
+    to the output's files, it is brought up to date and swapped in, not every
+    file linked into a new folder (at 10,000 drops 0.7 s of an hourly build)."""
+    edit(drop_file(warm), "Ada talks about sleep.", "Ada talks about sleep, and rest.")
+    build(warm, tmp_path / "out")  # the first output is now the spare
+    as_a_fresh_ci_clone(warm, tmp_path, monkeypatch, spare=True)
+    out, spare = tmp_path / "out", tmp_path / ".out.spare"
+    page = "about/index.html"
+    assert (spare / page).stat().st_ino == (out / page).stat().st_ino  # still one file
+    restored = spare.stat().st_ino
+    edit(drop_file(warm), "and rest.", "and rest, and more.")
+    files, _rewritten = rebuilt(warm, tmp_path)
+    assert out.stat().st_ino == restored  # the restored spare is the new output
     assert files == full(warm, tmp_path)
 
 
