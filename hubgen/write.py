@@ -117,6 +117,7 @@ class _Survey:
 def _survey(
     out: Path, spare: Path | None
 ) -> tuple[dict[str, tuple[int, int]], dict[str, int] | None]:
+    """What `_Survey` gives, worked out in the process it forks."""
     files = {}
     if out.is_dir():
         files = {rel: size_and_time(entry.stat(follow_symlinks=False)) for rel, entry in _walk(out)}
@@ -240,10 +241,11 @@ class Staging:
     def ready(self) -> None:
         """Confirm the claim and take the survey's inodes; done by the first
         write (`keep_only`, which `produce` and `finish_output` call first)."""
-        if self.claim is None:
+        claim = self.claim
+        if claim is None:
             return
-        claim, self.claim = self.claim, None
-        claim.confirm()
+        claim.confirm()  # refused: nothing is written, and the build stops here
+        self.claim = None
         if self.surveyed:
             inodes = claim.survey.spare_inodes()
             if inodes is None:  # unsound: emptied, then a fresh folder
