@@ -73,11 +73,7 @@ def each(task: Callable[[T], R], items: Sequence[T], *, jobs: int) -> Iterator[R
     finished = False
     try:
         for _ in range(workers - 1):
-            ours, theirs = context.Pipe(duplex=False)
-            process = context.Process(target=_work, args=(task, queue, theirs, os.getpid()))
-            process.start()
-            theirs.close()
-            forked.append((process, ours))
+            forked.append(_fork(_work, task, queue))
         yield from _gather(task, queue, [conn for _process, conn in forked])
         finished = True
     finally:
@@ -148,18 +144,33 @@ def _attempt(task: Callable[[Any], Any], item: Any) -> tuple[bool, Any]:
         return False, exc
 
 
-def _work(task: Callable[[Any], Any], queue: _Queue, conn: Connection, parent: int) -> None:
-    """A forked worker: does the next item nobody has taken till none is left,
-    sending each result with its item's number."""
+def _fork(body: Callable[..., None], *args: Any) -> tuple[BaseProcess, Connection]:
+    """A forked process running `body(conn, *args)`, and this end of `conn`,
+    the pipe it sends its results through."""
+    context = multiprocessing.get_context("fork")
+    ours, theirs = context.Pipe(duplex=False)
+    process = context.Process(target=_forked, args=(body, theirs, os.getpid(), *args))
+    process.start()
+    theirs.close()
+    return process, ours
+
+
+def _forked(body: Callable[..., None], conn: Connection, parent: int, *args: Any) -> None:
     _die_with(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle: it ends us
     with conn:
-        while (i := queue.take()) is not None:
-            succeeded, result = _attempt(task, queue.items[i])
-            try:
-                conn.send((i, succeeded, result))
-            except Exception as exc:  # a result or an error that cannot be pickled
-                conn.send((i, False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+        body(conn, *args)
+
+
+def _work(conn: Connection, task: Callable[[Any], Any], queue: _Queue) -> None:
+    """A forked worker: does the next item nobody has taken till none is left,
+    sending each result with its item's number."""
+    while (i := queue.take()) is not None:
+        succeeded, result = _attempt(task, queue.items[i])
+        try:
+            conn.send((i, succeeded, result))
+        except Exception as exc:  # a result or an error that cannot be pickled
+            conn.send((i, False, RuntimeError(f"{type(exc).__name__}: {exc}")))
 
 
 def _die_with(parent: int) -> None:
@@ -192,12 +203,7 @@ class Pending(Generic[R]):
         self._conn: Connection | None = None
         self._done: tuple[R] | None = None
         if can_fork() and threading.active_count() == 1:
-            context = multiprocessing.get_context("fork")
-            ours, theirs = context.Pipe(duplex=False)
-            self._process = context.Process(target=_alone, args=(task, theirs, os.getpid()))
-            self._process.start()
-            theirs.close()
-            self._conn = ours
+            self._process, self._conn = _fork(_alone, task)
 
     def result(self) -> R:
         if self._done is None:
@@ -223,13 +229,10 @@ class Pending(Generic[R]):
             self._conn = None
 
 
-def _alone(task: Callable[[], Any], conn: Connection, parent: int) -> None:
+def _alone(conn: Connection, task: Callable[[], Any]) -> None:
     """A forked process doing one task: sends (True, its result), or (False,
     None) if it failed (the build then does it, to raise the error itself)."""
-    _die_with(parent)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    with conn:
-        try:
-            conn.send((True, task()))
-        except Exception:
-            conn.send((False, None))
+    try:
+        conn.send((True, task()))
+    except Exception:
+        conn.send((False, None))

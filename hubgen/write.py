@@ -233,10 +233,9 @@ class Staging:
     # Each file put in place by this process -> its size and mtime (ns), as the
     # output will hold it: so the build's record need not list the output again.
     placed: dict[str, tuple[int, int]] = field(default_factory=dict)
-    # The claim on the output, confirmed before anything is written; and the
-    # spare's files still being surveyed (see `_Survey`), taken then too.
+    # The claim on the output, confirmed before anything is written; if it
+    # surveyed this very folder (the spare), its files are taken then too.
     claim: Claim | None = None
-    surveyed: bool = False
 
     def ready(self) -> None:
         """Confirm the claim and take the survey's inodes; done by the first
@@ -246,7 +245,7 @@ class Staging:
             return
         claim.confirm()  # refused: nothing is written, and the build stops here
         self.claim = None
-        if self.surveyed:
+        if claim.survey.spare == self.root:
             inodes = claim.survey.spare_inodes()
             if inodes is None:  # unsound: emptied, then a fresh folder
                 shutil.rmtree(self.root)
@@ -334,7 +333,7 @@ def staging_for(
         if claim is not None and claim.survey.spare == reuse and _spare_folder(reuse):
             # kept as it is if the build fails: still a sound spare, by inode
             device = reuse.stat().st_dev
-            yield Staging(reuse, {}, spare=True, device=device, claim=claim, surveyed=True)
+            yield Staging(reuse, {}, spare=True, device=device, claim=claim)
             return
     if isinstance(reuse, Surveyed) and reuse.folder.is_dir() and not reuse.folder.is_symlink():
         reuse, inodes = reuse.folder, dict(reuse.inodes)
