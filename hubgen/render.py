@@ -188,7 +188,11 @@ class _Renderer:
             "themes",
             lambda: themes_key(themes, self.g.site.theme, self.u.base_url),
             lambda: Themes(
-                themes, site_theme=self.g.site.theme, href=self.u.href, external=self.u.is_external
+                themes,
+                site_theme=self.g.site.theme,
+                href=self.u.href,
+                external=self.u.is_external,
+                cache=None if cache.warm else cache,  # see `Themes`
             ),
         )
         # What every page shows, and what it read of the published set.

@@ -4,20 +4,36 @@ A campaign's theme falls back to the site's theme, then to `default`; each of
 those is the site's own `themes/<name>/` over hubgen's shipped copy, file by
 file. Assets (CSS, icons) are written as `assets/<name>.<hash>.<ext>`, so
 hosts can cache them forever and a changed stylesheet gets a new URL.
+
+Templates are compiled once and kept compiled in the build cache (Jinja's own
+bytecode cache, which checks each against its source), with the templates
+each one names: a rebuild after a one-drop edit parsed and compiled every
+template it used twice over, a twentieth of its time at 10,000 drops.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import os
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import (
+    BytecodeCache,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+)
+from jinja2.bccache import Bucket
 from jinja2.meta import find_referenced_templates
 from markupsafe import Markup
 
 from hubgen import urls
-from hubgen.cache import digest
+from hubgen.cache import Cache, digest
 from hubgen.load import Theme
 from hubgen.once import Once
 
@@ -47,8 +63,40 @@ def themes_key(themes: dict[str, Theme], site_theme: str, base_url: str) -> str 
     return digest("themes", *parts)
 
 
+class _Compiled(BytecodeCache):
+    """Compiled templates in the build cache, as Jinja writes them (with its
+    version and the source's checksum, so a stale one is compiled again).
+
+    Only the process that made it uses it: a forked worker that compiles a
+    template keeps it to itself rather than touch the parent's open file.
+    """
+
+    def __init__(self, cache: Cache) -> None:
+        self._cache = cache
+        self._pid = os.getpid()
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if os.getpid() != self._pid:
+            return
+        text = self._cache.get("template-code", bucket.key)
+        if isinstance(text, str):
+            try:
+                bucket.bytecode_from_string(base64.b64decode(text, validate=True))
+            except binascii.Error:
+                bucket.reset()
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        if os.getpid() == self._pid:
+            data = base64.b64encode(bucket.bytecode_to_string()).decode("ascii")
+            self._cache.put("template-code", bucket.key, data)
+
+
 class Themes:
-    """Jinja environments per theme name, and the assets they reference."""
+    """Jinja environments per theme name, and the assets they reference.
+
+    Given a `cache`, compiled templates and the templates each names are kept
+    there for the next build; `serve` keeps its `Themes` in memory instead.
+    """
 
     def __init__(
         self,
@@ -57,8 +105,11 @@ class Themes:
         site_theme: str,
         href: Callable[[str], str],
         external: Callable[[str], bool] = lambda url: False,
+        cache: Cache | None = None,
     ):
         self.themes = themes
+        self._cache = cache
+        self._compiled = _Compiled(cache) if cache is not None else None
         self.site_theme = site_theme
         self.href = href
         self.external = external
@@ -93,6 +144,7 @@ class Themes:
             # again on every page (that was 3% of a cold build).
             auto_reload=False,
             extensions=[Once],
+            bytecode_cache=self._compiled,
         )
         env.once_assets = self.used  # type: ignore[attr-defined]
         assets: dict[str, bytes] = {}
@@ -153,6 +205,17 @@ class Themes:
             env = self.env(name)
             assert env.loader is not None
             source = env.loader.get_source(env, template)[0]
-            refs = list(find_referenced_templates(env.parse(source)))
-            self._refs[name, template] = (source, refs)
+            self._refs[name, template] = (source, self._named(env, source))
         return self._refs[name, template]
+
+    def _named(self, env: Environment, source: str) -> list[str | None]:
+        """The templates `source` extends, includes or imports, by name."""
+        key = digest("template-refs", source)
+        if self._cache is not None:
+            kept = self._cache.get("template-refs", key)
+            if isinstance(kept, list) and all(r is None or isinstance(r, str) for r in kept):
+                return kept
+        refs = list(find_referenced_templates(env.parse(source)))
+        if self._cache is not None:
+            self._cache.put("template-refs", key, refs)
+        return refs
