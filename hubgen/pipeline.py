@@ -247,7 +247,11 @@ def build(
                 schedule.summary(checked.published, coming),
                 coming[0].at if coming else None,
             )
-            if record:
+            # A file saved while the build read it may have given the output bytes
+            # other than those hashed: the next build must not find it up to date
+            # (even once the file is put back as it was when hashed).
+            steady = checked.produced.steady
+            if record and (steady if steady is not None else sources.all_steady()):
                 unchanged.remember(
                     store,
                     key,

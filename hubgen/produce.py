@@ -80,6 +80,9 @@ class Produced:
     unreadable: dict[str, str] = field(default_factory=dict)  # output path -> why not
     rendered: int = 0  # pages rendered by this build (the others were known unchanged)
     made: int = 0  # pages whose views this build made (the others were known by their reads)
+    # Whether every source file was as hashed once the last was read (see
+    # `_keep_made`); None: not looked at.
+    steady: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,7 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
         output.render(todo, todo_keys, rendered.themes, jobs)
         result.rendered += len(todo)
         del todo
-    _keep_made(rendered, cache, fingerprinted)
+    result.steady = _keep_made(rendered, cache, fingerprinted)
     assets = {out: rendered.themes.assets[out] for out in output.assets}
     _write_others(assets.items(), cache, dest, result)
     result.files = sorted(result.files + others + list(assets))
@@ -381,17 +384,18 @@ def _keep_made(
     rendered: Rendered,
     cache: Cache,
     fingerprinted: dict[str, tuple[str, tuple[Drop, ...], Read]],
-) -> None:
+) -> bool | None:
     """Record which fingerprint each page's reads gave, and the facts it read
     with their answers: only for pages whose files were steady
     (`unchanged.Sources.steady`), so a file saved while the build read it cannot
-    leave a key that names bytes the page was not made from."""
+    leave a key that names bytes the page was not made from. Returns whether
+    every file was steady (None: not looked at)."""
     inputs = rendered.inputs
     if inputs is None or not fingerprinted:
-        return
+        return None
     steady = inputs.steady()
     if steady is None:
-        return
+        return False
     views = rendered.views
     drop_answers: dict[int, str | None] = {}
     for d, made in views.made_drops():
@@ -408,6 +412,7 @@ def _keep_made(
             answers = digest("page-asked", *parts)  # type: ignore[arg-type]
             rest = encode({"answers": answers, "page": key})  # and the facts, as text:
             cache.put("asked", first, Encoded(f'{{"asked":{read.facts},{rest[1:]}'))
+    return all(path in steady for path in inputs.drops)
 
 
 def _asked_entry(value: object) -> tuple[Facts, str, str] | None:

@@ -142,6 +142,13 @@ class Sources:
             found.add(name)
         return found
 
+    def all_steady(self, found: Collection[str] | None = None) -> bool:
+        """Whether every file is `steady`: in `found`, if the build looked after
+        it read its last file, else as a look now finds."""
+        if found is None:
+            found = self.steady()
+        return all(name in found for name, path, _link in self.entries if path is not None)
+
     def _same_bytes(self, name: str, path: str) -> bool:
         known = self._hashes.get(name)
         try:

@@ -295,6 +295,62 @@ def test_compiled_templates_of_the_wrong_shape_are_compiled_again(
     assert base64 and all(v != '"not base64!"' for (v,) in base64)  # compiled and kept anew
 
 
+def test_a_build_during_which_a_file_was_saved_is_not_recorded_up_to_date(
+    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file's hash, taken before, does not name the bytes copied: were the
+    build recorded as up to date, putting those bytes back would leave the copy
+    of the others in place."""
+    from hubgen import produce
+
+    ada = warm / "content/media/ada.svg"
+    edit(ada, 'fill="#2f6f5e"', 'fill="#5e2f6f"')
+    edited = ada.read_bytes()
+    real = produce._write_others
+
+    def saved_meanwhile(*args: object, **kwargs: object) -> None:
+        if ada.read_bytes() == edited:
+            edit(ada, 'fill="#5e2f6f"', 'fill="#6f5e2f"')
+        real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(produce, "_write_others", saved_meanwhile)
+    files, _ = rebuilt(warm, tmp_path)
+    assert b"#6f5e2f" in files["media/ada.svg"]  # copied as it was by then
+    monkeypatch.setattr(produce, "_write_others", real)
+    ada.write_bytes(edited)
+    files, _ = rebuilt(warm, tmp_path)
+    assert files["media/ada.svg"] == edited
+    assert files == full(warm, tmp_path)
+
+
+def test_a_build_that_made_no_page_still_looks_for_files_saved_meanwhile(
+    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A draft's edit makes no page; the draft saved again while that build ran
+    still keeps it from being recorded as up to date, and so from being found
+    so once the draft is put back as the build hashed it."""
+    from datetime import datetime
+
+    from hubgen import pipeline, render
+
+    draft = warm / "content/drops/spring-2023/2023-05-06-draft-idea.md"
+    edit(draft, "title: ", "title: Edited ")
+    real = render.render_site
+
+    def saved_meanwhile(*args: object, **kwargs: object) -> object:
+        edit(draft, "title: Edited ", "title: Edited again ")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(render, "render_site", saved_meanwhile)
+    now = datetime.fromisoformat(NOW)
+    built = pipeline.build(warm, tmp_path / "out", now=now, jobs=1)
+    assert built.rendered == 0 and not built.unchanged
+    monkeypatch.setattr(render, "render_site", real)
+    edit(draft, "title: Edited again ", "title: Edited ")  # as the build hashed it
+    assert not pipeline.build(warm, tmp_path / "out", now=now, jobs=1).unchanged
+    assert pipeline.build(warm, tmp_path / "out", now=now, jobs=1).unchanged
+
+
 def test_a_template_edit_reads_the_drops_html_back_in_one_pass(
     warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
