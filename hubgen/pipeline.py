@@ -89,7 +89,7 @@ def _check(
     from hubgen import reads
     from hubgen.helpcheck import check_helplines
     from hubgen.linkcheck import check_links
-    from hubgen.load import MAX_TEXT_BYTES, load_site
+    from hubgen.load import MAX_TEXT_BYTES, ScriptFree, load_site
     from hubgen.produce import produce
     from hubgen.publish import publish
     from hubgen.render import TemplateProblem, render_site
@@ -99,8 +99,9 @@ def _check(
     from hubgen.validate import DropBodies, validate_site
 
     diags = Diagnostics()
-    tree = load_site(site_dir, diags, remember=cache.warm)
     sources.read_hashes(cache)
+    checked = ScriptFree(cache, sources.known_hash)
+    tree = load_site(site_dir, diags, remember=cache.warm, checked=checked)
     validated = validate_site(
         tree,
         diags,
@@ -233,7 +234,7 @@ def build(
                         jobs=jobs or default_jobs(),
                         cache=store,
                         sources=sources,
-                        dest=Destination(staging, (previous or out_dir).resolve()),
+                        dest=Destination(staging, (previous or out_dir).resolve(), sources),
                     )
                 except ContentErrors:
                     claim.confirm()  # a refused output is told first

@@ -61,6 +61,7 @@ class Sources:
         self._digest: str | None = None
         self._recorded: dict[str, object] = {}  # name -> stats + hash, from the last build
         self._hashes: dict[str, str] = {}  # name -> hash of its bytes, known this build
+        self._site = site
         root = site.resolve()
         seen: set[str] = set()
         for name in SOURCE_NAMES:
@@ -204,6 +205,32 @@ class Sources:
         if st is None or st[0] > limit:
             return None
         return self._hash_of(name, self._paths[name])
+
+    def known_hash(self, path: Path) -> str | None:
+        """The hash of the bytes of a file the build found (`path` as the site
+        folder it was given, joined with the file's name), if it is known without
+        reading the file: hashed already or vouched for by its stats."""
+        name = self._name(path)
+        return None if name is None else self._hashes.get(name) or self._vouched(name)
+
+    def as_walked(self, path: Path) -> bool:
+        """Whether a file's bytes are still those the walk found, by its stats
+        (settled, so that they can vouch for its bytes)."""
+        name = self._name(path)
+        st = self.stats.get(name) if name is not None else None
+        if st is None or not self._settled(st):
+            return False
+        try:
+            now = os.stat(path)
+        except OSError:
+            return False
+        return [now.st_size, now.st_mtime_ns, now.st_ctime_ns, now.st_ino] == st
+
+    def _name(self, path: Path) -> str | None:
+        try:
+            return path.relative_to(self._site).as_posix()
+        except ValueError:
+            return None
 
     def _vouched(self, name: str) -> str | None:
         """The hash recorded with this file, if its stats are still those and settled."""

@@ -295,12 +295,51 @@ def test_compiled_templates_of_the_wrong_shape_are_compiled_again(
     assert base64 and all(v != '"not base64!"' for (v,) in base64)  # compiled and kept anew
 
 
+def test_media_copied_before_are_taken_again_without_reading_them(
+    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild knows each media and static file by its source's hash (vouched
+    for by its stats) and what it copied and checked then: it reads no SVG to
+    check it for script and compares no copy byte for byte. A file edited
+    since, even to the same size, is copied anew."""
+    from hubgen import write
+
+    svgs: list[str] = []
+    compared: list[object] = []
+    opener, cmp = Path.open, write.filecmp.cmp
+
+    def counted_open(self: Path, *args: object, **kwargs: object) -> object:
+        if self.suffix == ".svg" and self.is_relative_to(warm / "content"):
+            svgs.append(self.name)
+        return opener(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    def counted_cmp(a: object, b: object, shallow: bool = True) -> bool:
+        compared.append(a)
+        return cmp(a, b, shallow)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "open", counted_open)
+    monkeypatch.setattr(write.filecmp, "cmp", counted_cmp)
+    edit(drop_file(warm), "title: ", "title: Edited ")
+    files, rewritten = rebuilt(warm, tmp_path)
+    assert svgs == [] and compared == []
+    assert not any(rel.startswith("media/") for rel in rewritten)
+    assert files == full(warm, tmp_path)
+
+    svgs.clear()
+    ada = warm / "content/media/ada.svg"
+    edit(ada, 'fill="#2f6f5e"', 'fill="#5e2f6f"')  # the same size
+    files, rewritten = rebuilt(warm, tmp_path)
+    assert "ada.svg" in svgs  # checked for script again
+    assert "media/ada.svg" in rewritten and b"#5e2f6f" in files["media/ada.svg"]
+    assert files == full(warm, tmp_path)
+
+
 def test_a_build_during_which_a_file_was_saved_is_not_recorded_up_to_date(
     warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The file's hash, taken before, does not name the bytes copied: were the
-    build recorded as up to date, putting those bytes back would leave the copy
-    of the others in place."""
+    copy recorded under it (see the test above), or the build recorded as up to
+    date, putting those bytes back would leave the copy of the others in place."""
     from hubgen import produce
 
     ada = warm / "content/media/ada.svg"
@@ -321,6 +360,17 @@ def test_a_build_during_which_a_file_was_saved_is_not_recorded_up_to_date(
     files, _ = rebuilt(warm, tmp_path)
     assert files["media/ada.svg"] == edited
     assert files == full(warm, tmp_path)
+
+
+def test_an_svg_given_script_after_a_build_is_refused(
+    warm: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit(warm / "content/media/ada.svg", "<circle", '<circle onload="alert(1)"')
+    capsys.readouterr()
+    code = run("build", "--site", warm, "--out", tmp_path / "out", "--now", NOW)
+    assert code != 0
+    assert "content/media/ada.svg:1:" in capsys.readouterr().err
+    assert b"alert" not in (tmp_path / "out/media/ada.svg").read_bytes()
 
 
 def test_a_build_that_made_no_page_still_looks_for_files_saved_meanwhile(
