@@ -94,11 +94,14 @@ def review_content(
 ) -> None:
     """Review every campaign, drop and page. What a file's own text decides is
     reviewed over `jobs` processes and kept in the build cache under a hash of
-    that text; only the check that depends on `now` (SM030) runs every time."""
+    that text (a drop's, with its record: `validate`, which reviews each drop it
+    parses); only the check that depends on `now` (SM030) runs every time."""
     cache = cache or Cache.none()
     rules = safe_messaging()
     sensitive = v.site.sensitive_topics
-    subjects = list(_subjects(tree, v))
+    for findings in v.reviewed.values():  # drops: reviewed with their records
+        diags.extend(findings)
+    subjects = list(_subjects(tree, v, drops=False))
     keys = [review_key(subject, sensitive) for subject in subjects]
     # Read in one pass (and kept in memory between `serve`'s rebuilds); a
     # stored value of another shape is reviewed again.
@@ -116,7 +119,7 @@ def review_content(
     needs_check = v.site.help.organisations is None
     if needs_check and not shows_crisis_line(v.site, v.organisations, now):
         when = format_local(now, v.site.timezone)
-        for subject in subjects:
+        for subject in _subjects(tree, v, drops=True):
             _Review(subject, rules, diags).help_needed(sensitive, when)
 
 
@@ -125,8 +128,8 @@ def review_file(
 ) -> list[list[str | int]]:
     """What one file's own text decides (all but SM030), as cache rows.
 
-    `validate` calls it too, for each drop it parses, while the parsed file is
-    at hand, and keeps the rows under `review_key`.
+    `validate` calls it for each drop it parses, while the parsed file is at
+    hand, and keeps the rows with the drop's record.
     """
     found = Diagnostics()
     review = _Review(subject, rules, found)
@@ -149,7 +152,8 @@ def drop_subject(drop: Drop, source: str, load: Callable[[], Document]) -> Subje
     )
 
 
-def _subjects(tree: SourceTree, v: Validated) -> Iterator[Subject]:
+def _subjects(tree: SourceTree, v: Validated, *, drops: bool) -> Iterator[Subject]:
+    """The campaigns, pages and (with `drops`) drops under review."""
     docs = {d.path: d for d in (*tree.campaigns, *tree.pages)}
     files = {f.path: f for f in tree.drops}
 
@@ -172,7 +176,7 @@ def _subjects(tree: SourceTree, v: Validated) -> Iterator[Subject]:
 
     for c in v.campaigns:
         yield parsed("campaign", c, None, False)
-    for d in v.drops:
+    for d in v.drops if drops else ():
         yield drop_subject(d, v.sources[d.span.path], reread(d.span.path))
     for p in v.pages:
         yield parsed("page", p, p.content_warning, True)

@@ -78,6 +78,9 @@ class Validated:
     known: dict[str, frozenset[str]] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # drop path -> hash of its bytes
     kept: dict[str, str] = field(default_factory=dict)  # drop path -> its record's key, if cached
+    # drop path -> what the safe-messaging review found in its own text
+    # (`safemessaging.review_file`), made or kept with its record
+    reviewed: dict[str, list[Diagnostic]] = field(default_factory=dict)
 
 
 def validate_site(
@@ -125,6 +128,7 @@ def validate_site(
         },
         sources=drops.sources,
         kept=drops.kept,
+        reviewed=drops.reviewed,
     )
 
 
@@ -137,9 +141,10 @@ class _Drops:
 
     Drops are most of a site. Each is read, parsed, validated, its body
     rendered and its text reviewed (`safemessaging.review_file`) in one job,
-    over worker processes; the record and the file's diagnostics are kept in
-    the build cache (`records`) under a hash of the file's bytes and of the
-    settings its record depends on. A drop the cache knows is not even read.
+    over worker processes; the record, the file's diagnostics and what the
+    review found are kept in the build cache (`records`) under a hash of the
+    file's bytes and of the settings they depend on. A drop the cache knows is
+    not even read.
     """
 
     def __init__(
@@ -156,6 +161,7 @@ class _Drops:
         self.records: list[Drop] = []
         self.sources: dict[str, str] = {}
         self.kept: dict[str, str] = {}  # path -> key, of each record read from the cache
+        self.reviewed: dict[str, list[Diagnostic]] = {}  # path -> the review's findings
         self._settings_of: dict[str, str] = {}
 
     def key(self, drop: DropFile, source: str) -> str:
@@ -166,7 +172,13 @@ class _Drops:
         if folder not in self._settings_of:
             zone = self.zones.get(folder, self.v.site.timezone)
             site = self.v.site
-            settings = (str(zone), str(site.timezone), site.allow_html, self.v.urls.base_url)
+            settings = (
+                str(zone),
+                str(site.timezone),
+                site.allow_html,
+                self.v.urls.base_url,
+                site.sensitive_topics,  # the review kept with each record depends on them
+            )
             self._settings_of[folder] = repr(settings)
         return self._settings_of[folder]
 
@@ -186,6 +198,7 @@ class _Drops:
                 self.v.diags.extend(known[1])
                 if known[0] is not None and key:
                     self.kept[known[0].span.path] = key
+                    self.reviewed[known[0].span.path] = known[2]
             found.append((known[0] if known else None, source))
         del with_html
         self.v.cache.keep("drop-html", self.kept.values())
@@ -194,11 +207,12 @@ class _Drops:
             diagnostics = Diagnostic.from_rows(made.rows) or []
             if source is not None:
                 key = self.key(self.tree.drops[i], source)
-                self.v.cache.write_decoded("drop", key, made.value, (record, diagnostics))
+                reviewed = Diagnostic.from_rows(made.review) or []
+                self.v.cache.write_decoded("drop", key, made.value, (record, diagnostics, reviewed))
                 if made.html is not None:
                     self.v.cache.write("drop-html", key, made.html)
-            if made.review is not None:
-                self.v.cache.put("review", *made.review)
+            if record is not None and made.review is not None:
+                self.reviewed[record.span.path] = Diagnostic.from_rows(made.review) or []
             self.v.diags.extend(diagnostics)
             found[i] = (record, source)
         for record, source in found:
@@ -218,8 +232,7 @@ class _Drops:
         if record is not None and source is not None:
             subject = safemessaging.drop_subject(record, source, lambda: doc)
             sensitive = self.v.site.sensitive_topics
-            found = safemessaging.review_file(subject, safemessaging.safe_messaging(), sensitive)
-            review = (safemessaging.review_key(subject, sensitive), found)
+            review = safemessaging.review_file(subject, safemessaging.safe_messaging(), sensitive)
         rows = [d.as_row() for d in diags.sorted()]
         # Kept without the body's text and HTML (see `Markup`); `DropBodies` reads them back.
         kept = record and replace(record, body=replace(record.body, source=None, html=None))
@@ -228,6 +241,7 @@ class _Drops:
             "record": records.encode(kept, home) if kept is not None else None,
             "home": home,
             "diagnostics": rows,
+            "review": review or [],
         }
         html = Encoded(encode(record.body.html)) if record is not None else None
         if record is not None and not self.v.cache.warm:
@@ -249,7 +263,7 @@ class _Made(NamedTuple):
     record: Drop | None  # for this build (None: the file made none)
     rows: Rows  # its diagnostics
     source: str | None  # the hash of the bytes it was made from
-    review: tuple[str, Rows] | None  # the safe-messaging review's key and findings
+    review: Rows | None  # what the safe-messaging review found in its text
 
 
 class DropBodies:
@@ -294,9 +308,9 @@ def _html(value: object) -> Html | None:
     return Html(value) if type(value) is str else None
 
 
-def _known(value: object) -> tuple[Drop | None, list[Diagnostic]] | None:
-    """A cached drop: its record (None: the file made none) and its diagnostics;
-    None for a value of another shape, which is a miss."""
+def _known(value: object) -> tuple[Drop | None, list[Diagnostic], list[Diagnostic]] | None:
+    """A cached drop: its record (None: the file made none), its diagnostics and
+    what the review found in it; None for a value of another shape, a miss."""
     if not isinstance(value, dict) or type(home := value.get("home")) is not str:
         return None
     try:
@@ -305,9 +319,10 @@ def _known(value: object) -> tuple[Drop | None, list[Diagnostic]] | None:
     except (records.NotARecord, KeyError):
         return None
     rows = Diagnostic.from_rows(value.get("diagnostics"))
-    if rows is None or (record is not None and type(record) is not Drop):
+    review = Diagnostic.from_rows(value.get("review"))
+    if rows is None or review is None or (record is not None and type(record) is not Drop):
         return None
-    return record, rows
+    return record, rows, review
 
 
 def _site(doc: Document | None, diags: Diagnostics) -> Site | None:

@@ -242,6 +242,27 @@ def test_sensitive_topics_come_from_site_yaml(
     assert "content/pages/b.md" not in err
 
 
+def test_a_drops_review_is_kept_with_it_and_made_again_when_sensitive_topics_change(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The build cache keeps what the review found in a drop with its record:
+    told again on every run without the drop being read, and found afresh
+    when site.yaml's sensitive topics change though the drop did not."""
+    drop = "---\ntitle: Loss\npublish_at: 2023-05-02\ntopics: [grief]\n---\nHe committed suicide.\n"
+    site = make_site({"content/organisations/l.md": CRISIS_LINE, "content/drops/may/loss.md": drop})
+    finding = "content/drops/may/loss.md:6:4: warning[SM001]:"
+    for _ in range(2):  # parsed, then known from the cache
+        assert run("check", "--site", site, "--now", NOW) == 0
+        err = capsys.readouterr().err
+        assert finding in err and "SM032" not in err
+    site_yaml = site / "site.yaml"
+    site_yaml.write_text(site_yaml.read_text() + "sensitive_topics: [grief]\n")
+    for _ in range(2):
+        assert run("check", "--site", site, "--now", NOW) == 1
+        err = capsys.readouterr().err
+        assert finding in err and "content/drops/may/loss.md:4:1: error[SM032]:" in err
+
+
 def test_text_about_suicide_needs_a_crisis_line_to_show(
     make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
