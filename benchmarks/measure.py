@@ -9,6 +9,11 @@ the peak resident memory of its largest single process as the kernel reports
 it on exit. PSS counts a page shared by forked workers once in all, not once
 per process (summed RSS would), so a build that forks workers is charged for
 the memory they add, and no more.
+
+Python runs as installed: a caller's PYTHONDONTWRITEBYTECODE (this machine's
+shell sets it) is not passed on, so hubgen's modules are compiled once and
+their bytecode kept, as pip does at install. With it, every measured build
+compiled hubgen's 40 modules again: 0.06 s that no user waits for.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+_NO_BYTECODE = "PYTHONDONTWRITEBYTECODE"
 INTERVAL = 0.05
 
 
@@ -43,6 +49,7 @@ def measure(
 ) -> Sample:
     """Run `argv` (in `env`, by default this one's) to completion and measure it;
     raise CommandFailed on a non-zero exit."""
+    env = {k: v for k, v in (os.environ if env is None else env).items() if k != _NO_BYTECODE}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(

@@ -181,6 +181,26 @@ def test_ab_cold_runs_start_from_no_output_and_no_cache(
     assert read_tree(tmp_path / "site") == before  # the site itself as it was
 
 
+def test_measured_python_keeps_its_bytecode_as_installed_python_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A caller that turns bytecode writing off (this machine's shell does) does
+    not make every measured build compile hubgen's modules again."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    from measure import measure
+
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    argv = [sys.executable, "-c", "import sys; print(sys.dont_write_bytecode)"]
+    assert measure(argv).stdout == "False\n"
+    env = {"PATH": "/usr/bin", "PYTHONDONTWRITEBYTECODE": "1", "MARK": "kept"}
+    argv = [
+        sys.executable,
+        "-c",
+        "import os, sys; print(sys.dont_write_bytecode, os.environ['MARK'])",
+    ]
+    assert measure(argv, env=env).stdout == "False kept\n"
+
+
 def test_ab_with_an_unknown_revision_says_so_and_leaves_no_worktree() -> None:
     worktrees = ["git", "-C", str(REPO), "worktree", "list", "--porcelain"]
     before = subprocess.run(worktrees, capture_output=True, text=True, check=True).stdout
