@@ -28,7 +28,7 @@ from markupsafe import Markup as Html
 from hubgen.cache import file_hash
 from hubgen.diagnostics import Span
 from hubgen.fieldtypes import url_problem
-from hubgen.model import LinkRef, Markup
+from hubgen.model import LinkRef, LinkRefs, Markup
 
 # Given a site path, the URL to write, or None to drop the link (keep its text).
 Rewrite = Callable[[str], str | None]
@@ -190,7 +190,7 @@ class Converter:
         except RecursionError:
             raise TooDeep from None
         haystack = source if verbatim is None else verbatim
-        refs = tuple(_locate(haystack, origin, self.links.found))
+        refs = LinkRefs.of(_locate(haystack, origin, self.links.found), origin.path)
         raw = tuple(_locate_tags(haystack, origin, self.raw.found))
         return Markup(source, text_hash(source), Html(html), refs, raw)
 
@@ -266,8 +266,12 @@ def from_json(value: object, source: str, path: str) -> Markup | None:
     """The Markup `to_json` stored, or None for anything of another shape."""
     try:
         html, refs, raw = value["html"], value["refs"], value["raw"]  # type: ignore[index]
-        links = tuple(
-            LinkRef(url, Span(path, line, col), image, alt) for url, line, col, image, alt in refs
+        links = LinkRefs.of(
+            [
+                LinkRef(url, Span(path, line, col), image, alt)
+                for url, line, col, image, alt in refs
+            ],
+            path,
         )
         tags = tuple((tag, Span(path, line, col)) for tag, line, col in raw)
     except (KeyError, TypeError, ValueError):

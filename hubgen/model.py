@@ -7,8 +7,10 @@ an author at their own file. Relations are slugs (`Ref`), looked up in the
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import overload
 from zoneinfo import ZoneInfo
 
 from hubgen.diagnostics import Span
@@ -50,6 +52,80 @@ class LinkRef:
     alt: str = ""
 
 
+class LinkRefs(Sequence[LinkRef]):
+    """The links of one Markdown body, all in its file `home`, held as one flat
+    tuple: each link's url, line, column, whether it is an image, and its alt
+    text. A large site's bodies hold 58,000 links; an object and a span apiece
+    were most of what the rebuild after a one-drop edit decoded, where the
+    link check reads only their targets (`targets`) and makes a span only for
+    a link it reports (`span`). Iterated, they are `LinkRef`s."""
+
+    __slots__ = ("flat", "home")
+
+    def __init__(self, flat: tuple[str | int | bool, ...], home: str) -> None:
+        self.flat = flat
+        self.home = home
+
+    @classmethod
+    def of(cls, refs: Sequence[LinkRef], home: str) -> LinkRefs:
+        """These links, each of which must be in `home`."""
+        if any(ref.span.path != home for ref in refs):
+            raise ValueError(f"a link outside {home}")
+        return cls(
+            tuple(x for r in refs for x in (r.url, r.span.line, r.span.col, r.image, r.alt)), home
+        )
+
+    def targets(self) -> Iterator[tuple[int, str, bool, str]]:
+        """Each link's index, url, whether it is an image, and its alt text."""
+        flat = self.flat
+        return zip(range(len(self)), flat[0::5], flat[3::5], flat[4::5], strict=True)  # type: ignore[arg-type]
+
+    def urls(self) -> Sequence[str]:
+        return self.flat[0::5]  # type: ignore[return-value]
+
+    def span(self, index: int) -> Span:
+        """Where the link at `index` is written."""
+        return Span(self.home, self.flat[5 * index + 1], self.flat[5 * index + 2])  # type: ignore[arg-type]
+
+    def __len__(self) -> int:
+        return len(self.flat) // 5
+
+    @overload
+    def __getitem__(self, index: int) -> LinkRef: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[LinkRef]: ...
+    def __getitem__(self, index: int | slice) -> LinkRef | Sequence[LinkRef]:
+        if isinstance(index, slice):
+            return tuple(self)[index]
+        if not -len(self) <= index < len(self):
+            raise IndexError("link index out of range")
+        index %= len(self)
+        url, _line, _col, image, alt = self.flat[5 * index : 5 * index + 5]
+        return LinkRef(url, self.span(index), image, alt)  # type: ignore[arg-type]
+
+    def __iter__(self) -> Iterator[LinkRef]:
+        return (self[i] for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LinkRefs):
+            return self.flat == other.flat and (not self.flat or self.home == other.home)
+        if isinstance(other, tuple):
+            return tuple(self) == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.flat)
+
+    def __repr__(self) -> str:
+        return f"LinkRefs({list(self)!r})"
+
+    def __reduce__(self) -> tuple[type[LinkRefs], tuple[tuple[str | int | bool, ...], str]]:
+        return LinkRefs, (self.flat, self.home)
+
+
+NO_LINKS = LinkRefs((), "")
+
+
 @dataclass(frozen=True, slots=True)
 class Markup:
     """A Markdown text rendered once, with the site links it contains.
@@ -69,7 +145,7 @@ class Markup:
     source: str | None
     source_hash: str
     html: str | PackedHtml | None
-    refs: tuple[LinkRef, ...]
+    refs: LinkRefs
     # Raw HTML shown as text (allow_html is off): the first tag of each line.
     raw_html: tuple[tuple[str, Span], ...] = ()
 

@@ -188,26 +188,28 @@ class _Checker:
         # 60,000 links name 9,000 targets): each target is judged once.
         verdicts: dict[tuple[str, bool], tuple[str, str] | None] = {}
 
-        def check(url: str, span: Span, *, image: bool = False) -> None:
+        def verdict(url: str, image: bool = False) -> tuple[str, str] | None:
             if (url, image) not in verdicts:
                 verdicts[url, image] = self._verdict(url, paths, image=image)
-            if (found := verdicts[url, image]) is not None:
-                self.diags.error(span, *found)
+            return verdicts[url, image]
 
         for image in self._images():
             if (missing := self._missing_media(image.src)) is not None:
                 self.diags.error(image.span, *missing)
         for link in self._yaml_links():
-            check(link.url, link.span)
+            if (found := verdict(link.url)) is not None:
+                self.diags.error(link.span, *found)
         for markup in self._markups():
-            for ref in markup.refs:
-                if ref.image and not ref.alt.strip():
+            refs = markup.refs
+            for i, url, image, alt in refs.targets():  # a span only for a link reported
+                if image and not alt.strip():
                     self.diags.error(
-                        ref.span,
+                        refs.span(i),
                         "alt-text",
-                        f"image without alt text: write ![what it shows]({ref.url})",
+                        f"image without alt text: write ![what it shows]({url})",
                     )
-                check(ref.url, ref.span, image=ref.image)
+                if (found := verdict(url, image)) is not None:
+                    self.diags.error(refs.span(i), *found)
 
     def _verdict(self, url: str, paths: set[str], *, image: bool) -> tuple[str, str] | None:
         """What is wrong with a link to `url` (its rule and message), if anything."""

@@ -30,6 +30,7 @@ from hubgen.fieldtypes import INVALID, SLUG, Ctx, Fields, Record, slug_problem
 from hubgen.load import Document, DropFile, SourceTree, read_drop
 from hubgen.markup import Converter, TooDeep
 from hubgen.model import (
+    NO_LINKS,
     Allow,
     Campaign,
     Creator,
@@ -452,7 +453,7 @@ class _Validator:
                 "markdown-depth",
                 "the Markdown nests lists or quotes too deeply to be rendered; flatten it",
             )
-            return Markup(source, markup.text_hash(source), "", ())
+            return Markup(source, markup.text_hash(source), "", NO_LINKS)
         for tag, span in result.raw_html:
             self.diags.warning(
                 span,

@@ -395,9 +395,9 @@ class Views:
 
     def _dangling(self, markup: Markup) -> set[str]:
         return {
-            ref.url
-            for ref in markup.refs
-            if ref.url.startswith("/") and not ref.image and not self._exists(urls.path_of(ref.url))
+            url
+            for _i, url, image, _alt in markup.refs.targets()
+            if url.startswith("/") and not image and not self._exists(urls.path_of(url))
         }
 
     def _convert(self, markup: Markup, dangling: set[str], link: Callable[[str], str]) -> str:

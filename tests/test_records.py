@@ -107,13 +107,14 @@ def test_only_model_records_can_be_kept() -> None:
 
 def test_a_body_s_links_are_kept_as_one_flat_list() -> None:
     from hubgen.diagnostics import Span
-    from hubgen.model import LinkRef
+    from hubgen.model import LinkRef, LinkRefs
 
     home = "content/drops/x/a.md"
-    refs = (
+    links = (
         LinkRef("/topics/sleep/", Span(home, 3, 4), False),
         LinkRef("/media/a.png", Span(home, 9, 1), True, "A chart"),
     )
+    refs = LinkRefs.of(links, home)
     data = json.loads(json.dumps(records.encode(refs, home)))
     assert data == [
         "LinkRefs",
@@ -128,11 +129,22 @@ def test_a_body_s_links_are_kept_as_one_flat_list() -> None:
         True,
         "A chart",
     ]
-    assert records.decode(data, home) == refs
-    # Links in another file keep their path, one record each.
+    back = records.decode(data, home)
+    assert type(back) is LinkRefs and back == refs == links
+    assert list(back.targets()) == [
+        (0, "/topics/sleep/", False, ""),
+        (1, "/media/a.png", True, "A chart"),
+    ]
+    assert back.span(1) == Span(home, 9, 1) and back[1] == links[1]
+    # In a record of another file, they name their own.
     elsewhere = json.loads(json.dumps(records.encode(refs, "content/pages/b.md")))
-    assert elsewhere[0] == "tuple"
+    assert elsewhere[:2] == ["LinkRefsIn", home]
     assert records.decode(elsewhere, "content/pages/b.md") == refs
+    assert records.decode(elsewhere).span(0) == Span(home, 3, 4)
+    # A body without links, in no file at all.
+    assert records.decode(records.encode(LinkRefs((), home))) == ()
+    with pytest.raises(ValueError):
+        LinkRefs.of(links, "content/pages/b.md")  # its links are not all there
 
 
 @pytest.mark.parametrize(
@@ -141,7 +153,11 @@ def test_a_body_s_links_are_kept_as_one_flat_list() -> None:
         ["LinkRefs", "/a", 1, 2, False],  # cut short
         ["LinkRefs", "/a", "1", 2, False, ""],
         ["LinkRefs", "/a", 1, 2, 0, ""],  # not a bool
+        ["LinkRefs", "/a", True, 2, False, ""],  # a bool for a line
         ["LinkRefs", ["Drop"], 1, 2, False, ""],
+        ["LinkRefsIn", 3, "/a", 1, 2, False, ""],  # no path
+        ["LinkRefsIn", "a.md", "/a", 1, 2, False],
+        ["LinkRefsIn"],
     ],
 )
 def test_a_flat_list_of_links_of_another_shape_is_refused(data: list[object]) -> None:
