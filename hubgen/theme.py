@@ -5,30 +5,18 @@ those is the site's own `themes/<name>/` over hubgen's shipped copy, file by
 file. Assets (CSS, icons) are written as `assets/<name>.<hash>.<ext>`, so
 hosts can cache them forever and a changed stylesheet gets a new URL.
 
-Templates are compiled once and kept compiled in the build cache (Jinja's own
-bytecode cache, which checks each against its source), with the templates
-each one names: a rebuild after a one-drop edit parsed and compiled every
-template it used twice over, a twentieth of its time at 10,000 drops.
+The templates each template names are kept in the build cache by its text, so
+a rebuild parses a template only to compile it. (Compiled templates are not
+kept: they are code, and the cache holds only JSON, never code.)
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import os
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
-from jinja2 import (
-    BytecodeCache,
-    ChoiceLoader,
-    Environment,
-    FileSystemLoader,
-    StrictUndefined,
-    TemplateError,
-)
-from jinja2.bccache import Bucket
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateError
 from jinja2.meta import find_referenced_templates
 from markupsafe import Markup
 
@@ -63,39 +51,11 @@ def themes_key(themes: dict[str, Theme], site_theme: str, base_url: str) -> str 
     return digest("themes", *parts)
 
 
-class _Compiled(BytecodeCache):
-    """Compiled templates in the build cache, as Jinja writes them (with its
-    version and the source's checksum, so a stale one is compiled again).
-
-    Only the process that made it uses it: a forked worker that compiles a
-    template keeps it to itself rather than touch the parent's open file.
-    """
-
-    def __init__(self, cache: Cache) -> None:
-        self._cache = cache
-        self._pid = os.getpid()
-
-    def load_bytecode(self, bucket: Bucket) -> None:
-        if os.getpid() != self._pid:
-            return
-        text = self._cache.get("template-code", bucket.key)
-        if isinstance(text, str):
-            try:
-                bucket.bytecode_from_string(base64.b64decode(text, validate=True))
-            except binascii.Error:
-                bucket.reset()
-
-    def dump_bytecode(self, bucket: Bucket) -> None:
-        if os.getpid() == self._pid:
-            data = base64.b64encode(bucket.bytecode_to_string()).decode("ascii")
-            self._cache.put("template-code", bucket.key, data)
-
-
 class Themes:
     """Jinja environments per theme name, and the assets they reference.
 
-    Given a `cache`, compiled templates and the templates each names are kept
-    there for the next build; `serve` keeps its `Themes` in memory instead.
+    Given a `cache`, the templates each template names are kept there for the
+    next build; `serve` keeps its `Themes` in memory instead.
     """
 
     def __init__(
@@ -109,7 +69,6 @@ class Themes:
     ):
         self.themes = themes
         self._cache = cache
-        self._compiled = _Compiled(cache) if cache is not None else None
         self.site_theme = site_theme
         self.href = href
         self.external = external
@@ -144,7 +103,6 @@ class Themes:
             # again on every page (that was 3% of a cold build).
             auto_reload=False,
             extensions=[Once],
-            bytecode_cache=self._compiled,
         )
         env.once_assets = self.used  # type: ignore[attr-defined]
         assets: dict[str, bytes] = {}
