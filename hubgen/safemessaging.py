@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import difflib
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -101,7 +101,7 @@ def review_content(
     sensitive = v.site.sensitive_topics
     for findings in v.reviewed.values():  # drops: reviewed with their records
         diags.extend(findings)
-    subjects = list(_subjects(tree, v, drops=False))
+    subjects = list(_subjects(tree, v, reviewed=v.reviewed))  # drops validate did not review
     keys = [review_key(subject, sensitive) for subject in subjects]
     # Read in one pass (and kept in memory between `serve`'s rebuilds); a
     # stored value of another shape is reviewed again.
@@ -119,7 +119,7 @@ def review_content(
     needs_check = v.site.help.organisations is None
     if needs_check and not shows_crisis_line(v.site, v.organisations, now):
         when = format_local(now, v.site.timezone)
-        for subject in _subjects(tree, v, drops=True):
+        for subject in _subjects(tree, v):
             _Review(subject, rules, diags).help_needed(sensitive, when)
 
 
@@ -152,8 +152,10 @@ def drop_subject(drop: Drop, source: str, load: Callable[[], Document]) -> Subje
     )
 
 
-def _subjects(tree: SourceTree, v: Validated, *, drops: bool) -> Iterator[Subject]:
-    """The campaigns, pages and (with `drops`) drops under review."""
+def _subjects(
+    tree: SourceTree, v: Validated, *, reviewed: Collection[str] = ()
+) -> Iterator[Subject]:
+    """The campaigns, pages and drops under review, but the drops `reviewed`."""
     docs = {d.path: d for d in (*tree.campaigns, *tree.pages)}
     files = {f.path: f for f in tree.drops}
 
@@ -176,8 +178,9 @@ def _subjects(tree: SourceTree, v: Validated, *, drops: bool) -> Iterator[Subjec
 
     for c in v.campaigns:
         yield parsed("campaign", c, None, False)
-    for d in v.drops if drops else ():
-        yield drop_subject(d, v.sources[d.span.path], reread(d.span.path))
+    for d in v.drops:
+        if d.span.path not in reviewed:
+            yield drop_subject(d, v.sources[d.span.path], reread(d.span.path))
     for p in v.pages:
         yield parsed("page", p, p.content_warning, True)
 

@@ -263,6 +263,34 @@ def test_a_drops_review_is_kept_with_it_and_made_again_when_sensitive_topics_cha
         assert finding in err and "content/drops/may/loss.md:4:1: error[SM032]:" in err
 
 
+def test_a_drop_validation_did_not_review_is_reviewed_with_the_other_files(
+    make_site: Callable[..., Path],
+) -> None:
+    """`review_content` reports what `validate` found in each drop, and reviews
+    any drop it was not given findings for rather than skip it."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from hubgen.diagnostics import Diagnostics
+    from hubgen.load import load_site
+    from hubgen.safemessaging import review_content
+    from hubgen.validate import validate_site
+
+    drop = "---\ntitle: Loss\npublish_at: 2023-05-02\n---\nHe committed suicide.\n"
+    site = make_site({"content/organisations/l.md": CRISIS_LINE, "content/drops/may/loss.md": drop})
+    now = datetime(2023, 5, 10, tzinfo=UTC)
+    found = []
+    for given in (True, False):
+        diags = Diagnostics()
+        v = validate_site(load_site(site, diags), diags, base_url=None)
+        assert list(v.reviewed) == ["content/drops/may/loss.md"]
+        review_content(
+            load_site(site, Diagnostics()), v if given else replace(v, reviewed={}), diags, now=now
+        )
+        found.append([f"{d.span}: {d.code}" for d in diags.sorted() if d.code.startswith("SM")])
+    assert found[0] == found[1] == ["content/drops/may/loss.md:5:4: SM001"]
+
+
 def test_text_about_suicide_needs_a_crisis_line_to_show(
     make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
