@@ -109,8 +109,6 @@ class LinkRefs(Sequence[LinkRef]):
     def __eq__(self, other: object) -> bool:
         if isinstance(other, LinkRefs):
             return self.flat == other.flat and (not self.flat or self.home == other.home)
-        if isinstance(other, tuple):
-            return tuple(self) == other
         return NotImplemented
 
     def __hash__(self) -> int:
