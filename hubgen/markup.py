@@ -194,21 +194,21 @@ class Converter:
         except RecursionError:
             raise TooDeep from None
         haystack = source if verbatim is None else verbatim
-        refs = LinkRefs.of(_locate(haystack, origin, self.links.found), origin.path)
+        refs = _locate(haystack, origin, self.links.found)
         raw = tuple(_locate_tags(haystack, origin, self.raw.found))
         return Markup(source, text_hash(source), Html(html), refs, raw)
 
 
-def _locate(text: str, origin: Span, found: list[tuple[str, bool, str]]) -> list[LinkRef]:
+def _locate(text: str, origin: Span, found: list[tuple[str, bool, str]]) -> LinkRefs:
     """Find each link's position by searching its URL in the text, in order."""
-    refs = []
+    flat: list[str | int | bool] = []
     pos = 0
     for url, image, alt in found:
         index = _find_url(text, url, pos)
         if index >= 0:
             pos = index + len(url)
-        refs.append(LinkRef(url, _span_at(text, max(index, 0), origin), image, alt))
-    return refs
+        flat += (url, *_position(text, max(index, 0), origin), image, alt)
+    return LinkRefs(tuple(flat), origin.path)
 
 
 def _locate_tags(text: str, origin: Span, found: list[str]) -> list[tuple[str, Span]]:
@@ -245,10 +245,15 @@ def _find_url(text: str, url: str, start: int) -> int:
 
 
 def _span_at(text: str, index: int, origin: Span) -> Span:
+    return Span(origin.path, *_position(text, index, origin))
+
+
+def _position(text: str, index: int, origin: Span) -> tuple[int, int]:
+    """Where `text[index]` is in the file, `text` starting at `origin`."""
     line = text.count("\n", 0, index)
     line_start = text.rfind("\n", 0, index) + 1
     col = index - line_start + (origin.col if line == 0 else 1)
-    return Span(origin.path, origin.line + line, col)
+    return origin.line + line, col
 
 
 def text_hash(source: str) -> str:

@@ -208,19 +208,14 @@ def _copy(dest: Destination, cache: Cache, out: str, source: Path) -> None:
     source's hash, vouched for by its stats), it is taken without reading
     either: comparing a large site's 2,000 media files byte for byte was a
     fiftieth of a rebuild."""
-    previous = dest.previous / out
     found = dest.sources.known_hash(source) if dest.sources is not None else None
     key = digest("copied", out, found) if found else None
     if key is not None:
-        known = cache.get("copied", key)
-        try:
-            st = os.stat(previous, follow_symlinks=False)
-        except OSError:
-            st = None
-        if st is not None and stat.S_ISREG(st.st_mode) and known == [st.st_size, st.st_mtime_ns]:
-            dest.staging.adopt(out, previous, st)
+        known = cache.get("copied", key)  # [size, mtime] of the copy
+        shaped = isinstance(known, list) and len(known) == 2 and all(type(x) is int for x in known)
+        if shaped and _reuse(dest, out, *known):
             return
-    placed = place(dest.staging, out, source, previous=previous)
+    placed = place(dest.staging, out, source, previous=dest.previous / out)
     if key is not None and dest.sources is not None and dest.sources.as_walked(source):
         cache.put("copied", key, list(placed))  # the bytes hashed are the bytes copied
 
@@ -254,7 +249,9 @@ class _Output:
         """Take the page as the record of `key` says it was made, if its previous
         file is still that one."""
         known = records.get(key)
-        if known is None or not (self.dest is None or _reuse(self.dest, out, known)):
+        if known is None or not (
+            self.dest is None or _reuse(self.dest, out, known.size, known.mtime)
+        ):
             return False
         self._reused[out] = key
         self.assets.update(known.assets)
@@ -620,16 +617,17 @@ def _as_json(page: _Page) -> dict[str, object]:
     return {"size": page.size, "mtime": page.mtime, "assets": page.assets}
 
 
-def _reuse(dest: Destination, out: str, known: _Page) -> bool:
-    """Link the previous file into the new output if it is still the one written."""
+def _reuse(dest: Destination, out: str, size: int, mtime: int | None) -> bool:
+    """Link the previous file into the new output if it is still the one written
+    (of this size and modification time)."""
     previous = f"{dest.previous}/{out}"  # a str: a Path per page was a tenth of this
     try:
         st = os.stat(previous, follow_symlinks=False)
     except OSError:
         return False
-    if not stat.S_ISREG(st.st_mode) or known.mtime is None:  # not a symlink, nor a folder
+    if not stat.S_ISREG(st.st_mode) or mtime is None:  # not a symlink, nor a folder
         return False
-    if (st.st_size, st.st_mtime_ns) != (known.size, known.mtime):
+    if (st.st_size, st.st_mtime_ns) != (size, mtime):
         return False
     dest.staging.adopt(out, previous, st)
     return True

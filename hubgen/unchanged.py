@@ -41,6 +41,11 @@ class Previous:
     next_change: datetime | None
 
 
+def _stats(st: os.stat_result) -> list[int]:
+    """What a file's bytes are vouched for by (see `Sources`)."""
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
 class Sources:
     """The files a build can read in the site folder, found by one walk.
 
@@ -99,7 +104,7 @@ class Sources:
 
     def _file(self, path: str, rel: str, st: os.stat_result) -> None:
         self.entries.append((rel, path, None))
-        self.stats[rel] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+        self.stats[rel] = _stats(st)
         self._paths[rel] = path
 
     def digest(self) -> str:
@@ -136,18 +141,16 @@ class Sources:
                 now = os.stat(path)
             except OSError:
                 continue
-            if [now.st_size, now.st_mtime_ns, now.st_ctime_ns, now.st_ino] != st:
+            if _stats(now) != st:
                 continue
             if not self._settled(st) and not self._same_bytes(name, path):
                 continue
             found.add(name)
         return found
 
-    def all_steady(self, found: Collection[str] | None = None) -> bool:
-        """Whether every file is `steady`: in `found`, if the build looked after
-        it read its last file, else as a look now finds."""
-        if found is None:
-            found = self.steady()
+    def all_steady(self) -> bool:
+        """Whether every file is `steady` now."""
+        found = self.steady()
         return all(name in found for name, path, _link in self.entries if path is not None)
 
     def _same_bytes(self, name: str, path: str) -> bool:
@@ -224,7 +227,7 @@ class Sources:
             now = os.stat(path)
         except OSError:
             return False
-        return [now.st_size, now.st_mtime_ns, now.st_ctime_ns, now.st_ino] == st
+        return _stats(now) == st
 
     def _name(self, path: Path) -> str | None:
         try:

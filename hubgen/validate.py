@@ -206,14 +206,14 @@ class _Drops:
         for i, made in zip(todo, workers.each(self.job, todo, jobs=jobs), strict=True):
             record, source = made.record, made.source
             diagnostics = Diagnostic.from_rows(made.rows) or []
+            reviewed = Diagnostic.from_rows(made.review or []) or []
             if source is not None:
                 key = self.key(self.tree.drops[i], source)
-                reviewed = Diagnostic.from_rows(made.review) or []
                 self.v.cache.write_decoded("drop", key, made.value, (record, diagnostics, reviewed))
                 if made.html is not None:
                     self.v.cache.write("drop-html", key, made.html)
             if record is not None and made.review is not None:
-                self.reviewed[record.span.path] = Diagnostic.from_rows(made.review) or []
+                self.reviewed[record.span.path] = reviewed
             self.v.diags.extend(diagnostics)
             found[i] = (record, source)
         for record, source in found:
