@@ -261,8 +261,14 @@ class Cache:
             return
         if self._db is None:
             return
-        wanted = sorted(keys)
         try:
+            if len(keys) > _BATCH and 2 * len(keys) >= self._count(kind):
+                # Most of the kind (every drop but the one edited): one pass
+                # over it took half the time of looking each key up.
+                rows = self._db.execute("SELECT key, value FROM entries WHERE kind = ?", (kind,))
+                yield from ((k, v) for k, v in rows if k in keys and isinstance(v, str))
+                return
+            wanted = sorted(keys)
             for start in range(0, len(wanted), _BATCH):
                 batch = wanted[start : start + _BATCH]
                 marks = ",".join("?" * len(batch))
@@ -273,6 +279,11 @@ class Cache:
                 yield from ((k, v) for k, v in rows if isinstance(k, str) and isinstance(v, str))
         except sqlite3.Error:
             return
+
+    def _count(self, kind: str) -> int:
+        assert self._db is not None
+        row = self._db.execute("SELECT count(*) FROM entries WHERE kind = ?", (kind,)).fetchone()
+        return row[0]  # type: ignore[no-any-return]
 
     def write_decoded(self, kind: str, key: str, value: Any, decoded: object) -> None:
         """`write(kind, key, value)`, with what `decoded` would make of it."""

@@ -110,6 +110,8 @@ def _values(data: list[Any], home: str | None) -> list[Any]:
         if (kind := type(x)) is int or x is None or kind is bool
         else (intern(x) if len(x) <= _SHARED_TEXT else x)
         if kind is str
+        else ()
+        if x == _EMPTY
         else decode(x, home)
         for x in data[1:]
     ]
@@ -142,6 +144,7 @@ def _setters(cls: type) -> tuple[Callable[[object, object], None], ...]:
 
 
 _new = object.__new__
+_EMPTY = ["tuple"]
 _SPAN_PATH, _SPAN_LINE, _SPAN_COL = _setters(Span)
 
 

@@ -1131,6 +1131,34 @@ def test_a_value_written_at_once_is_read_back_and_kept_and_unused_ones_go(
     assert Cache(folder).get("drop", "a") is None
 
 
+@pytest.mark.parametrize("wanted", [550, 1100])
+def test_many_values_are_read_in_one_pass_and_the_unused_ones_still_go(
+    tmp_path: Path, wanted: int
+) -> None:
+    """Most of a kind (every drop but the one edited) is read in one pass over
+    it, not key by key; either way exactly the values asked for come back,
+    and those the build did not use are forgotten at its end."""
+    from hubgen.cache import _BATCH, Cache
+
+    assert wanted > _BATCH
+    folder = tmp_path / CACHE_DIR
+    cache = Cache(folder)
+    for i in range(1200):
+        cache.put("drop", f"k{i}", [i])
+    cache.save()
+    cache.close()
+    again = Cache(folder)
+    keys = [f"k{i}" for i in range(0, 2 * wanted, 2)] + ["absent"]
+    found = again.decoded("drop", keys, lambda value: value[0] if value != [0] else None)
+    assert found == {f"k{i}": i for i in range(2, 2 * wanted, 2) if i < 1200}  # k0: a miss
+    assert len(again.holding("drop")) == 1200
+    again.save()
+    again.close()
+    last = Cache(folder)
+    assert last.holding("drop") == {f"k{i}" for i in range(0, min(2 * wanted, 1200), 2)}
+    last.close()
+
+
 def test_values_written_at_once_are_committed_in_batches(tmp_path: Path) -> None:
     """Another hubgen on the same cache (a check beside serve) sees them, and is not
     kept waiting for the file till this build ends."""
