@@ -65,13 +65,23 @@ class DropFile:
 
 
 @dataclass(frozen=True)
+class CreatorFile:
+    """A creator's Markdown file, found but not read, like a drop's: a large
+    network has hundreds of creators, and parsing each one's YAML on every
+    build was a twentieth of the rebuild after a one-drop edit."""
+
+    path: str  # relative to the site, with forward slashes
+    stem: str
+
+
+@dataclass(frozen=True)
 class SourceTree:
     root: Path
     site: Document | None
     campaigns: tuple[Document, ...]
     drops: tuple[DropFile, ...]
     drop_folders: tuple[tuple[str, Span], ...]
-    creators: tuple[Document, ...]
+    creators: tuple[CreatorFile, ...]
     organisations: tuple[Document, ...]
     pages: tuple[Document, ...]
     media: dict[str, Path] = field(default_factory=dict)  # "/media/x.png" -> file
@@ -118,6 +128,7 @@ def load_site(
             for name in reader.markdown_names(folder)
         )
     site_file = root / "site.yaml"
+    creators = content / "creators"
     media = _tree(content / "media", reader.accept)
     return SourceTree(
         root=root,
@@ -125,7 +136,10 @@ def load_site(
         campaigns=tuple(reader.yaml_files(root / "campaigns")),
         drops=tuple(drops),
         drop_folders=tuple(folders),
-        creators=tuple(reader.markdown_files(content / "creators")),
+        creators=tuple(
+            CreatorFile(f"{reader.rel(creators)}/{name}", name[:-3])  # without ".md"
+            for name in reader.markdown_names(creators)
+        ),
         organisations=tuple(reader.markdown_files(content / "organisations")),
         pages=tuple(reader.markdown_files(content / "pages")),
         media={
@@ -141,9 +155,15 @@ def load_site(
 def read_drop(root: Path, drop: DropFile, diags: Diagnostics) -> tuple[Document, str | None]:
     """Read and parse one drop file `load_site` found, with the hash of its bytes
     (None if it could not be read)."""
+    return read_markdown(root, drop.path, diags)
+
+
+def read_markdown(root: Path, path: str, diags: Diagnostics) -> tuple[Document, str | None]:
+    """Read and parse one Markdown file `load_site` found (`path` relative to
+    `root`), with the hash of its bytes (None if it could not be read)."""
     reader = _Reader(root, diags)
-    doc = reader.markdown_file(root / drop.path)
-    return doc, reader.digests.get(drop.path)
+    doc = reader.markdown_file(root / path)
+    return doc, reader.digests.get(path)
 
 
 Accept = Callable[[Path], bool]

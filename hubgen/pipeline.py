@@ -109,7 +109,7 @@ def _check(
         need_base_url=need_base_url,
         cache=cache,
         jobs=jobs,
-        file_hash=lambda drop: sources.file_hash(drop.path, limit=MAX_TEXT_BYTES),
+        file_hash=lambda path: sources.file_hash(path, limit=MAX_TEXT_BYTES),
     )
     sources.keep_hashes(cache)
     graph = resolve_site(tree, validated, diags)

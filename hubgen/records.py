@@ -34,11 +34,23 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup as Html
 
 from hubgen.diagnostics import Span
-from hubgen.model import Allow, Drop, Event, Image, Link, LinkRef, LinkRefs, Markup, Ref
+from hubgen.model import (
+    Allow,
+    Creator,
+    Drop,
+    Event,
+    Image,
+    Link,
+    LinkRef,
+    LinkRefs,
+    Markup,
+    Ref,
+)
 from hubgen.packed import PackedHtml
 
 _RECORDS: dict[str, type] = {
-    cls.__name__: cls for cls in (Drop, Span, Ref, Image, Link, LinkRef, Markup, Allow, Event)
+    cls.__name__: cls
+    for cls in (Drop, Creator, Span, Ref, Image, Link, LinkRef, Markup, Allow, Event)
 }
 _FIELDS = {name: tuple(f.name for f in fields(cls)) for name, cls in _RECORDS.items()}
 _PLAIN = frozenset({str, bool, int, type(None)})

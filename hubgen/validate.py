@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from sys import intern
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup as Html
@@ -27,7 +27,7 @@ from hubgen.cache import Cache, Encoded, digest, encode
 from hubgen.diagnostics import Diagnostic, Diagnostics, Span
 from hubgen.errors import ContentErrors
 from hubgen.fieldtypes import INVALID, SLUG, Ctx, Fields, Record, slug_problem
-from hubgen.load import Document, DropFile, SourceTree, read_drop
+from hubgen.load import CreatorFile, Document, DropFile, SourceTree, read_drop, read_markdown
 from hubgen.markup import Converter, TooDeep
 from hubgen.model import (
     NO_LINKS,
@@ -63,6 +63,7 @@ from hubgen.urls import Urls
 Rows = list[list[str | int]]  # diagnostics as cache data (`Diagnostic.as_row`)
 _DATE_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}-")
 UTC = ZoneInfo("UTC")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -92,12 +93,13 @@ def validate_site(
     need_base_url: bool = False,
     cache: Cache | None = None,
     jobs: int = 1,
-    file_hash: Callable[[DropFile], str | None] | None = None,
+    file_hash: Callable[[str], str | None] | None = None,
 ) -> Validated:
     """Validate every file; `need_base_url` (for builds) requires a base_url somewhere.
 
-    `file_hash` gives a drop file's hash without reading it when it can
-    (`unchanged.Sources.file_hash`): drops the cache knows by it are not parsed.
+    `file_hash` gives a file's hash (by its path) without reading it when it
+    can (`unchanged.Sources.file_hash`): drops and creators the cache knows by
+    it are not parsed.
     """
     site = _site(tree.site, diags)
     if site is not None and need_base_url and not (base_url or site.base_url):
@@ -109,17 +111,18 @@ def validate_site(
     site = site or _fallback_site()
     urls = Urls.for_base(base_url or site.base_url)
     v = _Validator(site, urls, diags, cache or Cache.none())
-    v.prefetch([*tree.creators, *tree.organisations, *tree.pages], jobs)
+    v.prefetch([*tree.organisations, *tree.pages], jobs)
     campaigns = [c for doc in tree.campaigns if (c := v.campaign(doc))]
     zones = {c.slug: c.timezone for c in campaigns}
     drops = _Drops(v, tree, zones, file_hash or _unknown)
     drops.validate(jobs)
+    creators = _creators(v, tree.root, tree.creators, file_hash or _unknown, jobs)
     return Validated(
         site=site,
         urls=urls,
         campaigns=tuple(campaigns),
         drops=tuple(drops.records),
-        creators=tuple(c for doc in tree.creators if (c := v.creator(doc))),
+        creators=creators,
         organisations=tuple(o for doc in tree.organisations if (o := v.organisation(doc))),
         pages=tuple(p for doc in tree.pages if (p := v.page(doc))),
         known={
@@ -133,8 +136,48 @@ def validate_site(
     )
 
 
-def _unknown(drop: DropFile) -> None:
+def _unknown(path: str) -> None:
     return None
+
+
+def _creators(
+    v: _Validator,
+    root: Path,
+    files: tuple[CreatorFile, ...],
+    file_hash: Callable[[str], str | None],
+    jobs: int,
+) -> tuple[Creator, ...]:
+    """Every creator file as a record, each parsed at most once per change of
+    its bytes, like a drop (see `_Drops`): the record (its bio's text and HTML
+    with it: bios are short) and the file's diagnostics are kept in the build
+    cache under a hash of its bytes and of the settings they depend on."""
+    settings = repr((str(v.site.timezone), v.site.allow_html, v.urls.base_url))
+
+    def key(f: CreatorFile, source: str) -> str:
+        return digest("creator", f.path, source, settings)
+
+    keys = [key(f, h) if (h := file_hash(f.path)) else None for f in files]
+    cached = v.cache.decoded("creator", [k for k in keys if k], _known_creator)
+    found: list[Creator | None] = []
+    read: list[tuple[int, Document, str | None, Diagnostics]] = []
+    for i, k in enumerate(keys):
+        known = cached.get(k) if k else None
+        if known is None:
+            read.append((i, *read_markdown(root, files[i].path, own := Diagnostics()), own))
+        else:
+            v.diags.extend(known[1])
+        found.append(known[0] if known else None)
+    v.prefetch([doc for _i, doc, _source, _own in read], jobs)  # their bios, over `jobs`
+    for i, doc, source, own in read:
+        record = found[i] = v.reporting(own).creator(doc)
+        rows = [d.as_row() for d in own.sorted()]
+        if source is not None:  # what it said of its bytes is worth keeping
+            home = doc.path
+            kept = records.encode(record, home) if record is not None else None
+            value = {"record": kept, "home": home, "diagnostics": rows}
+            v.cache.write_decoded("creator", key(files[i], source), value, (record, own.sorted()))
+        v.diags.extend(own.sorted())
+    return tuple(c for c in found if c is not None)
 
 
 class _Drops:
@@ -186,7 +229,7 @@ class _Drops:
     def validate(self, jobs: int) -> None:
         found: list[tuple[Drop | None, str | None]] = []
         todo: list[int] = []
-        hashes = [self.file_hash(drop) for drop in self.tree.drops]
+        hashes = [self.file_hash(drop.path) for drop in self.tree.drops]
         keys = [self.key(d, h) if h else None for d, h in zip(self.tree.drops, hashes, strict=True)]
         cached = self.v.cache.decoded("drop", [k for k in keys if k], _known)
         with_html = self.v.cache.holding("drop-html")
@@ -312,6 +355,20 @@ def _html(value: object) -> Html | None:
 def _known(value: object) -> tuple[Drop | None, list[Diagnostic], list[Diagnostic]] | None:
     """A cached drop: its record (None: the file made none), its diagnostics and
     what the review found in it; None for a value of another shape, a miss."""
+    found = _kept(value, Drop)
+    review = Diagnostic.from_rows(value.get("review")) if found else None  # type: ignore[union-attr]
+    if found is None or review is None:
+        return None
+    return found[0], found[1], review
+
+
+def _known_creator(value: object) -> tuple[Creator | None, list[Diagnostic]] | None:
+    return _kept(value, Creator)
+
+
+def _kept(value: object, kind: type[T]) -> tuple[T | None, list[Diagnostic]] | None:
+    """A cached file's record of `kind` (None: the file made none) and its
+    diagnostics; None for a value of another shape, a miss."""
     if not isinstance(value, dict) or type(home := value.get("home")) is not str:
         return None
     try:
@@ -320,10 +377,9 @@ def _known(value: object) -> tuple[Drop | None, list[Diagnostic], list[Diagnosti
     except (records.NotARecord, KeyError):
         return None
     rows = Diagnostic.from_rows(value.get("diagnostics"))
-    review = Diagnostic.from_rows(value.get("review"))
-    if rows is None or review is None or (record is not None and type(record) is not Drop):
+    if rows is None or (record is not None and type(record) is not kind):
         return None
-    return record, rows, review
+    return record, rows
 
 
 def _site(doc: Document | None, diags: Diagnostics) -> Site | None:
@@ -391,8 +447,14 @@ class _Validator:
 
     def alone(self, diags: Diagnostics) -> _Validator:
         """This validator reporting to `diags`, without the cache (for a worker's job)."""
+        other = self.reporting(diags)
+        other.cache = Cache.none()
+        return other
+
+    def reporting(self, diags: Diagnostics) -> _Validator:
+        """This validator reporting to `diags` (one file's, to keep with its record)."""
         other = copy.copy(self)
-        other.diags, other.cache = diags, Cache.none()
+        other.diags = diags
         return other
 
     def prefetch(self, docs: list[Document], jobs: int) -> None:

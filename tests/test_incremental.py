@@ -767,7 +767,9 @@ def test_the_cache_is_keyed_by_the_libraries_that_make_its_values(
     assert after != before and "markdown 9.9" in after
 
 
-def test_cache_entries_of_the_wrong_shape_are_misses(warm: Path, tmp_path: Path) -> None:
+def test_cache_entries_of_the_wrong_shape_are_misses(
+    warm: Path, tmp_path: Path, markdown_read: list[str]
+) -> None:
     db = sqlite3.connect(warm / CACHE_DIR / "cache.sqlite")
     with db:
         db.execute("UPDATE entries SET value = '[1, 2, 3]' WHERE kind = 'markdown'")
@@ -776,9 +778,14 @@ def test_cache_entries_of_the_wrong_shape_are_misses(warm: Path, tmp_path: Path)
             'UPDATE entries SET value = \'{"record": ["Drop", 1], "diagnostics": []}\' '
             "WHERE kind = 'drop'"
         )
+        db.execute(  # a record, but not a creator's
+            'UPDATE entries SET value = \'{"record": ["Ref", "x", ["@", 1, 1]], "home": "x.md", '
+            "\"diagnostics\": []}' WHERE kind = 'creator'"
+        )
     db.close()
     files, _ = rebuilt(warm, tmp_path)
     assert files == full(warm, tmp_path)
+    assert len(markdown_read) == 2  # both creators parsed again
 
 
 def as_a_fresh_ci_clone(
@@ -1104,6 +1111,82 @@ def test_a_drop_edit_parses_only_that_drop(
     pipeline.build(warm, tmp_path / "other-out", now=now, jobs=1)  # another output, same cache
     assert drops_read == []
     assert read_tree(tmp_path / "other-out") == full(warm, tmp_path)
+
+
+@pytest.fixture
+def markdown_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The creator files the builds of the test read (`validate.read_markdown`)."""
+    from hubgen import validate
+
+    read: list[str] = []
+    real = validate.read_markdown
+
+    def counted(root: Path, path: str, diags: object) -> object:
+        read.append(path)
+        return real(root, path, diags)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(validate, "read_markdown", counted)
+    return read
+
+
+def ada_file(site: Path) -> Path:
+    return site / "content/creators/ada-example.md"
+
+
+def test_a_creator_edit_parses_only_that_creator(
+    warm: Path, tmp_path: Path, markdown_read: list[str]
+) -> None:
+    """The cache keeps each creator as the record it became, as it does drops."""
+    edit(ada_file(warm), "name: Ada Example", "name: Ada Renamed")
+    build(warm, tmp_path / "out")
+    assert markdown_read == ["content/creators/ada-example.md"]
+    markdown_read.clear()
+    build(warm, tmp_path / "other-out")  # another output, same cache
+    assert markdown_read == []
+    files = read_tree(tmp_path / "other-out")
+    assert files == full(warm, tmp_path)
+    assert b"Ada Renamed" in files["creators/ada-example/index.html"]
+
+
+def test_creators_are_parsed_again_when_the_settings_they_read_change(
+    warm: Path, tmp_path: Path, markdown_read: list[str]
+) -> None:
+    """A bio's links depend on base_url: a record kept under the old one is not used."""
+    edit(warm / "site.yaml", "https://example.org/hub/", "https://example.net/other/")
+    files, _ = rebuilt(warm, tmp_path)
+    assert sorted(markdown_read) == [
+        "content/creators/ada-example.md",
+        "content/creators/ben-example.md",
+    ]
+    assert files == full(warm, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "told", "status"),
+    [
+        ("made up for", "<b>made up</b> for", "ada-example.md:13:28: warning: raw HTML", 0),
+        ("pronouns: she/her", "pronouns: she/her\npronoun: her", "ada-example.md:5:1: error", 1),
+    ],
+)
+def test_a_kept_creators_problems_are_told_again(
+    warm: Path,
+    capsys: pytest.CaptureFixture[str],
+    markdown_read: list[str],
+    old: str,
+    new: str,
+    told: str,
+    status: int,
+) -> None:
+    edit(ada_file(warm), old, new)
+    capsys.readouterr()
+    assert run("check", "--site", warm, "--now", NOW, "--no-cache") == status
+    cold = capsys.readouterr().err
+    assert f"content/creators/{told}" in cold
+    markdown_read.clear()
+    for _ in range(2):  # the first fills the cache, the second reads it
+        assert run("check", "--site", warm, "--now", NOW) == status
+        assert capsys.readouterr().err == cold
+    assert markdown_read == ["content/creators/ada-example.md"]  # then its record was kept
 
 
 def test_a_value_written_at_once_is_read_back_and_kept_and_unused_ones_go(
