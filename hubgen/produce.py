@@ -297,6 +297,11 @@ class _Output:
     ) -> None:
         """Render these pages over worker processes; `keys`: their fingerprints."""
         global _work
+        for theme, template in {(job.theme, job.template) for _out, job, _context in todo}:
+            try:  # here, not in each worker forked: they start from what is compiled here
+                themes.env(theme).get_template(template)
+            except (TemplateError, LookupError):
+                pass  # told by the page that uses it
         _work = (todo, themes, self.dest)
         try:
             done = workers.run(_render_page, range(len(todo)), jobs=jobs)

@@ -251,7 +251,7 @@ class _Renderer:
         """Plan one page: `content` makes what it shows, once it is needed;
         `shows` declares every drop it shows (see `reads`)."""
         try:
-            filename = self.themes.env(theme).get_template(template).filename
+            filename = self.themes.filename(theme, template)
         except (TemplateError, LookupError) as exc:
             raise TemplateProblem.from_exception(exc, template) from None
         out = urls.output_file(site_path)

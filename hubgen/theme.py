@@ -76,6 +76,7 @@ class Themes:
         self._hashed: dict[str, dict[str, str]] = {}  # theme -> asset -> fingerprinted name
         self._digests: dict[tuple[str, str], str | None] = {}
         self._refs: dict[tuple[str, str], tuple[str, list[str | None]]] = {}
+        self._sources: dict[tuple[str, str], tuple[str, str | None]] = {}  # and file
         self.assets: dict[str, bytes] = {}  # output path -> content, of every theme's assets
         self.used: set[str] = set()  # output paths of the assets rendered pages asked for
 
@@ -157,14 +158,25 @@ class Themes:
         assets = [f"{rel}\0{hashed}" for rel, hashed in sorted(self._hashed[name].items())]
         return digest("templates", name, *parts, "assets", *assets)
 
+    def filename(self, theme: str | None, template: str) -> str | None:
+        """The file a template is read from, found without compiling it: a
+        rebuild compiles only the templates of the pages it renders."""
+        return self._source(theme or self.site_theme, template)[1]
+
     def _read(self, name: str, template: str) -> tuple[str, list[str | None]]:
         """A template's source and the templates it names (None: a computed name)."""
         if (name, template) not in self._refs:
+            source = self._source(name, template)[0]
+            self._refs[name, template] = (source, self._named(self.env(name), source))
+        return self._refs[name, template]
+
+    def _source(self, name: str, template: str) -> tuple[str, str | None]:
+        if (name, template) not in self._sources:
             env = self.env(name)
             assert env.loader is not None
-            source = env.loader.get_source(env, template)[0]
-            self._refs[name, template] = (source, self._named(env, source))
-        return self._refs[name, template]
+            source, filename, _uptodate = env.loader.get_source(env, template)
+            self._sources[name, template] = (source, filename)
+        return self._sources[name, template]
 
     def _named(self, env: Environment, source: str) -> list[str | None]:
         """The templates `source` extends, includes or imports, by name."""

@@ -264,6 +264,27 @@ def test_the_templates_each_template_names_are_kept_for_the_next_build(
     assert files == full(warm, tmp_path)
 
 
+def test_a_rebuild_compiles_only_the_templates_of_the_pages_it_renders(
+    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Planning a page finds its template's file without compiling it."""
+    from jinja2 import Environment
+
+    compiled: list[str] = []
+    load = Environment._load_template
+
+    def counted(self: Environment, name: str, globals: object) -> object:
+        compiled.append(name)
+        return load(self, name, globals)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Environment, "_load_template", counted)
+    edit(drop_file(warm), "Ada talks about sleep", "Ada talks about sleep again")
+    files, rewritten = rebuilt(warm, tmp_path)
+    assert "spring-2023/meet-ada/index.html" in rewritten and "creators/index.html" not in rewritten
+    assert "drop.html" in compiled and "creators.html" not in compiled
+    assert files == full(warm, tmp_path)
+
+
 def test_kept_template_names_of_the_wrong_shape_are_found_again(warm: Path, tmp_path: Path) -> None:
     db = sqlite3.connect(warm / CACHE_DIR / "cache.sqlite")
     with db:
