@@ -266,7 +266,13 @@ class Cache:
                 # Most of the kind (every drop but the one edited): one pass
                 # over it took half the time of looking each key up.
                 rows = self._db.execute("SELECT key, value FROM entries WHERE kind = ?", (kind,))
-                yield from ((k, v) for k, v in rows if k in keys and isinstance(v, str))
+                stored: set[str] = set()  # every key of the kind, seen on the way (`_keys`)
+                for k, v in rows:
+                    if isinstance(k, str):
+                        stored.add(k)
+                        if k in keys and isinstance(v, str):
+                            yield k, v
+                self._stored.setdefault(kind, stored)
                 return
             wanted = sorted(keys)
             for start in range(0, len(wanted), _BATCH):

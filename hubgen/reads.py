@@ -53,13 +53,14 @@ class Inputs:
     def key(self, out: str, templates: str, shown: Iterable[Drop]) -> str | None:
         """The page's key, all but the published set; None if a drop it shows
         has no known hash."""
+        known = self._shown
         parts = []
         for d in shown:
-            found = self.drops.get(d.span.path)
+            found = known.get(d.span.path)
             if found is None:
                 return None
-            parts += (d.span.path, found)
-        return digest("reads", out, self.site, templates, *parts)
+            parts.append(found)
+        return digest("reads", out, self.site, templates, b"".join(parts))
 
     def now(self, key: str) -> str:
         """A page's `key` with the whole published set."""
@@ -70,9 +71,22 @@ class Inputs:
         return self.drop_keys.get(d.span.path)
 
     @cached_property
+    def _shown(self) -> dict[str, bytes]:
+        """Each drop file's path and hash as `key` hashes them, each length-prefixed
+        so that the drops a page shows can be joined without ambiguity: made once
+        per drop, not once per page showing it (a large site's pages show 60,000
+        drops in all)."""
+        return {path: _prefixed(path) + _prefixed(found) for path, found in self.drops.items()}
+
+    @cached_property
     def drop_keys(self) -> dict[str, str]:
         """Each drop file's `drop_key`, worked out once."""
         return {path: digest("drop-asked", path, found) for path, found in self.drops.items()}
+
+
+def _prefixed(text: str) -> bytes:
+    data = text.encode("utf-8", "surrogatepass")
+    return len(data).to_bytes(8, "little") + data
 
 
 def inputs(sources: Sources, drops: Mapping[str, str], pub: Published) -> Inputs:
@@ -95,24 +109,27 @@ def published(pub: Published) -> str:
     """Every field of the published set but the graph, each drop as its file and
     address (pages link to drops they do not show): a field added to `Published`
     counts here without a change."""
-    text = _Text()
+    drops = pub.graph.drops
+    text = _Text(drops)
     parts = [f"{f.name}={text.of(getattr(pub, f.name))}" for f in fields(pub) if f.name != "graph"]
-    return digest("published", *parts)
+    return digest(
+        "published", *parts, "every drop", *(f"{d.span.path!r}/{d.slug!r}" for d in drops)
+    )
 
 
 class _Text:
-    """Text that differs when a value does, each drop written as its path and slug
-    (once per drop: a drop is in five or six of the published set's fields)."""
+    """Text that differs when a value does, each drop of `drops` written as its
+    place among them (the published set's digest holds their files and
+    addresses once, in order: a drop is in five or six of its fields, and its
+    path in each was most of the text), any other as its path and slug."""
 
-    def __init__(self) -> None:
-        self._drops: dict[int, str] = {}
+    def __init__(self, drops: Iterable[Drop]) -> None:
+        self._drops = {id(d): f"#{i}" for i, d in enumerate(drops)}
 
     def of(self, value: object) -> str:
         if type(value) is Drop:
             known = self._drops.get(id(value))
-            if known is None:
-                known = self._drops[id(value)] = f"{value.span.path!r}/{value.slug!r}"
-            return known
+            return known if known is not None else f"{value.span.path!r}/{value.slug!r}"
         if isinstance(value, dict):
             return "{" + ",".join(f"{self.of(k)}:{self.of(v)}" for k, v in value.items()) + "}"
         if isinstance(value, (tuple, list)):

@@ -129,3 +129,21 @@ def test_preview_build_labels_and_noindexes(tmp_path: Path) -> None:
     assert "Preview." in hub
     for page in out.rglob("*.html"):
         assert '<meta name="robots" content="noindex">' in page.read_text(), page
+
+
+def test_the_published_sets_digest_tells_its_drops_apart() -> None:
+    """Pages known by this digest (`reads.published`) are taken as they were:
+    it must change when any drop's place in the set or any drop's address does."""
+    from dataclasses import replace
+
+    from hubgen.reads import published
+
+    g = graph()
+    pub = publish(g, at("2023-05-10T16:00"))
+    assert published(pub) == published(publish(graph(), at("2023-05-10T16:00")))
+    assert len(pub.drops) > 1
+    assert published(replace(pub, drops=pub.drops[::-1])) != published(pub)
+    renamed = tuple(replace(d, slug=d.slug + "-again") if d is pub.drops[0] else d for d in g.drops)
+    moved = replace(pub, graph=replace(g, drops=renamed))  # every list as it was
+    assert published(moved) != published(pub)
+    assert published(publish(g, at("2023-05-20T16:00"))) != published(pub)  # a drop went live
