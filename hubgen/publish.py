@@ -198,5 +198,6 @@ def _media(graph: SiteGraph, visible: Iterable[Drop], creators: Iterable[str]) -
         markups.append(o.description)
     markups += [p.body for p in graph.pages.values()]
     used = {i.src for i in images if i is not None}
-    used |= {urls.path_of(url) for m in markups for url in m.refs.urls()}
+    linked = {url for m in markups for url in m.refs.urls()}  # a few targets, linked often
+    used |= {urls.path_of(url) for url in linked}
     return {path for path in used if path in graph.media}
