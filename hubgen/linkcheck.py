@@ -9,6 +9,7 @@ hubgen's own.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Collection, Iterator, Mapping
 from functools import lru_cache
@@ -91,6 +92,7 @@ def check_links(
     """Diagnostics for references to files that the output does not hold."""
     present = set(files)
     dangling: dict[str, bool] = {}  # link -> whether it is missing; most repeat on every page
+    own = _own(u)
     problems = []
     for out, why in unreadable.items():  # hubgen's own output: a bug to report
         message = f"the built file {out} cannot be read back ({why}); please report this"
@@ -101,8 +103,11 @@ def check_links(
         for link in found:
             missing = dangling.get(link)
             if missing is None:
-                internal, path = _target(link, u.base_url, u.prefix)
-                missing = internal and not _exists(path, present)
+                if own and link.startswith(own) and _PLAIN_PATH.fullmatch(link, len(own)):
+                    missing = not _exists(link[len(own) - 1 :], present)  # see `_own`
+                else:
+                    internal, path = _target(link, u.base_url, u.prefix)
+                    missing = internal and not _exists(path, present)
                 dangling[link] = missing
             if missing:
                 problems.append(
@@ -114,6 +119,21 @@ def check_links(
                     )
                 )
     return problems
+
+
+# What follows the site's own address in a link `_target` would read as that
+# very path: no query, fragment, escape, or anything urlsplit strips or splits on.
+_PLAIN_PATH = re.compile(r"[^?#%\s\x00-\x1f\x7f]*")
+
+
+def _own(u: urls.Urls) -> str | None:
+    """The start of an absolute link into this site, if `_target` reads what
+    follows it as that very path (no escape in base_url's path): the sitemap's
+    and the feeds' 18,000 links of a large site were each split by urlsplit,
+    every build, for a third of the link check."""
+    if not u.origin.split("://", 1)[-1] or "%" in u.prefix:
+        return None
+    return f"{u.origin}{u.prefix}/"
 
 
 @lru_cache(maxsize=1 << 13)  # ~2,500 at 1,000 drops; a larger site's build keeps no more

@@ -24,11 +24,17 @@ def render_sitemap(pages: dict[str, date | None], absolute: urls.Urls, *, cache:
     A sitemap of the same entries is taken from the build cache: writing out
     the XML of 10,000 entries is most of its cost.
     """
-    entries = [
-        (absolute.absolute(path), lastmod.isoformat() if lastmod is not None else None)
+    dated = [
+        (path, lastmod.isoformat() if lastmod is not None else None)
         for path, lastmod in sorted(pages.items())
     ]
-    return cache.written("sitemap", [repr(entries)], lambda: _xml(entries))
+    # Known by the site paths and the site's address: each page's absolute URL
+    # is only worked out when the sitemap is written.
+    return cache.written(
+        "sitemap",
+        [absolute.base_url, repr(dated)],
+        lambda: _xml([(absolute.absolute(path), lastmod) for path, lastmod in dated]),
+    )
 
 
 def _xml(entries: list[tuple[str, str | None]]) -> bytes:

@@ -126,3 +126,36 @@ def test_broken_theme_references_in_every_linking_tag_are_reported(
             f"{gone}, which is not in the output\n"
         ) in out
     assert out.endswith("5 errors, 0 warnings\n")
+
+
+@pytest.mark.parametrize(
+    "base", ["https://example.org/hub/", "https://example.org/", "http://localhost:8000/a%20b/"]
+)
+def test_links_into_the_site_are_judged_alike_however_they_are_read(
+    base: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Absolute links to the site's own address are read without urlsplit when
+    nothing in them needs it: with the same verdicts as through urlsplit."""
+    from hubgen import linkcheck
+    from hubgen.urls import Urls
+
+    u = Urls.for_base(base)
+    files = [
+        "index.html",
+        "topics/sleep/index.html",
+        "feed.xml",
+        "media/pic.png",
+        "café/index.html",
+    ]
+    tails = ["", "topics/sleep/", "topics/gone/", "topics/sleep/?x=1", "topics/gone/#top"]
+    tails += ["caf%C3%A9/", "feed.xml", "media/pic.png", "media/nope.png", "topics/sleep/\t"]
+    links = [base + tail for tail in tails]
+    links += [base.upper() + "topics/gone/", "https://other.example/x/", "/topics/gone/", "x/"]
+    fast = linkcheck.check_links({"page.html": links}, files, {}, u, {})
+    monkeypatch.setattr(linkcheck, "_own", lambda u: None)
+    slow = linkcheck.check_links({"page.html": links}, files, {}, u, {})
+    assert fast == slow
+    told = " ".join(d.message for d in fast)
+    assert f"links to {base}topics/gone/, " in told and f"{base}media/nope.png" in told
+    if "%" not in base:  # (an escaped base path: urlsplit's reading is the one kept)
+        assert f"links to {base}topics/sleep/," not in told
