@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -84,20 +85,27 @@ def warm(site: Path, tmp_path: Path) -> Path:
     return site
 
 
+def calls(
+    monkeypatch: pytest.MonkeyPatch, owner: object, name: str, note: Callable[..., str]
+) -> list[str]:
+    """What `note` makes of the arguments of each call of `owner.name` the test makes."""
+    noted: list[str] = []
+    real = getattr(owner, name)
+
+    def counted(*args: object) -> object:
+        noted.append(note(*args))
+        return real(*args)
+
+    monkeypatch.setattr(owner, name, counted)
+    return noted
+
+
 @pytest.fixture
 def made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The pages whose views the builds of the test made (`Rendered.context`)."""
     from hubgen.render import Rendered
 
-    pages: list[str] = []
-    context = Rendered.context
-
-    def counted(self: Rendered, out: str, job: object) -> object:
-        pages.append(out)
-        return context(self, out, job)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Rendered, "context", counted)
-    return pages
+    return calls(monkeypatch, Rendered, "context", lambda _self, out, _job: out)
 
 
 def drop_file(site: Path) -> Path:
@@ -1105,15 +1113,7 @@ def drops_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The drop files the builds of the test read (`validate.read_drop`)."""
     from hubgen import validate
 
-    read: list[str] = []
-    real = validate.read_drop
-
-    def counted(root: Path, drop: object, diags: object) -> object:
-        read.append(drop.path)  # type: ignore[attr-defined]
-        return real(root, drop, diags)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(validate, "read_drop", counted)
-    return read
+    return calls(monkeypatch, validate, "read_drop", lambda _root, drop, _diags: drop.path)
 
 
 def test_a_drop_edit_parses_only_that_drop(
@@ -1139,15 +1139,7 @@ def markdown_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The creator files the builds of the test read (`validate.read_markdown`)."""
     from hubgen import validate
 
-    read: list[str] = []
-    real = validate.read_markdown
-
-    def counted(root: Path, path: str, diags: object) -> object:
-        read.append(path)
-        return real(root, path, diags)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(validate, "read_markdown", counted)
-    return read
+    return calls(monkeypatch, validate, "read_markdown", lambda _root, path, _diags: path)
 
 
 def ada_file(site: Path) -> Path:
