@@ -75,7 +75,7 @@ class Themes:
         self._envs: dict[str, Environment] = {}
         self._hashed: dict[str, dict[str, str]] = {}  # theme -> asset -> fingerprinted name
         self._digests: dict[tuple[str, str], str | None] = {}
-        self._refs: dict[tuple[str, str], tuple[str, list[str | None]]] = {}
+        self._refs: dict[tuple[str, str], list[str | None]] = {}  # templates each names
         self._sources: dict[tuple[str, str], tuple[str, str | None]] = {}  # and file
         self.assets: dict[str, bytes] = {}  # output path -> content, of every theme's assets
         self.used: set[str] = set()  # output paths of the assets rendered pages asked for
@@ -165,10 +165,10 @@ class Themes:
 
     def _read(self, name: str, template: str) -> tuple[str, list[str | None]]:
         """A template's source and the templates it names (None: a computed name)."""
+        source = self._source(name, template)[0]
         if (name, template) not in self._refs:
-            source = self._source(name, template)[0]
-            self._refs[name, template] = (source, self._named(self.env(name), source))
-        return self._refs[name, template]
+            self._refs[name, template] = self._named(self.env(name), source)
+        return source, self._refs[name, template]
 
     def _source(self, name: str, template: str) -> tuple[str, str | None]:
         if (name, template) not in self._sources:

@@ -170,13 +170,13 @@ def _creators(
     v.prefetch([doc for _i, doc, _source, _own in read], jobs)  # their bios, over `jobs`
     for i, doc, source, own in read:
         record = found[i] = v.reporting(own).creator(doc)
-        rows = [d.as_row() for d in own.sorted()]
+        told = own.sorted()
         if source is not None:  # what it said of its bytes is worth keeping
-            home = doc.path
-            kept = records.encode(record, home) if record is not None else None
-            value = {"record": kept, "home": home, "diagnostics": rows}
-            v.cache.write_decoded("creator", key(files[i], source), value, (record, own.sorted()))
-        v.diags.extend(own.sorted())
+            kept = records.encode(record, doc.path) if record is not None else None
+            rows = [d.as_row() for d in told]
+            value = {"record": kept, "home": doc.path, "diagnostics": rows}
+            v.cache.write_decoded("creator", key(files[i], source), value, (record, told))
+        v.diags.extend(told)
     return tuple(c for c in found if c is not None)
 
 

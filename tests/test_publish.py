@@ -144,6 +144,7 @@ def test_the_published_sets_digest_tells_its_drops_apart() -> None:
     assert len(pub.drops) > 1
     assert published(replace(pub, drops=pub.drops[::-1])) != published(pub)
     renamed = tuple(replace(d, slug=d.slug + "-again") if d is pub.drops[0] else d for d in g.drops)
-    moved = replace(pub, graph=replace(g, drops=renamed))  # every list as it was
+    # The same drop objects in the same places, one at another address:
+    moved = publish(replace(g, drops=renamed), at("2023-05-10T16:00"))
     assert published(moved) != published(pub)
     assert published(publish(g, at("2023-05-20T16:00"))) != published(pub)  # a drop went live
