@@ -126,15 +126,22 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
     others = list(rendered.files)
     _write_others(_taken(rendered.files), cache, dest, result)
     firsts = _read_keys(rendered, pages)
-    seconds, by_facts = _known_reads(rendered, cache, pages, firsts)
+    table = _Table(cache, rendered.inputs, dest)
+    rest = [
+        (page, first)
+        for page, first in zip(pages, firsts, strict=True)
+        if not (first and table.reused(output, page[0], first))
+    ]
+    seconds, by_facts = _known_reads(rendered, cache, rest)
     records = output.records(set(seconds.values()))
     looked = [
         (out, job, first)
-        for (out, job), first in zip(pages, firsts, strict=True)
+        for (out, job), first in rest
         if not (first in seconds and output.reused(out, seconds[first], records))
     ]
-    _keep_reads(rendered, cache, firsts, by_facts)
-    del pages, firsts, records
+    table.known({first: key for first, key in seconds.items() if first not in by_facts})
+    table.known(_keep_reads(rendered, cache, firsts, by_facts))
+    del pages, firsts, records, rest
     # reads key -> fingerprint, the drops the page shows and the facts it read
     # (`views.Read`), of the pages looked at
     fingerprinted: dict[str, tuple[str, tuple[Drop, ...], Read]] = {}
@@ -160,7 +167,8 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
         output.render(todo, todo_keys, rendered.themes, jobs)
         result.rendered += len(todo)
         del todo
-    result.steady = _keep_made(rendered, cache, fingerprinted)
+    result.steady = _keep_made(rendered, cache, fingerprinted, table)
+    table.save(output.taken)
     assets = {out: rendered.themes.assets[out] for out in output.assets}
     _write_others(assets.items(), cache, dest, result)
     result.files = sorted(result.files + others + list(assets))
@@ -240,6 +248,7 @@ class _Output:
         self.assets: set[str] = set()
         self._with_links = cache.holding("page-links")
         self._reused: dict[str, str] = {}  # output path -> fingerprint, of the pages reused
+        self.taken: dict[str, tuple[str, _Page]] = {}  # output path -> fingerprint, record
 
     def records(self, keys: set[str]) -> dict[str, _Page]:
         """The cached records of these fingerprints, each only with its links beside it."""
@@ -254,6 +263,7 @@ class _Output:
         ):
             return False
         self._reused[out] = key
+        self.taken[out] = (key, known)
         self.assets.update(known.assets)
         return True
 
@@ -317,8 +327,78 @@ class _Output:
             links = self.result.links[out] = self.shared.strings(outcome.links)
             self.assets.update(page.assets)
             if key:  # as its text: not a dictionary and list per page held till the end
+                self.taken[out] = (key, page)
                 self.cache.put("page", key, Encoded(encode(_as_json(page))))
                 self.cache.put("page-links", key, links)
+
+
+class _Table:
+    """The pages of the last output written with this cache, each with its
+    reads key, its fingerprint and its record ("page-table"): what the "reads"
+    and "page" entries said of it, in one entry. After an edit that leaves the
+    published set as it was, a page whose reads key and previous file are
+    still those is taken as it was without looking up either entry: those two
+    lookups were a tenth of the rebuild after a one-drop edit at 10,000 drops.
+    Any other page is looked up as before; both entries are kept for that.
+
+    A page is put in the table only as its "reads" entry says (the one it was
+    found by, or the one this build recorded: only for steady files, see
+    `_keep_made`), so the table never names a fingerprint its reads did not
+    give. One table per cache: a build of another output finds its files
+    differ (their sizes and times), and looks its pages up.
+    """
+
+    KIND = "page-table"
+
+    def __init__(self, cache: Cache, inputs: Inputs | None, dest: Destination | None) -> None:
+        self._cache, self._inputs = cache, inputs if dest is not None else None
+        self._firsts: dict[str, str] = {}  # output path -> reads key, of each page asked of
+        self._known: dict[str, str] = {}  # reads key -> the fingerprint its "reads" entry holds
+        self._taken: list[tuple[str, str]] = []  # (reads key, fingerprint) of each page taken
+        self._pages: dict[str, Any] = {}
+        if self._inputs is not None:
+            value = cache.get(self.KIND, _TABLE)
+            if isinstance(value, dict) and value.get("published") == self._inputs.published:
+                pages = value.get("pages")
+                self._pages = pages if isinstance(pages, dict) else {}
+
+    def reused(self, output: _Output, out: str, first: str) -> bool:
+        """Take the page as the table has it, if its reads key and file are still those."""
+        self._firsts[out] = first
+        entry = self._pages.get(out)
+        if not (type(entry) is list and len(entry) == 5 and entry[0] == first):
+            return False
+        _first, key, size, mtime, assets = entry
+        shaped = type(key) is str and type(size) is int and type(mtime) is int
+        if not (shaped and _strings(assets)):
+            return False
+        if not output.reused(out, key, {key: _Page(size, mtime, assets)}):
+            return False
+        self._known[first] = key
+        self._taken.append((first, key))
+        return True
+
+    def known(self, fingerprints: dict[str, str]) -> None:
+        """Note the fingerprint that each of these reads keys' entries holds."""
+        self._known.update(fingerprints)
+
+    def save(self, taken: dict[str, tuple[str, _Page]]) -> None:
+        """Keep the entries the pages taken from the table stand for, and put
+        the table of this output's pages (`taken`: each one's fingerprint and record)."""
+        inputs = self._inputs
+        if inputs is None:
+            return
+        self._cache.keep("reads", [inputs.now(first) for first, _key in self._taken])
+        self._cache.keep("page", [key for _first, key in self._taken])
+        pages = {}
+        for out, (key, page) in taken.items():
+            first = self._firsts.get(out)
+            if first is not None and self._known.get(first) == key and page.mtime is not None:
+                pages[out] = [first, key, page.size, page.mtime, page.assets]
+        self._cache.put(self.KIND, _TABLE, {"published": inputs.published, "pages": pages})
+
+
+_TABLE = digest(_Table.KIND)
 
 
 def _read_keys(rendered: Rendered, pages: list[tuple[str, PageJob]]) -> list[str | None]:
@@ -334,21 +414,18 @@ def _read_keys(rendered: Rendered, pages: list[tuple[str, PageJob]]) -> list[str
 
 
 def _known_reads(
-    rendered: Rendered,
-    cache: Cache,
-    pages: list[tuple[str, PageJob]],
-    firsts: list[str | None],
+    rendered: Rendered, cache: Cache, pages: list[tuple[tuple[str, PageJob], str | None]]
 ) -> tuple[dict[str, str], dict[str, tuple[str, tuple[Drop, ...]]]]:
-    """The fingerprints of the pages whose reads the cache knows, by reads key;
-    and of those, the ones known by the facts they read (see `reads`), with
-    the drops they show."""
+    """The fingerprints of the pages (each with its reads key) whose reads the
+    cache knows, by reads key; and of those, the ones known by the facts they
+    read (see `reads`), with the drops they show."""
     inputs = rendered.inputs
     if inputs is None:
         return {}, {}
-    nows = {first: inputs.now(first) for first in firsts if first}
+    nows = {first: inputs.now(first) for _page, first in pages if first}
     known = cache.decoded("reads", set(nows.values()), _text)
     found = {first: known[now] for first, now in nows.items() if now in known}
-    rest = [(job, first) for (_out, job), first in zip(pages, firsts, strict=True) if first]
+    rest = [(job, first) for (_out, job), first in pages if first]
     by_facts = _known_by_facts(rendered, inputs, cache, [(j, f) for j, f in rest if f not in found])
     found.update((first, key) for first, (key, _shows) in by_facts.items())
     return found, by_facts
@@ -394,27 +471,32 @@ def _keep_reads(
     cache: Cache,
     firsts: list[str | None],
     by_facts: dict[str, tuple[str, tuple[Drop, ...]]],
-) -> None:
+) -> dict[str, str]:
     """Keep every page's record of its facts, and every drop's, for a later
     build (the cache forgets what a build does not use); and record the pages
-    known by their facts under their reads with this published set."""
+    known by their facts under their reads with this published set. Returns
+    the fingerprints recorded, by reads key."""
     inputs = rendered.inputs
     if inputs is None:
-        return
+        return {}
     cache.keep("asked", [first for first in firsts if first])
     cache.keep("drop-asked", inputs.drop_keys.values())
     steady = inputs.steady() if by_facts else None
     if steady is None:
-        return
+        return {}
+    recorded = {}
     for first, (key, shows) in by_facts.items():
         if all(d.span.path in steady for d in shows):
             cache.put("reads", inputs.now(first), key)
+            recorded[first] = key
+    return recorded
 
 
 def _keep_made(
     rendered: Rendered,
     cache: Cache,
     fingerprinted: dict[str, tuple[str, tuple[Drop, ...], Read]],
+    table: _Table,
 ) -> bool | None:
     """Record which fingerprint each page's reads gave, and the facts it read
     with their answers: only for pages whose files were steady
@@ -438,6 +520,7 @@ def _keep_made(
         if not all(d.span.path in steady for d in shows):
             continue
         cache.put("reads", inputs.now(first), key)
+        table.known({first: key})
         parts = [read.answers, *(drop_answers.get(id(d)) for d in shows)]
         if None not in parts:
             answers = digest("page-asked", *parts)  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ into an empty folder. Worker processes are on (--jobs 2) as in real builds.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -154,6 +155,78 @@ def test_a_drop_edit_makes_views_only_for_the_pages_that_show_it(
     assert len(made) == len([rel for rel in files if rel.endswith(".html")])  # --no-cache: all
 
 
+SHOWING_ADA = [
+    "creators/ada-example/index.html",
+    "index.html",
+    "spring-2023/index.html",
+    "spring-2023/meet-ada/index.html",
+    "topics/sleep/index.html",
+]
+
+
+@pytest.fixture
+def looked_up(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """The kind and number of keys of each batch of cache entries the builds
+    of the test decoded (`Cache.decoded`)."""
+    from hubgen.cache import Cache
+
+    return calls(monkeypatch, Cache, "decoded", lambda _self, kind, keys, _f: (kind, len(keys)))
+
+
+def page_table(site: Path) -> dict[str, list[object]]:
+    """The pages of the page table the last build left in the cache."""
+    db = sqlite3.connect(site / CACHE_DIR / "cache.sqlite")
+    row = db.execute("SELECT value FROM entries WHERE kind = 'page-table'").fetchone()
+    db.close()
+    return dict(json.loads(row[0])["pages"]) if row else {}
+
+
+def test_a_drop_edit_looks_up_the_reads_of_only_the_pages_that_show_it(
+    warm: Path, tmp_path: Path, looked_up: list[tuple[str, int]]
+) -> None:
+    """The other pages are taken from the page table, as the last build left
+    them, without a lookup of their reads or their records."""
+    pages = page_table(warm)
+    assert sorted(pages) == sorted(
+        rel for rel in read_tree(tmp_path / "out") if rel.endswith(".html")
+    )
+    edit(drop_file(warm), "Ada talks about sleep.", "Ada talks about sleep, and rest.")
+    files, rewritten = rebuilt(warm, tmp_path)
+    assert ("reads", len(SHOWING_ADA)) in looked_up
+    assert max(n for kind, n in looked_up if kind in ("reads", "page")) == len(SHOWING_ADA)
+    assert files == full(warm, tmp_path)
+    assert {rel for rel in rewritten if rel.endswith(".html")} == {
+        "spring-2023/meet-ada/index.html"
+    }
+    again = page_table(warm)
+    assert sorted(again) == sorted(pages)
+    assert [rel for rel in pages if again[rel] != pages[rel]] == SHOWING_ADA  # new reads keys
+
+
+def test_a_page_table_that_names_other_files_is_not_trusted(
+    warm: Path, tmp_path: Path, looked_up: list[tuple[str, int]]
+) -> None:
+    """Pages whose files are not those the table names (another output's), or
+    whose entry is of the wrong shape, are looked up by their reads as before."""
+    pages = {
+        rel: [*entry[:3], int(entry[3]) + 1, *entry[4:]] for rel, entry in page_table(warm).items()
+    }  # type: ignore[call-overload]
+    pages["index.html"] = ["not", "an", "entry"]
+    db = sqlite3.connect(warm / CACHE_DIR / "cache.sqlite")
+    with db:
+        (value,) = db.execute("SELECT value FROM entries WHERE kind = 'page-table'").fetchone()
+        table = {**json.loads(value), "pages": pages}
+        db.execute("UPDATE entries SET value = ? WHERE kind = 'page-table'", (json.dumps(table),))
+    db.close()
+    edit(drop_file(warm), "Ada talks about sleep.", "Ada talks about sleep, and rest.")
+    files, rewritten = rebuilt(warm, tmp_path)
+    assert ("reads", len(pages)) in looked_up
+    assert files == full(warm, tmp_path)
+    assert {rel for rel in rewritten if rel.endswith(".html")} == {
+        "spring-2023/meet-ada/index.html"
+    }
+
+
 def test_a_page_showing_a_drop_it_does_not_declare_stops_the_build(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -213,6 +286,7 @@ def test_pages_read_from_a_file_saved_during_the_build_are_not_recorded(
     pages = [rel for rel in read_tree(tmp_path / "out") if rel.endswith(".html")]
     showing_ada = 5  # its page, campaign, topic, creator, and the home page (see above)
     assert reads_recorded(site) == len(pages) - showing_ada
+    assert sorted(page_table(site)) == sorted(set(pages) - set(SHOWING_ADA))
     monkeypatch.setattr(render, "render_site", real)
     files, _ = rebuilt(site, tmp_path)
     assert b"Ada talks about sleep, and rest." in files["spring-2023/meet-ada/index.html"]
