@@ -355,12 +355,16 @@ class _Table:
         self._firsts: dict[str, str] = {}  # output path -> reads key, of each page asked of
         self._known: dict[str, str] = {}  # reads key -> the fingerprint its "reads" entry holds
         self._taken: list[tuple[str, str]] = []  # (reads key, fingerprint) of each page taken
-        self._pages: dict[str, Any] = {}
+        self._pages: dict[
+            str, Any
+        ] = {}  # output path -> reads key, fingerprint, size, mtime, assets
+        self._assets: list[list[str]] = []  # each list of assets pages use, once
         if self._inputs is not None:
             value = cache.get(self.KIND, _TABLE)
             if isinstance(value, dict) and value.get("published") == self._inputs.published:
-                pages = value.get("pages")
-                self._pages = pages if isinstance(pages, dict) else {}
+                pages, assets = value.get("pages"), value.get("assets")
+                if isinstance(pages, dict) and type(assets) is list and all(map(_strings, assets)):
+                    self._pages, self._assets = pages, assets
 
     def reused(self, output: _Output, out: str, first: str) -> bool:
         """Take the page as the table has it, if its reads key and file are still those."""
@@ -370,9 +374,9 @@ class _Table:
             return False
         _first, key, size, mtime, assets = entry
         shaped = type(key) is str and type(size) is int and type(mtime) is int
-        if not (shaped and _strings(assets)):
+        if not (shaped and type(assets) is int and 0 <= assets < len(self._assets)):
             return False
-        if not output.reused(out, key, {key: _Page(size, mtime, assets)}):
+        if not output.reused(out, key, {key: _Page(size, mtime, self._assets[assets])}):
             return False
         self._known[first] = key
         self._taken.append((first, key))
@@ -390,12 +394,14 @@ class _Table:
             return
         self._cache.keep("reads", [inputs.now(first) for first, _key in self._taken])
         self._cache.keep("page", [key for _first, key in self._taken])
-        pages = {}
+        pages, assets = {}, {}
         for out, (key, page) in taken.items():
             first = self._firsts.get(out)
             if first is not None and self._known.get(first) == key and page.mtime is not None:
-                pages[out] = [first, key, page.size, page.mtime, page.assets]
-        self._cache.put(self.KIND, _TABLE, {"published": inputs.published, "pages": pages})
+                used = assets.setdefault(tuple(page.assets), len(assets))
+                pages[out] = [first, key, page.size, page.mtime, used]
+        value = {"published": inputs.published, "assets": list(assets), "pages": pages}
+        self._cache.put(self.KIND, _TABLE, value)
 
 
 _TABLE = digest(_Table.KIND)
