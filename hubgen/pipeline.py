@@ -123,12 +123,12 @@ def _check(
     review_content(tree, validated, diags, now=now, cache=cache, jobs=jobs)
     if diags.has_errors(strict=strict):
         raise ContentErrors(diags.sorted(strict=strict))
-    themes, drop_hashes = tree.themes, validated.sources
+    themes, drop_keys = tree.themes, validated.keys
     bodies = DropBodies(site_dir, cache, validated.kept)
     del tree, validated  # the parsed files: only the graph is needed from here on
     published = publish(graph, now, preview=preview)
     # What each page reads is only worth hashing for a later build to find.
-    inputs = reads.inputs(sources, drop_hashes, published) if cache.lasting else None
+    inputs = reads.inputs(sources, drop_keys, published) if cache.lasting else None
     settle()
     try:
         rendered = render_site(

@@ -486,7 +486,7 @@ def _keep_reads(
     if inputs is None:
         return {}
     cache.keep("asked", [first for first in firsts if first])
-    cache.keep("drop-asked", inputs.drop_keys.values())
+    cache.keep("drop-asked", inputs.drops.values())
     steady = inputs.steady() if by_facts else None
     if steady is None:
         return {}

@@ -1,7 +1,8 @@
 """What a page reads, as keys known before the page's views are made.
 
 Everything a page can show falls in three parts. One is the drops it shows,
-each known by the hash of its file. Another is what every page reads: every
+each known by its record's key (`validate`: a hash of its file's path and
+bytes, and of the settings its record was made with). Another is what every page reads: every
 other source file, the options, and what the header and help block read of
 the published set, hashed once as `Inputs.site`. A page's `key` is those two,
 its path and its templates. The third is what the page reads of the published
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, fields, replace
-from functools import cached_property, partial
+from functools import partial
 from typing import TYPE_CHECKING
 
 from hubgen.cache import digest
@@ -42,7 +43,7 @@ class Inputs:
 
     site: str  # hash of what every page reads: other sources, options, the header's facts
     published: str  # hash of the whole published set
-    drops: Mapping[str, str]  # drop file -> hash of its bytes, as the build read it
+    drops: Mapping[str, str]  # drop file -> its record's key (a hash), as the build read it
     steady: Callable[[], Collection[str] | None]  # files still as hashed (see `_steady`)
 
     def reading(self, asked: str) -> Inputs:
@@ -52,15 +53,16 @@ class Inputs:
 
     def key(self, out: str, templates: str, shown: Iterable[Drop]) -> str | None:
         """The page's key, all but the published set; None if a drop it shows
-        has no known hash."""
-        known = self._shown
+        has no known key. The drops' keys are joined as they are: hashes of
+        one length, each naming its file."""
+        known = self.drops
         parts = []
         for d in shown:
             found = known.get(d.span.path)
             if found is None:
                 return None
             parts.append(found)
-        return digest("reads", out, self.site, templates, b"".join(parts))
+        return digest("reads", out, self.site, templates, "".join(parts))
 
     def now(self, key: str) -> str:
         """A page's `key` with the whole published set: the two hashes side by
@@ -68,30 +70,13 @@ class Inputs:
         return key + self.published
 
     def drop_key(self, d: Drop) -> str | None:
-        """The key of what a drop's view read, by its file; None if unknown."""
-        return self.drop_keys.get(d.span.path)
-
-    @cached_property
-    def _shown(self) -> dict[str, bytes]:
-        """Each drop file's path and hash as `key` hashes them, each length-prefixed
-        so that the drops a page shows can be joined without ambiguity: made once
-        per drop, not once per page showing it (a large site's pages show 60,000
-        drops in all)."""
-        return {path: _prefixed(path) + _prefixed(found) for path, found in self.drops.items()}
-
-    @cached_property
-    def drop_keys(self) -> dict[str, str]:
-        """Each drop file's `drop_key`, worked out once."""
-        return {path: digest("drop-asked", path, found) for path, found in self.drops.items()}
-
-
-def _prefixed(text: str) -> bytes:
-    data = text.encode("utf-8", "surrogatepass")
-    return len(data).to_bytes(8, "little") + data
+        """The key of what a drop's view read: its record's; None if unknown."""
+        return self.drops.get(d.span.path)
 
 
 def inputs(sources: Sources, drops: Mapping[str, str], pub: Published) -> Inputs:
-    """`drops`: each drop file's hash, as validation read it; `sources` knows the rest."""
+    """`drops`: each drop record's key, as validation made or found it;
+    `sources` knows the rest."""
     others = sources.digest_except(drops)
     site = digest("site-reads", others, pub.graph.urls.base_url, repr(pub.preview))
     return Inputs(site, published(pub), drops, partial(_steady, sources, drops))

@@ -79,6 +79,8 @@ class Validated:
     # broken file is not reported a second time as a reference to nothing.
     known: dict[str, frozenset[str]] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # drop path -> hash of its bytes
+    # drop path -> its record's key: a hash of its bytes and of the settings it was made with
+    keys: dict[str, str] = field(default_factory=dict)
     kept: dict[str, str] = field(default_factory=dict)  # drop path -> its record's key, if cached
     # drop path -> what the safe-messaging review found in its own text
     # (`safemessaging.review_file`), made or kept with its record
@@ -131,6 +133,7 @@ def validate_site(
             "organisation": frozenset(d.stem for d in tree.organisations),
         },
         sources=drops.sources,
+        keys=drops.keys,
         kept=drops.kept,
         reviewed=drops.reviewed,
     )
@@ -203,7 +206,8 @@ class _Drops:
         self.zones = zones
         self.file_hash = file_hash
         self.records: list[Drop] = []
-        self.sources: dict[str, str] = {}
+        self.sources: dict[str, str] = {}  # path -> hash, of each record's file
+        self.keys: dict[str, str] = {}  # path -> key, of each record
         self.kept: dict[str, str] = {}  # path -> key, of each record read from the cache
         self.reviewed: dict[str, list[Diagnostic]] = {}  # path -> the review's findings
         self._settings_of: dict[str, str] = {}
@@ -227,13 +231,13 @@ class _Drops:
         return self._settings_of[folder]
 
     def validate(self, jobs: int) -> None:
-        found: list[tuple[Drop | None, str | None]] = []
+        found: list[tuple[Drop | None, str | None, str | None]] = []  # record, key, hash
         todo: list[int] = []
         hashes = [self.file_hash(drop.path) for drop in self.tree.drops]
         keys = [self.key(d, h) if h else None for d, h in zip(self.tree.drops, hashes, strict=True)]
         cached = self.v.cache.decoded("drop", [k for k in keys if k], _known)
         with_html = self.v.cache.holding("drop-html")
-        for i, (key, source) in enumerate(zip(keys, hashes, strict=True)):
+        for i, key in enumerate(keys):
             known = cached.get(key) if key else None
             if known is None or (known[0] is not None and key not in with_html):
                 todo.append(i)  # a record is only known with its body's HTML beside it
@@ -243,25 +247,26 @@ class _Drops:
                 if known[0] is not None and key:
                     self.kept[known[0].span.path] = key
                     self.reviewed[known[0].span.path] = known[2]
-            found.append((known[0] if known else None, source))
+            found.append((known[0] if known else None, key, hashes[i]))
         del with_html
         self.v.cache.keep("drop-html", self.kept.values())
         for i, made in zip(todo, workers.each(self.job, todo, jobs=jobs), strict=True):
             record, source = made.record, made.source
             diagnostics = Diagnostic.from_rows(made.rows) or []
             reviewed = Diagnostic.from_rows(made.review or []) or []
-            if source is not None:
-                key = self.key(self.tree.drops[i], source)
+            key = self.key(self.tree.drops[i], source) if source is not None else None
+            if key is not None:
                 self.v.cache.write_decoded("drop", key, made.value, (record, diagnostics, reviewed))
                 if made.html is not None:
                     self.v.cache.write("drop-html", key, made.html)
             if record is not None and made.review is not None:
                 self.reviewed[record.span.path] = reviewed
             self.v.diags.extend(diagnostics)
-            found[i] = (record, source)
-        for record, source in found:
-            if record is not None and source is not None:
+            found[i] = (record, key, source)
+        for record, key, source in found:
+            if record is not None and key is not None and source is not None:
                 self.records.append(record)
+                self.keys[record.span.path] = key
                 self.sources[record.span.path] = source
 
     def job(self, i: int) -> _Made:
