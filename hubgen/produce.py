@@ -355,9 +355,8 @@ class _Table:
         self._firsts: dict[str, str] = {}  # output path -> reads key, of each page asked of
         self._known: dict[str, str] = {}  # reads key -> the fingerprint its "reads" entry holds
         self._taken: list[tuple[str, str]] = []  # (reads key, fingerprint) of each page taken
-        self._pages: dict[
-            str, Any
-        ] = {}  # output path -> reads key, fingerprint, size, mtime, assets
+        # reads key (it names the page) -> fingerprint, size, mtime, assets (a place in `_assets`)
+        self._pages: dict[str, Any] = {}
         self._assets: list[list[str]] = []  # each list of assets pages use, once
         if self._inputs is not None:
             value = cache.get(self.KIND, _TABLE)
@@ -369,10 +368,10 @@ class _Table:
     def reused(self, output: _Output, out: str, first: str) -> bool:
         """Take the page as the table has it, if its reads key and file are still those."""
         self._firsts[out] = first
-        entry = self._pages.get(out)
-        if not (type(entry) is list and len(entry) == 5 and entry[0] == first):
+        entry = self._pages.get(first)
+        if not (type(entry) is list and len(entry) == 4):
             return False
-        _first, key, size, mtime, assets = entry
+        key, size, mtime, assets = entry
         shaped = type(key) is str and type(size) is int and type(mtime) is int
         if not (shaped and type(assets) is int and 0 <= assets < len(self._assets)):
             return False
@@ -399,7 +398,7 @@ class _Table:
             first = self._firsts.get(out)
             if first is not None and self._known.get(first) == key and page.mtime is not None:
                 used = assets.setdefault(tuple(page.assets), len(assets))
-                pages[out] = [first, key, page.size, page.mtime, used]
+                pages[first] = [key, page.size, page.mtime, used]
         value = {"published": inputs.published, "assets": list(assets), "pages": pages}
         self._cache.put(self.KIND, _TABLE, value)
 

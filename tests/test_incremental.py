@@ -174,7 +174,7 @@ def looked_up(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
 
 
 def page_table(site: Path) -> dict[str, list[object]]:
-    """The pages of the page table the last build left in the cache."""
+    """The pages of the page table the last build left in the cache, by reads key."""
     db = sqlite3.connect(site / CACHE_DIR / "cache.sqlite")
     row = db.execute("SELECT value FROM entries WHERE kind = 'page-table'").fetchone()
     db.close()
@@ -187,9 +187,7 @@ def test_a_drop_edit_looks_up_the_reads_of_only_the_pages_that_show_it(
     """The other pages are taken from the page table, as the last build left
     them, without a lookup of their reads or their records."""
     pages = page_table(warm)
-    assert sorted(pages) == sorted(
-        rel for rel in read_tree(tmp_path / "out") if rel.endswith(".html")
-    )
+    assert len(pages) == len([rel for rel in read_tree(tmp_path / "out") if rel.endswith(".html")])
     edit(drop_file(warm), "Ada talks about sleep.", "Ada talks about sleep, and rest.")
     files, rewritten = rebuilt(warm, tmp_path)
     assert ("reads", len(SHOWING_ADA)) in looked_up
@@ -199,8 +197,8 @@ def test_a_drop_edit_looks_up_the_reads_of_only_the_pages_that_show_it(
         "spring-2023/meet-ada/index.html"
     }
     again = page_table(warm)
-    assert sorted(again) == sorted(pages)
-    assert [rel for rel in pages if again[rel] != pages[rel]] == SHOWING_ADA  # new reads keys
+    assert len(again) == len(pages)
+    assert len(again.keys() - pages.keys()) == len(SHOWING_ADA)  # their new reads keys
 
 
 def test_a_page_table_that_names_other_files_is_not_trusted(
@@ -209,9 +207,10 @@ def test_a_page_table_that_names_other_files_is_not_trusted(
     """Pages whose files are not those the table names (another output's), or
     whose entry is of the wrong shape, are looked up by their reads as before."""
     pages = {
-        rel: [*entry[:3], int(entry[3]) + 1, *entry[4:]] for rel, entry in page_table(warm).items()
-    }  # type: ignore[call-overload]
-    pages["index.html"] = ["not", "an", "entry"]
+        first: [*entry[:2], int(entry[2]) + 1, *entry[3:]]  # type: ignore[call-overload]
+        for first, entry in page_table(warm).items()
+    }
+    pages[next(iter(pages))] = ["not", "an", "entry"]
     db = sqlite3.connect(warm / CACHE_DIR / "cache.sqlite")
     with db:
         (value,) = db.execute("SELECT value FROM entries WHERE kind = 'page-table'").fetchone()
@@ -286,7 +285,7 @@ def test_pages_read_from_a_file_saved_during_the_build_are_not_recorded(
     pages = [rel for rel in read_tree(tmp_path / "out") if rel.endswith(".html")]
     showing_ada = 5  # its page, campaign, topic, creator, and the home page (see above)
     assert reads_recorded(site) == len(pages) - showing_ada
-    assert sorted(page_table(site)) == sorted(set(pages) - set(SHOWING_ADA))
+    assert len(page_table(site)) == len(pages) - showing_ada
     monkeypatch.setattr(render, "render_site", real)
     files, _ = rebuilt(site, tmp_path)
     assert b"Ada talks about sleep, and rest." in files["spring-2023/meet-ada/index.html"]
