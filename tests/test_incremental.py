@@ -1328,6 +1328,27 @@ def test_many_values_are_read_in_one_pass_and_the_unused_ones_still_go(
     last.close()
 
 
+@pytest.mark.parametrize("wanted", [20, 1100])
+def test_values_are_read_in_the_order_they_lie_in_the_file(tmp_path: Path, wanted: int) -> None:
+    """Not in the order of their keys (hashes: anywhere in the file), whether
+    looked up key by key or in one pass: a file the operating system no longer
+    holds in memory is read front to back (see `cache._IN_FILE_ORDER`)."""
+    from hubgen.cache import Cache
+
+    folder = tmp_path / CACHE_DIR
+    cache = Cache(folder)
+    written = [f"{(i * 7919) % 1200:04d}" for i in range(1200)]  # keys out of their order
+    for key in written:
+        cache.write("drop", key, [key])
+    cache.save()
+    cache.close()
+    again = Cache(folder)
+    read: list[str] = []
+    again.decoded("drop", written[-wanted:], lambda value: read.append(value[0]) or value)
+    again.close()
+    assert read == written[-wanted:]
+
+
 def test_values_written_at_once_are_committed_in_batches(tmp_path: Path) -> None:
     """Another hubgen on the same cache (a check beside serve) sees them, and is not
     kept waiting for the file till this build ends."""
