@@ -18,8 +18,8 @@ And a body's links, all in its own file, are kept as one flat list,
 site's records (58,000 links in 10,000 drops), and decoding them a list and
 a span apiece was 45 % of the time the rebuild after a one-drop edit spent
 decoding records (flat: 0.26 s for all of them, against 0.32 s, and 0.08 s
-of JSON against 0.10 s). They come back flat too (`model.LinkRefs`), checked
-but not made into objects.
+of JSON against 0.10 s). They come back flat too (`model.LinkRefs`), their
+types checked but not made into objects.
 """
 
 from __future__ import annotations
@@ -195,14 +195,14 @@ def _link_refs_in(data: list[Any], home: str | None) -> LinkRefs:
 def _links_in(flat: list[Any], home: str) -> LinkRefs:
     if len(flat) % 5:
         raise NotARecord("a link cut short")
-    columns = (flat[0::5], flat[1::5], flat[2::5], flat[3::5], flat[4::5])
-    for column, kind in zip(columns, _LINK_COLUMNS, strict=True):
-        if column and set(map(type, column)) != kind:
-            raise NotARecord("not a link")
+    # Each value's type against the pattern's, in one comparison: half the time
+    # of checking each field's column.
+    if tuple(map(type, flat)) != _LINK_TYPES * (len(flat) // 5):
+        raise NotARecord("not a link")
     return LinkRefs(tuple(flat), home)
 
 
-_LINK_COLUMNS = ({str}, {int}, {int}, {bool}, {str})
+_LINK_TYPES = (str, int, int, bool, str)  # url, line, column, image, alt
 
 
 def _zoned(data: list[Any], home: str | None) -> datetime:
