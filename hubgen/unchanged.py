@@ -28,7 +28,7 @@ from hubgen.timeparse import TimeError, localize
 from hubgen.write import SOURCE_NAMES
 
 KIND = "build"
-_FILES, _HASHES = "files", "hashes"  # the cache entry of single files' hashes
+_FILES = "files"  # the cache entries of single files' hashes, one per folder
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,7 @@ class Sources:
         self.scanned_at = time_ns()
         self._digest: str | None = None
         self._recorded: dict[str, object] = {}  # name -> stats + hash, from the last build
+        self._read: dict[str, object] = {}  # folder -> its entry, as `read_hashes` found it
         self._hashes: dict[str, str] = {}  # name -> hash of its bytes, known this build
         self._site = site
         root = site.resolve()
@@ -193,11 +194,25 @@ class Sources:
 
     def read_hashes(self, cache: Cache) -> None:
         """`recorded`, from the cache: files then need not be read to be known."""
-        self.recorded(cache.get(_FILES, _HASHES))
+        if self._read:
+            return
+        self._read = cache.decoded(_FILES, {_folder(name) for name in self.stats}, _entry)
+        self.recorded(
+            {name: known for entry in self._read.values() for name, known in entry.items()}
+        )
 
     def keep_hashes(self, cache: Cache) -> None:
-        """Store `file_hashes` in the cache, for `read_hashes` next time."""
-        cache.put(_FILES, _HASHES, self.file_hashes())
+        """Store `file_hashes` in the cache, for `read_hashes` next time: a
+        folder's entry only if it changed (a large site's are megabytes, and
+        an edit changes one file's), the others kept as they are."""
+        folders: dict[str, dict[str, list[object]]] = {}
+        for name, known in self.file_hashes().items():
+            folders.setdefault(_folder(name), {})[name] = known
+        for folder, entry in folders.items():
+            if self._read.get(folder) == entry:
+                cache.keep(_FILES, [folder])
+            else:
+                cache.put(_FILES, folder, entry)
 
     def file_hash(self, name: str, *, limit: int) -> str | None:
         """The hash of one file's bytes (`cache.file_hash`), read only when its
@@ -264,6 +279,15 @@ class Sources:
             self._digest = digest  # the files are those it was taken of: no need to read them
             return True
         return digest == self.digest()
+
+
+def _folder(name: str) -> str:
+    """The folder of a file, by its name in the site folder ("" at its top)."""
+    return name.rpartition("/")[0]
+
+
+def _entry(value: object) -> dict[str, object] | None:
+    return value if isinstance(value, dict) else None
 
 
 def build_key(site: Path, out: Path, options: tuple[object, ...]) -> str:

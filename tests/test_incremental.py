@@ -201,6 +201,24 @@ def test_a_drop_edit_looks_up_the_reads_of_only_the_pages_that_show_it(
     assert len(again.keys() - pages.keys()) == len(SHOWING_ADA)  # their new reads keys
 
 
+def test_a_drop_edit_rewrites_the_file_hashes_of_its_folder_only(
+    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hashes that vouch for unchanged files are kept a folder at a time:
+    the other folders' entries are kept as they are, not written again."""
+    from hubgen.cache import Cache
+
+    put = calls(monkeypatch, Cache, "put", lambda _self, kind, key, _value: (kind, key))
+    edit(drop_file(warm), "Ada talks about sleep.", "Ada talks about sleep, and rest.")
+    files, _ = rebuilt(warm, tmp_path)
+    assert {key for kind, key in put if kind == "files"} == {"content/drops/spring-2023"}
+    db = sqlite3.connect(warm / CACHE_DIR / "cache.sqlite")
+    folders = {key for (key,) in db.execute("SELECT key FROM entries WHERE kind = 'files'")}
+    db.close()
+    assert {"", "campaigns", "content/drops/spring-2023", "content/creators"} <= folders
+    assert files == full(warm, tmp_path)
+
+
 def test_a_page_table_that_names_other_files_is_not_trusted(
     warm: Path, tmp_path: Path, looked_up: list[tuple[str, int]]
 ) -> None:
