@@ -66,6 +66,7 @@ class Sources:
         self._digest: str | None = None
         self._recorded: dict[str, object] = {}  # name -> stats + hash, from the last build
         self._read: dict[str, object] = {}  # folder -> its entry, as `read_hashes` found it
+        self._kept = False  # whether `keep_hashes` has kept every hash known now
         self._hashes: dict[str, str] = {}  # name -> hash of its bytes, known this build
         self._site = site
         root = site.resolve()
@@ -174,7 +175,9 @@ class Sources:
                 return None
         # Kept, vouched for or read: recorded again (`file_hashes`), so that the
         # next build need not read it either.
-        self._hashes[name] = found
+        if self._hashes.get(name) != found:
+            self._hashes[name] = found
+            self._kept = False
         return found
 
     def settled_stats(self) -> dict[str, list[int]] | None:
@@ -205,6 +208,9 @@ class Sources:
         """Store `file_hashes` in the cache, for `read_hashes` next time: a
         folder's entry only if it changed (a large site's are megabytes, and
         an edit changes one file's), the others kept as they are."""
+        if self._kept:
+            return  # as the last call left them: a build keeps them twice
+        self._kept = True
         folders: dict[str, dict[str, list[object]]] = {}
         for name, known in self.file_hashes().items():
             folders.setdefault(_folder(name), {})[name] = known
