@@ -331,17 +331,27 @@ class Cache:
 
     def knows_written(self, kind: str, parts: Iterable[str]) -> bool:
         """Whether `written(kind, parts, ...)` would take the file from the cache."""
-        return self.has(kind, digest(kind, *parts))
+        return self.has(kind, self.written_key(kind, parts))
+
+    @staticmethod
+    def written_key(kind: str, parts: Iterable[str]) -> str:
+        """The key `written(kind, parts, ...)` keeps its file under."""
+        return digest(kind, *parts)
+
+    def written_as(self, kind: str, key: str) -> bytes | None:
+        """The file kept under `key` (`written_key`), if the cache holds it."""
+        known = self.get(kind, key)
+        return known.encode("utf-8") if isinstance(known, str) else None
 
     def written(self, kind: str, parts: Iterable[str], write: Callable[[], bytes]) -> bytes:
         """`write()`: a UTF-8 file made from values whose text is `parts` (the
         values of a feed, a calendar, the sitemap), or the file it made from the
         same values in an earlier build. For files whose writing out, not
         working out, is the slow part."""
-        key = digest(kind, *parts)
-        known = self.get(kind, key)
-        if isinstance(known, str):
-            return known.encode("utf-8")
+        key = self.written_key(kind, parts)
+        known = self.written_as(kind, key)
+        if known is not None:
+            return known
         data = write()
         self.write(kind, key, data.decode("utf-8"))  # not held till the end: megabytes of feeds
         return data

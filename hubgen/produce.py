@@ -38,7 +38,7 @@ from typing import Any, TypeGuard
 
 from jinja2 import TemplateError
 
-from hubgen import linkcheck, model, render, views, workers
+from hubgen import feeds, linkcheck, model, render, views, workers
 from hubgen.cache import Cache, Encoded, digest, encode
 from hubgen.diagnostics import Diagnostic, Span
 from hubgen.errors import ContentErrors
@@ -506,14 +506,18 @@ def _keep_made(
     """Record which fingerprint each page's reads gave, and the facts it read
     with their answers: only for pages whose files were steady
     (`unchanged.Sources.steady`), so a file saved while the build read it cannot
-    leave a key that names bytes the page was not made from. Returns whether
-    every file was steady (None: not looked at)."""
+    leave a key that names bytes the page was not made from; likewise the
+    reads of the feeds worked out (`feeds.FeedReads`). Returns whether every
+    file was steady (None: not looked at)."""
     inputs = rendered.inputs
-    if inputs is None or not fingerprinted:
+    if inputs is None or not (fingerprinted or rendered.feed_reads):
         return None
     steady = inputs.steady()
     if steady is None:
         return False
+    for feed in rendered.feed_reads:
+        if all(path in steady for path in feed.drops):
+            cache.put(feeds.READS, feed.key, feed.value)
     views = rendered.views
     drop_answers: dict[int, str | None] = {}
     for d, made in views.made_drops():

@@ -66,6 +66,7 @@ class Rendered:
     base_url: str  # templates read it too: url() and rel() depend on it
     views: Views  # what the page jobs' contexts are made of
     inputs: Inputs | None  # what every page reads; None: pages are known by their views only
+    feed_reads: list[feeds.FeedReads]  # of the feeds worked out, to record (`produce`)
 
     def take_pages(self) -> list[tuple[str, PageJob]]:
         """The page jobs, taken out of `files` (which keeps the other files):
@@ -183,6 +184,8 @@ class _Renderer:
         self.u = pub.graph.urls
         self.cache = cache
         self.views = Views(pub, cache=cache, bodies=bodies, inputs=inputs)
+        self.inputs = inputs
+        self.feed_reads: list[feeds.FeedReads] = []
         # Compiled templates are kept between the builds of one `serve`.
         self.themes = cache.made(
             "themes",
@@ -312,11 +315,16 @@ class _Renderer:
         self._published_days = None
         if inputs is not None:
             inputs = inputs.reading(digest_asked(self.info_asked))
-        return Rendered(files, self.sources, self.themes, self.u.base_url, self.views, inputs)
+        return Rendered(
+            files, self.sources, self.themes, self.u.base_url, self.views, inputs, self.feed_reads
+        )
 
     def machine_readable(self) -> None:
         """Feeds, calendars, sitemap and robots.txt: for readers' tools and crawlers."""
-        self.out.update(feeds.render_feeds(self.pub, self.views, cache=self.cache, jobs=self.jobs))
+        found, self.feed_reads = feeds.render_feeds(
+            self.pub, self.views, cache=self.cache, jobs=self.jobs, inputs=self.inputs
+        )
+        self.out.update(found)
         self.out.update(ical.render_calendars(self.pub, self.views, cache=self.cache))
         self.sources[urls.output_file(feeds.site_feed_path())] = self.g.site.span.path
         for c in self.g.campaigns.values():

@@ -267,11 +267,15 @@ def test_a_page_showing_a_drop_it_does_not_declare_stops_the_build(
     assert not (tmp_path / "out").exists()
 
 
-def reads_recorded(site: Path) -> int:
+def reads_recorded(site: Path, kind: str = "reads") -> int:
     db = sqlite3.connect(site / CACHE_DIR / "cache.sqlite")
-    (count,) = db.execute("SELECT count(*) FROM entries WHERE kind = 'reads'").fetchone()
+    (count,) = db.execute("SELECT count(*) FROM entries WHERE kind = ?", (kind,)).fetchone()
     db.close()
     return int(count)
+
+
+def feed_reads_recorded(site: Path) -> int:
+    return reads_recorded(site, "feed-reads")
 
 
 @pytest.mark.parametrize("settle_ns", [0, 2_000_000_000])
@@ -304,6 +308,7 @@ def test_pages_read_from_a_file_saved_during_the_build_are_not_recorded(
     showing_ada = 5  # its page, campaign, topic, creator, and the home page (see above)
     assert reads_recorded(site) == len(pages) - showing_ada
     assert len(page_table(site)) == len(pages) - showing_ada
+    assert feed_reads_recorded(site) == 1  # the autumn campaign's: the others show Ada
     monkeypatch.setattr(render, "render_site", real)
     files, _ = rebuilt(site, tmp_path)
     assert b"Ada talks about sleep, and rest." in files["spring-2023/meet-ada/index.html"]
@@ -803,6 +808,24 @@ def test_unchanged_calendars_feeds_and_sitemaps_are_taken_from_the_cache(
     assert "feed" in made  # it is in the feeds
     assert "sitemap" not in made  # no page came or went, no date changed
     assert read_tree(tmp_path / "other-out") == full(warm, tmp_path)  # (made counts on here)
+
+
+def test_feeds_that_do_not_show_an_edited_drop_are_not_even_worked_out(
+    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A feed is known by what it read (the drops it shows, everything else
+    as hashes), like a page: only the feeds showing the edited drop are
+    worked out again, and with nothing edited, none is."""
+    from hubgen import feeds
+
+    planned = calls(monkeypatch, feeds, "_plan", lambda _views, spec: spec.path)
+    build(warm, tmp_path / "other-out")  # another output: a build, not "up to date"
+    assert planned == []
+    edit(drop_file(warm), "Ada talks about sleep.", "Ada talks about sleep, and rest.")
+    files, _ = rebuilt(warm, tmp_path)
+    assert sorted(planned) == ["/feed.xml", "/spring-2023/feed.xml"]
+    assert b"Ada talks about sleep, and rest." in files["spring-2023/feed.xml"]
+    assert files == full(warm, tmp_path)
 
 
 def test_one_process_and_two_build_the_same_bytes(site: Path, tmp_path: Path) -> None:
