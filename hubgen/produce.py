@@ -124,7 +124,8 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
     # The other files first (feeds, calendars, the sitemap, media), each let go
     # once written: not megabytes of feeds held while the pages are made.
     others = list(rendered.files)
-    _write_others(_taken(rendered.files), cache, dest, result)
+    kept: dict[str, bytes] = {}  # the others that are the previous output's files as they were
+    _write_others(_taken(rendered.files), cache, dest, result, kept)
     firsts = _read_keys(rendered, pages)
     table = _Table(cache, rendered.inputs, dest)
     rest = [
@@ -170,9 +171,9 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
     result.steady = _keep_made(rendered, cache, fingerprinted, table)
     table.save(output.taken)
     assets = {out: rendered.themes.assets[out] for out in output.assets}
-    _write_others(assets.items(), cache, dest, result)
+    _write_others(assets.items(), cache, dest, result, kept)
     result.files = sorted(result.files + others + list(assets))
-    output.check_reused(result.files)
+    output.check_reused(result.files, kept)
     return result
 
 
@@ -188,26 +189,37 @@ def _write_others(
     cache: Cache,
     dest: Destination | None,
     result: Produced,
+    kept: dict[str, bytes],
 ) -> None:
-    """Write the files that are not pages, and note their links."""
+    """Write the files that are not pages, and note their links; those of a
+    file that is the previous output's as it was (a feed, a calendar, the
+    sitemap) only if the link check needs them, as for pages reused: into
+    `kept` (`_Output.check_reused`)."""
     for out, content in files:
         if dest is not None:
             if isinstance(content, Path):
                 _copy(dest, cache, out, content)
-            else:
-                place(dest.staging, out, content, previous=dest.previous / out)
+                continue
+            if place(dest.staging, out, content, previous=dest.previous / out).kept:
+                kept[out] = content
+                continue
         if isinstance(content, bytes):
-            key = digest("links", out, content)  # feeds and calendars: slow to parse
-            links = cache.get("links", key)
-            if _strings(links):
-                result.links[out] = links
-                continue
-            try:
-                result.links[out] = linkcheck.links_of(out, content)
-            except (ET.ParseError, ValueError) as exc:
-                result.unreadable[out] = str(exc)
-                continue
-            cache.put("links", key, result.links[out])
+            _note_links(out, content, cache, result)
+
+
+def _note_links(out: str, content: bytes, cache: Cache, result: Produced) -> None:
+    """A file's links, for the link check (feeds and calendars: slow to parse)."""
+    key = digest("links", out, content)
+    links = cache.get("links", key)
+    if _strings(links):
+        result.links[out] = links
+        return
+    try:
+        result.links[out] = linkcheck.links_of(out, content)
+    except (ET.ParseError, ValueError) as exc:
+        result.unreadable[out] = str(exc)
+        return
+    cache.put("links", key, result.links[out])
 
 
 def _copy(dest: Destination, cache: Cache, out: str, source: Path) -> None:
@@ -225,7 +237,7 @@ def _copy(dest: Destination, cache: Cache, out: str, source: Path) -> None:
             return
     placed = place(dest.staging, out, source, previous=dest.previous / out)
     if key is not None and dest.sources is not None and dest.sources.as_walked(source):
-        cache.put("copied", key, list(placed))  # the bytes hashed are the bytes copied
+        cache.put("copied", key, [placed.size, placed.mtime])  # the bytes hashed, copied
 
 
 _CACHE_CHANGED = "the build cache changed while the site was being checked; check again"
@@ -267,15 +279,18 @@ class _Output:
         self.assets.update(known.assets)
         return True
 
-    def check_reused(self, files: list[str]) -> None:
-        """Give the link check the links of the pages reused, unless it needs
-        none of them: each is the very file of the previous output, whose
-        links all named files of that output (it was checked, or it would not
-        be there), and this output holds every one of those files still. A
-        build that writes nothing (`check`) has no previous output to go by."""
+    def check_reused(self, files: list[str], kept: dict[str, bytes]) -> None:
+        """Give the link check the links of the pages reused, and of the other
+        files `kept` as they were, unless it needs none of them: each is the
+        very file of the previous output, whose links all named files of that
+        output (it was checked, or it would not be there), and this output
+        holds every one of those files still. A build that writes nothing
+        (`check`) has no previous output to go by."""
         self.cache.keep("page-links", self._reused.values())
         if self.dest is not None and self._previous_files() <= set(files):
-            return
+            return  # (the kept files' links, unread, go from the cache: rarely read again)
+        for out, data in kept.items():
+            _note_links(out, data, self.cache, self.result)
         links = self.cache.decoded("page-links", set(self._reused.values()), _links)
         for out, key in self._reused.items():
             if key in links:
@@ -579,7 +594,7 @@ def _render_page(i: int) -> _Done | TemplateProblem:
     data = html.encode("utf-8")
     mtime = None
     if dest is not None:
-        _size, mtime = place(dest.staging, out, data, previous=dest.previous / out)
+        mtime = place(dest.staging, out, data, previous=dest.previous / out).mtime
     return _Done(_Page(len(data), mtime, sorted(themes.used)), linkcheck.links_of(out, data))
 
 

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from hubgen import workers
 from hubgen.errors import OutputRefused
@@ -414,9 +415,17 @@ def finish_output(
     return listing
 
 
-def place(staging: Staging, rel: str, content: bytes | Path, *, previous: Path) -> tuple[int, int]:
+class Placed(NamedTuple):
+    """A file put in place: its size and mtime (ns), as `Staging.placed`
+    records them, and whether it is the previous file itself."""
+
+    size: int
+    mtime: int
+    kept: bool
+
+
+def place(staging: Staging, rel: str, content: bytes | Path, *, previous: Path) -> Placed:
     """Write one file; one whose bytes did not change is the previous file itself.
-    Returns its size and mtime (ns), as `staging.placed` records them.
 
     Re-using the previous file (a hard link, else a copy keeping its times) keeps
     its modification time, so hosts and deploy tools that sync by mtime upload
@@ -432,7 +441,7 @@ def place(staging: Staging, rel: str, content: bytes | Path, *, previous: Path) 
         else:
             target.write_bytes(content)
         staging.placed[rel] = size_and_time(os.stat(target, follow_symlinks=False))
-    return staging.placed[rel]
+    return Placed(*staging.placed[rel], same is not None)
 
 
 def size_and_time(st: os.stat_result) -> tuple[int, int]:

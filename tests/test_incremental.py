@@ -581,7 +581,7 @@ def test_pages_taken_from_the_previous_output_are_not_link_checked_again(
 ) -> None:
     """Their links all named files of the previous output (it was checked), and
     the new output still holds every one of those: only the pages rendered
-    again, and the feeds, calendars and sitemap, are checked."""
+    again, and the feeds, calendars and sitemap that changed, are checked."""
     edit(drop_file(warm), "Ada talks about sleep.", "Ada talks about rest.")
     files, rewritten = rebuilt(warm, tmp_path)
     assert files == full(warm, tmp_path)
@@ -594,6 +594,8 @@ def test_pages_taken_from_the_previous_output_are_not_link_checked_again(
         "index.html",
     }
     assert checked[0] & pages == showing_ada and "feed.xml" in checked[0]
+    others = {rel for rel in files if not rel.endswith(".html")}
+    assert {"autumn-2023/feed.xml", "sitemap.xml"} <= others - checked[0]  # as they were
     assert rewritten & pages == {"spring-2023/meet-ada/index.html"}
     assert len(pages) > 3 * len(showing_ada)
 
@@ -637,6 +639,7 @@ def test_a_page_taken_unchanged_that_links_to_a_file_now_gone_is_reported(
     err = capsys.readouterr().err
     assert "the built file index.html links to /hub/press/, which is not in the output" in err
     assert "index.html" in checked[-1] and read_tree(out) == before
+    assert "autumn-2023/feed.xml" in checked[-1]  # as it was, but checked again too
 
 
 def test_a_site_yaml_edit_equals_a_full_build(warm: Path, tmp_path: Path) -> None:
