@@ -234,7 +234,12 @@ def build(
                         jobs=jobs or default_jobs(),
                         cache=store,
                         sources=sources,
-                        dest=Destination(staging, (previous or out_dir).resolve(), sources),
+                        dest=Destination(
+                            staging,
+                            (previous or out_dir).resolve(),
+                            sources,
+                            listed=claim.files() if previous is None else None,
+                        ),
                     )
                 except ContentErrors:
                     claim.confirm()  # a refused output is told first

@@ -30,8 +30,9 @@ import os
 import pickle
 import stat
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
+from functools import cached_property
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeGuard
@@ -49,7 +50,7 @@ from hubgen.render import PageJob, Rendered, SiteInfo, TemplateProblem
 from hubgen.theme import Themes
 from hubgen.unchanged import Sources
 from hubgen.views import CampaignCard, DropView, Facts, Read
-from hubgen.write import MANIFEST, Staging, place
+from hubgen.write import MANIFEST, Listed, Staging, place
 
 _SHARED_VIEWS = (DropView, SiteInfo, CampaignCard)
 # Pages whose contexts are made, then rendered, at a time. A context is most of
@@ -66,12 +67,20 @@ CHUNK = 250
 
 @dataclass(frozen=True)
 class Destination:
-    """Where a build writes: a new output folder, replacing `previous`; and the
-    site's files as the build found them (for the files it copies)."""
+    """Where a build writes: a new output folder, replacing `previous`; the
+    site's files as the build found them (for the files it copies); and the
+    files of `previous` as listed before the build wrote anything, if it did
+    (`write.Claim.files`), so that each page's file need not be looked at again."""
 
     staging: Staging
     previous: Path
     sources: Sources | None = None
+    listed: Mapping[str, Listed] | None = None
+
+    @cached_property
+    def device(self) -> int:
+        """Of `previous`, whose files' inodes `listed` gives."""
+        return os.stat(self.previous).st_dev
 
 
 @dataclass
@@ -733,6 +742,15 @@ def _reuse(dest: Destination, out: str, size: int, mtime: int | None) -> bool:
     """Link the previous file into the new output if it is still the one written
     (of this size and modification time)."""
     previous = f"{dest.previous}/{out}"  # a str: a Path per page was a tenth of this
+    if dest.listed is not None:  # as listed: not a stat per page
+        listed = dest.listed.get(out)
+        if listed is None or listed[2] < 0 or listed[:2] != (size, mtime):
+            return False  # not there, not a plain file, or not the one written
+        try:
+            dest.staging.adopt_listed(out, previous, (size, mtime), listed[2], dest.device)
+        except OSError:  # removed since it was listed: made again
+            return False
+        return True
     try:
         st = os.stat(previous, follow_symlinks=False)
     except OSError:

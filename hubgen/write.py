@@ -23,7 +23,7 @@ import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,7 +66,12 @@ class Claim:
     def listing(self) -> dict[str, tuple[int, int]]:
         """Every file in it, by relative path: size, mtime (ns), as found under
         the lock, before anything was written."""
-        return dict(self.survey.files())
+        return {rel: (size, mtime) for rel, (size, mtime, _inode) in self.survey.files().items()}
+
+    def files(self) -> Mapping[str, Listed]:
+        """Every file in it, by relative path: size, mtime (ns) and inode (-1:
+        not a plain file), as found under the lock, before anything was written."""
+        return self.survey.files()
 
 
 @contextmanager
@@ -103,7 +108,7 @@ class _Survey:
         self.spare = spare
         self._pending = workers.Pending(functools.partial(_survey, out, spare))
 
-    def files(self) -> dict[str, tuple[int, int]]:
+    def files(self) -> dict[str, Listed]:
         return self._pending.result()[0]
 
     def spare_inodes(self) -> dict[str, int] | None:
@@ -115,13 +120,16 @@ class _Survey:
         self._pending.close()
 
 
-def _survey(
-    out: Path, spare: Path | None
-) -> tuple[dict[str, tuple[int, int]], dict[str, int] | None]:
+Listed = tuple[int, int, int]  # a file's size, mtime (ns) and inode (-1: not a plain file)
+
+
+def _survey(out: Path, spare: Path | None) -> tuple[dict[str, Listed], dict[str, int] | None]:
     """What `_Survey` gives, worked out in the process it forks."""
     files = {}
     if out.is_dir():
-        files = {rel: size_and_time(entry.stat(follow_symlinks=False)) for rel, entry in _walk(out)}
+        for rel, entry in _walk(out):
+            st = entry.stat(follow_symlinks=False)
+            files[rel] = (*size_and_time(st), st.st_ino if stat.S_ISREG(st.st_mode) else -1)
     inodes = None
     if spare is not None and spare.is_dir() and not spare.is_symlink():
         inodes = _spare_inodes(spare)
@@ -274,9 +282,15 @@ class Staging:
         """Make the previous output's file (`st` its lstat) the new one at `rel`:
         nothing to do if the spare already has that very inode, else a hard link
         (a copy keeping its times where links cannot be made)."""
+        self.adopt_listed(rel, previous, size_and_time(st), st.st_ino, st.st_dev)
+
+    def adopt_listed(
+        self, rel: str, previous: str | Path, placed: tuple[int, int], inode: int, device: int
+    ) -> None:
+        """`adopt`, given the file's size and mtime, inode and device."""
         self.ready()
-        self.placed[rel] = size_and_time(st)
-        if self.inodes.get(rel) == st.st_ino and self.device == st.st_dev:
+        self.placed[rel] = placed
+        if self.inodes.get(rel) == inode and self.device == device:
             return
         target = self.clear(rel)
         try:

@@ -813,6 +813,29 @@ def test_unchanged_calendars_feeds_and_sitemaps_are_taken_from_the_cache(
     assert read_tree(tmp_path / "other-out") == full(warm, tmp_path)  # (made counts on here)
 
 
+def test_a_page_file_removed_during_the_build_is_made_again(
+    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unchanged pages are taken by the output's listing from before the build
+    (`write.Claim.files`), not a look at each file; one removed since is made
+    again, not lost."""
+    from hubgen import render
+
+    real = render.render_site
+    gone = tmp_path / "out/autumn-2023/index.html"
+
+    def removed_meanwhile(*args: object, **kwargs: object) -> object:
+        gone.unlink()
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(render, "render_site", removed_meanwhile)
+    edit(drop_file(warm), "Ada talks about sleep.", "Ada talks about sleep, and rest.")
+    files, rewritten = rebuilt(warm, tmp_path)
+    assert "autumn-2023/index.html" in rewritten
+    monkeypatch.setattr(render, "render_site", real)
+    assert files == full(warm, tmp_path)
+
+
 def test_feeds_that_do_not_show_an_edited_drop_are_not_even_worked_out(
     warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
