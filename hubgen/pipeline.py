@@ -112,7 +112,7 @@ def _check(
         file_hash=lambda path: sources.file_hash(path, limit=MAX_TEXT_BYTES),
     )
     sources.keep_hashes(cache)
-    graph = resolve_site(tree, validated, diags)
+    graph = resolve_site(tree, validated, diags, cache=cache)
     settle()  # the records and the graph live till the end: never scan them again
     if now.tzinfo is None:
         try:

@@ -9,11 +9,12 @@ slugs; the graph answers lookups by key.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from hubgen import urls
+from hubgen.cache import Cache, digest
 from hubgen.diagnostics import Diagnostics, Span
 from hubgen.fieldtypes import url_problem
 from hubgen.load import SourceTree
@@ -32,6 +33,11 @@ BUILTIN_FILES = {
 }
 # Written too when site.yaml says `headers: true`; otherwise a static file may be it.
 HEADERS_FILE = "_headers"
+# The site's paths and media files -> the drops (by their records' keys) whose links are right
+_CLEAN = "clean-links"
+_Verdict = Callable[
+    ..., tuple[str, str] | None
+]  # what is wrong with a link (url, image), if anything
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,12 @@ class SiteGraph:
         return self.campaigns[drop.campaign]
 
 
-def resolve_site(tree: SourceTree, v: Validated, diags: Diagnostics) -> SiteGraph:
+def resolve_site(
+    tree: SourceTree, v: Validated, diags: Diagnostics, *, cache: Cache | None = None
+) -> SiteGraph:
+    """The site as one graph, every reference and link in it checked. With
+    `cache`, a drop whose links were all right against the same site is not
+    checked again (see `_Checker.links`)."""
     campaigns = {c.slug: c for c in sorted(v.campaigns, key=lambda c: (c.starts, c.slug))}
     for folder, span in tree.drop_folders:
         if folder not in v.known["campaign"]:
@@ -80,7 +91,7 @@ def resolve_site(tree: SourceTree, v: Validated, diags: Diagnostics) -> SiteGrap
     checker.references()
     checker.help_lines()
     paths = checker.claims(tree)
-    checker.links(paths)
+    checker.links(paths, cache or Cache.none())
     checker.schedule()
     checker.themes(set(tree.themes))
     return graph
@@ -94,6 +105,7 @@ class _Checker:
         # missing, so that fixing one file never reveals errors in another.
         self.campaigns = sorted(v.campaigns, key=lambda c: c.span)
         self.drops = sorted(v.drops, key=lambda d: d.span)
+        self.keys = v.keys  # drop path -> its record's key
         self.diags = diags
 
     def references(self) -> None:
@@ -183,7 +195,12 @@ class _Checker:
         paths |= {urls.topic(t) for t in topics}
         return paths
 
-    def links(self, paths: set[str]) -> None:
+    def links(self, paths: set[str], cache: Cache) -> None:
+        """Every link and image. What a drop's links are judged by is its record
+        and the site's paths and media files, nothing else: the drops whose
+        links were all right against the same paths and media are kept in the
+        cache by their records' keys ("clean-links"), and not judged again
+        (a large site's 58,000 links were most of resolving it on every build)."""
         # Pages link to the same few pages again and again (a large site's
         # 60,000 links name 9,000 targets): each target is judged once.
         verdicts: dict[tuple[str, bool], tuple[str, str] | None] = {}
@@ -193,23 +210,71 @@ class _Checker:
                 verdicts[url, image] = self._verdict(url, paths, image=image)
             return verdicts[url, image]
 
-        for image in self._images():
-            if (missing := self._missing_media(image.src)) is not None:
-                self.diags.error(image.span, *missing)
-        for link in self._yaml_links():
-            if (found := verdict(link.url)) is not None:
-                self.diags.error(link.span, *found)
-        for markup in self._markups():
-            refs = markup.refs
-            for i, url, image, alt in refs.targets():  # a span only for a link reported
-                if image and not alt.strip():
-                    self.diags.error(
-                        refs.span(i),
-                        "alt-text",
-                        f"image without alt text: write ![what it shows]({url})",
-                    )
-                if (found := verdict(url, image)) is not None:
-                    self.diags.error(refs.span(i), *found)
+        g = self.g
+        for image in (*(c.hero for c in self.campaigns), *(c.avatar for c in g.creators.values())):
+            self._image(image)
+        for image in (o.logo for o in g.organisations.values()):
+            self._image(image)
+        for link in (*g.site.nav, *(x for c in self.campaigns for x in c.links)):
+            self._link(link, verdict)
+        for cr in g.creators.values():
+            for link in cr.links:
+                self._link(link, verdict)
+        for markup in (c.intro for c in self.campaigns if c.intro is not None):
+            self._markup(markup, verdict)
+        for markup in (
+            *(c.bio for c in g.creators.values()),
+            *(o.description for o in g.organisations.values()),
+            *(p.body for p in g.pages.values()),
+        ):
+            self._markup(markup, verdict)
+        site = digest(_CLEAN, "\n".join(sorted(paths)), "\n".join(sorted(g.media)))
+        known = cache.get(_CLEAN, site)
+        shaped = isinstance(known, list) and all(type(k) is str for k in known)
+        clean: set[str] = set(known) if shaped else set()  # type: ignore[arg-type]
+        found = []
+        for d in self.drops:
+            key = self.keys.get(d.span.path)
+            if key is not None and key in clean:
+                found.append(key)
+                continue
+            right = self._image(d.image)
+            right = all([self._link(link, verdict) for link in d.links]) and right
+            if self._markup(d.body, verdict) and right and key is not None:
+                found.append(key)
+        if set(found) != clean:
+            cache.put(_CLEAN, site, found)
+
+    def _image(self, image: Image | None) -> bool:
+        """Whether the image's file is there (else it is reported)."""
+        if image is not None and (missing := self._missing_media(image.src)) is not None:
+            self.diags.error(image.span, *missing)
+            return False
+        return True
+
+    def _link(self, link: Link, verdict: _Verdict) -> bool:
+        """Whether the link is right (else it is reported)."""
+        if (found := verdict(link.url)) is not None:
+            self.diags.error(link.span, *found)
+            return False
+        return True
+
+    def _markup(self, markup: Markup, verdict: _Verdict) -> bool:
+        """Whether every link and image of a body is right (else each wrong one is reported)."""
+        right = True
+        refs = markup.refs
+        for i, url, image, alt in refs.targets():  # a span only for a link reported
+            if image and not alt.strip():
+                self.diags.error(
+                    refs.span(i),
+                    "alt-text",
+                    f"image without alt text: write ![what it shows]({url})",
+                )
+                right = False
+            if (found := verdict(url, image)) is not None:
+                self.diags.error(refs.span(i), *found)
+                right = False
+        return right
 
     def _verdict(self, url: str, paths: set[str], *, image: bool) -> tuple[str, str] | None:
         """What is wrong with a link to `url` (its rule and message), if anything."""
@@ -234,32 +299,6 @@ class _Checker:
         if src not in self.g.media:
             return "missing-media", f"missing media file: {src} (expected content{src})"
         return None
-
-    def _images(self) -> Iterator[Image]:
-        g = self.g
-        candidates = [c.hero for c in self.campaigns]
-        candidates += [d.image for d in self.drops]
-        candidates += [c.avatar for c in g.creators.values()]
-        candidates += [o.logo for o in g.organisations.values()]
-        return (image for image in candidates if image is not None)
-
-    def _yaml_links(self) -> Iterator[Link]:
-        g = self.g
-        yield from g.site.nav
-        for c in self.campaigns:
-            yield from c.links
-        for d in self.drops:
-            yield from d.links
-        for cr in g.creators.values():
-            yield from cr.links
-
-    def _markups(self) -> Iterator[Markup]:
-        g = self.g
-        yield from (c.intro for c in self.campaigns if c.intro is not None)
-        yield from (d.body for d in self.drops)
-        yield from (c.bio for c in g.creators.values())
-        yield from (o.description for o in g.organisations.values())
-        yield from (p.body for p in g.pages.values())
 
     def themes(self, available: set[str]) -> None:
         site = self.g.site

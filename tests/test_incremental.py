@@ -201,6 +201,37 @@ def test_a_drop_edit_looks_up_the_reads_of_only_the_pages_that_show_it(
     assert len(again.keys() - pages.keys()) == len(SHOWING_ADA)  # their new reads keys
 
 
+def test_a_drop_edit_judges_the_links_of_that_drop_only(
+    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A drop whose links were all right against the same site paths and media
+    is not judged again; once a page it links to is gone, every drop is, and
+    the broken link is reported (and again on the next build)."""
+    from hubgen.resolve import _Checker
+
+    judged = calls(monkeypatch, _Checker, "_markup", lambda _self, markup, _v: markup.refs.home)
+    press = warm / "content/pages/press.md"
+    press.write_text("---\ntitle: Press\n---\nFor the press.\n", "utf-8")
+    edit(drop_file(warm), "Ada talks about sleep.", "Ada talks about sleep ([press](/press/)).")
+    build(warm, tmp_path / "out")
+    judged.clear()
+    other = warm / "content/drops/autumn-2023/2023-10-02-autumn-opens.md"
+    assert other.is_file()
+    edit(other, "Autumn body.", "Autumn body, edited.")
+    files, _ = rebuilt(warm, tmp_path)
+    assert [home for home in judged if home.startswith("content/drops/")] == [
+        "content/drops/autumn-2023/2023-10-02-autumn-opens.md"
+    ]
+    assert files == full(warm, tmp_path)
+    press.unlink()
+    capsys.readouterr()
+    for _ in range(2):
+        out = tmp_path / "out"
+        assert run("build", "--site", warm, "--out", out, "--now", NOW, "--jobs", "2") == 1
+        err = capsys.readouterr().err
+        assert "meet-ada.md:12:32: error: link to a page that does not exist: /press/" in err
+
+
 def test_a_drop_edit_rewrites_the_file_hashes_of_its_folder_only(
     warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
