@@ -43,7 +43,7 @@ class FeedReads(NamedTuple):
     """What a feed read, and what it gave: recorded only once the files it was
     made from are known to be the ones hashed (`produce`, as for pages)."""
 
-    key: str  # `reads_key`
+    key: str  # `_reads_key`
     value: list[str]  # the feed's key in "feed", then its bodies' keys in "relink"
     drops: tuple[str, ...]  # the files of the drops it shows
 
@@ -61,7 +61,7 @@ def render_feeds(
     bodies of the feeds to write are rendered first, over `jobs` processes.
     Working out a feed's values was most of the rest (21 feeds of 50 entries
     at 10,000 drops: 0.05 s of every build), so a feed is also known by what
-    it read (`reads_key`), like a page: a feed whose reads the cache knows is
+    it read (`_reads_key`), like a page: a feed whose reads the cache knows is
     taken as it was, its values never worked out.
     """
     g = pub.graph
@@ -90,7 +90,7 @@ def render_feeds(
     plans: dict[str, tuple[_Feed, list[Drop]]] = {}
     keys: dict[str, str] = {}  # output path -> reads key, of the feeds worked out
     for out, spec in specs.items():
-        key = reads_key(inputs, out, spec.drops) if inputs is not None else None
+        key = _reads_key(inputs, out, spec.drops) if inputs is not None else None
         known = _known(cache, key) if key is not None else None
         if known is not None:
             files[out] = known
@@ -119,7 +119,7 @@ def render_feeds(
     return files, recorded
 
 
-def reads_key(inputs: Inputs, out: str, drops: list[Drop]) -> str | None:
+def _reads_key(inputs: Inputs, out: str, drops: list[Drop]) -> str | None:
     """What a feed reads (see `reads`): every file but the drops' (a campaign's
     title, the site's), the options, the whole published set, and each drop it
     shows by its record's key; None if one has none."""

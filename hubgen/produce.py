@@ -362,7 +362,8 @@ class _Table:
     and "page" entries said of it, in one entry. After an edit that leaves the
     published set as it was, a page whose reads key and previous file are
     still those is taken as it was without looking up either entry: those two
-    lookups were a tenth of the rebuild after a one-drop edit at 10,000 drops.
+    lookups, one per page each, were 0.1 s of the 1.8 s rebuild after a
+    one-drop edit at 10,000 drops.
     Any other page is looked up as before; both entries are kept for that.
 
     A page is put in the table only as its "reads" entry says (the one it was

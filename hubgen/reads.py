@@ -2,9 +2,9 @@
 
 Everything a page can show falls in three parts. One is the drops it shows,
 each known by its record's key (`validate`: a hash of its file's path and
-bytes, and of the settings its record was made with). Another is what every page reads: every
-other source file, the options, and what the header and help block read of
-the published set, hashed once as `Inputs.site`. A page's `key` is those two,
+bytes, and of the settings its record was made with). Another is what every
+page reads: every other source file, the options, and what the header and
+help block read of the published set, hashed once as `Inputs.site`. A page's `key` is those two,
 its path and its templates. The third is what the page reads of the published
 set (which drops are public at `now`, and in which lists): the facts its views
 asked for (`views.Views.fact`), noted when they were made.
