@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -117,3 +118,55 @@ def test_absolutize_agrees_with_markdown_on_any_text(source: str, base_url: str)
 
 def test_an_origin_that_would_be_escaped_is_not_absolutized() -> None:
     assert absolutize('<a href="/x">x</a>', "https://a&b.org") is None
+
+
+_INLINE = st.lists(
+    st.sampled_from(
+        ["*", "**", "_", "__", "`", "``", "\\", "[", "]", "(", ")", "!", "<", ">", "&", ";"]
+        + ["#x41", "amp", "  \n", "\n", "\n\n", " ", "a", "b c", "/p/", "x@y.org", "https://o.org"]
+        + ["[x](/p/)", "![i](/m.png)", "[r]", "[r][]", "\n[r]: /ref/\n", "<b>", "<!-- c -->"]
+        + ["> ", "- ", "1. ", "    ", "| a | b |\n|---|---|\n", "```\n", "&amp;", "&#65;"]
+    ),
+    max_size=40,
+).map("".join)
+
+
+def _stock(allow_html: bool) -> Converter:
+    """A converter with Python-Markdown's own inline processor, which tries every pattern."""
+    from markdown.treeprocessors import InlineProcessor
+
+    converter = Converter(allow_html=allow_html)
+    converter.md.treeprocessors.register(InlineProcessor(converter.md), "inline", 20)
+    return converter
+
+
+_FAST = {flag: Converter(allow_html=flag) for flag in (False, True)}
+_SLOW = {flag: _stock(flag) for flag in (False, True)}
+
+
+def _same_as_stock(source: str, allow_html: bool) -> None:
+    def rewrite(path: str) -> str:
+        return "/hub" + path
+
+    fast = _FAST[allow_html].convert(source, origin=ORIGIN, rewrite=rewrite)
+    slow = _SLOW[allow_html].convert(source, origin=ORIGIN, rewrite=rewrite)
+    assert (fast.html, fast.refs, fast.raw_html) == (slow.html, slow.refs, slow.raw_html), source
+
+
+@settings(max_examples=500, deadline=None, derandomize=bool(os.environ.get("CI")))
+@given(source=_INLINE, allow_html=st.booleans())
+def test_inline_patterns_passed_over_change_nothing(source: str, allow_html: bool) -> None:
+    """Patterns are not tried on texts that lack what they need (`_SkippingInline`):
+    the HTML, links and raw tags are those of Python-Markdown's own processor."""
+    _same_as_stock(source, allow_html)
+
+
+def test_the_projects_markdown_renders_as_with_every_pattern_tried() -> None:
+    root = Path(__file__).parent.parent
+    files = sorted({*root.glob("content/**/*.md"), *root.glob("tests/**/*.md"), root / "README.md"})
+    assert len(files) > 20
+    for path in files:
+        text = path.read_text("utf-8", errors="replace")
+        for allow_html in (False, True):
+            _same_as_stock(text, allow_html)
+    assert type(_FAST[False].md.treeprocessors["inline"]).__name__ == "_SkippingInline"
