@@ -171,8 +171,10 @@ class Screen:
             held = frozenset(p for p in self._pieces if p in word)
             if held:
                 self._holding[word] = held
+        # Word by word, not `words.intersection(holding)`: that walks every word
+        # remembered (links' words are new in each drop: a cost growing with the site).
         holding = self._holding
-        return set().union(*(holding[w] for w in words.intersection(holding)))
+        return set().union(*(held for w in words if (held := holding.get(w))))
 
 
 def _shortest(factors: tuple[str, ...]) -> list[str]:
