@@ -10,6 +10,7 @@ hubgen's own.
 from __future__ import annotations
 
 import re
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Collection, Iterator, Mapping
 from functools import lru_cache
@@ -21,7 +22,6 @@ from hubgen import urls
 from hubgen.diagnostics import Diagnostic, Span
 
 _LINKING = {"a": "href", "link": "href", "img": "src", "script": "src", "source": "src"}
-_LINKING_TAGS = tuple(_LINKING)
 
 
 def html_links(text: str) -> list[str]:
@@ -33,17 +33,38 @@ def _html_links(data: bytes) -> list[str]:
     """libxml2's HTML parser (through lxml) reads a page about six times faster
     than html.parser, which made this check most of a build's CPU time; it
     recovers from broken markup the way browsers do and never raises for it.
-    Bytes, not str: lxml refuses a str that starts with an XML declaration.
-    huge_tree: libxml2 would otherwise stop at a 10 MB text node, silently."""
-    root = etree.fromstring(data, etree.HTMLParser(encoding="utf-8", huge_tree=True))
-    if root is None:  # nothing but whitespace or comments
-        return []
-    found = []
-    for el in root.iter(_LINKING_TAGS):
-        value = el.get(_LINKING[el.tag])
-        if value:
-            found.append(value)
+    Its elements are given to `_Links` as they are parsed, not built into a
+    tree: a third less time a page. Bytes, not str: lxml refuses a str that
+    starts with an XML declaration. huge_tree: libxml2 would otherwise stop at
+    a 10 MB text node, silently."""
+    parser = getattr(_parsers, "html", None)
+    if parser is None:  # one per thread: an lxml parser is not to be shared
+        _parsers.links = _Links()
+        parser = _parsers.html = etree.HTMLParser(
+            encoding="utf-8", huge_tree=True, target=_parsers.links
+        )
+    _parsers.links.found = []  # nothing left from a parse that raised
+    found: list[str] = etree.fromstring(data, parser)
     return found
+
+
+class _Links:
+    """An lxml parser target: the links of the elements it is told of, in order."""
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        name = _LINKING.get(tag)
+        if name is not None and (value := attrib.get(name)):
+            self.found.append(value)
+
+    def close(self) -> list[str]:
+        found, self.found = self.found, []
+        return found
+
+
+_parsers = threading.local()
 
 
 def xml_links(data: bytes) -> Iterator[str]:

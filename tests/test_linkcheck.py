@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -10,6 +11,9 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, run
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
 
 from hubgen.linkcheck import links_of
 
@@ -172,3 +176,33 @@ def test_a_base_url_with_an_escaped_path_builds(tmp_path: Path) -> None:
     assert run(*args, "--now", "2023-05-10T12:00", "--base-url", base) == 0
     assert b'href="/my%20hub/topics/"' in (out / "index.html").read_bytes()
     assert f"<loc>{base}about/</loc>".encode() in (out / "sitemap.xml").read_bytes()
+
+
+def tree_links(data: bytes) -> list[str]:
+    """The links as lxml's parse into a tree has them: the reference for `links_of`,
+    which is told of the elements as they are parsed instead."""
+    root = etree.fromstring(data, etree.HTMLParser(encoding="utf-8", huge_tree=True))
+    wanted = _StdlibLinks.wanted
+    if root is None:
+        return []
+    return [v for el in root.iter(*wanted) if (v := el.get(wanted[el.tag]))]
+
+
+_SOUP = st.lists(
+    st.sampled_from(
+        ['<a href="/a/">', "<a href=/b/>", '<A HREF="/c/">', "</a>", '<img src="/i.png">']
+        + ['<link href="/l.css">', '<script src="/s.js">', "</script>", '<source src="/v">']
+        + ["<svg>", "</svg>", "<table>", "<td>", "<!--", "-->", "<p>", "</p>", "<", ">", '"']
+        + ["<?xml version='1.0'?>", "<!doctype html>", "text", " ", "\n", "&amp;", "&", "é"]
+        + ['<a href="/x/" href="/y/">', "<a href>", '<img src="">', "<a\nhref='/n/'>"]
+    ),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None, derandomize=bool(os.environ.get("CI")))
+@given(soup=_SOUP)
+def test_links_are_those_of_the_parsed_tree_however_broken_the_markup(soup: str) -> None:
+    data = soup.encode("utf-8")
+    assert links_of("page.html", data) == tree_links(data)
+    assert links_of("again.html", data) == tree_links(data)  # the parser, used again
