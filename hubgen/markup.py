@@ -22,7 +22,7 @@ import markdown
 from markdown.extensions import Extension
 from markdown.extensions.fenced_code import FencedCodeExtension
 from markdown.extensions.sane_lists import SaneListExtension
-from markdown.extensions.tables import TableExtension
+from markdown.extensions.tables import TableExtension, TableProcessor
 from markdown.inlinepatterns import Pattern
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 from markdown.util import AMP_SUBSTITUTE, AtomicString
@@ -35,13 +35,6 @@ from hubgen.model import LinkRef, LinkRefs, Markup
 
 # Given a site path, the URL to write, or None to drop the link (keep its text).
 Rewrite = Callable[[str], str | None]
-# Tables align cells with the align attribute, not style="": pages satisfy a
-# Content-Security-Policy without 'unsafe-inline' styles. No "smarty": its
-# inline patterns more than doubled the cost of every conversion, for curly
-# quotes that authors can type themselves.
-# Instances, not names: a name is looked up among every installed package's
-# entry points, about 20 ms of a build that renders any Markdown.
-_EXTENSIONS = [TableExtension(use_align_attribute=True), FencedCodeExtension(), SaneListExtension()]
 # What a browser would take for a tag or a comment, had it not been escaped.
 _RAW_TAG = re.compile(r"<(/?[A-Za-z][A-Za-z0-9-]*)[^<>]*>|<!")
 
@@ -123,8 +116,11 @@ class _RawHtml(Treeprocessor):
     def __init__(self, md: markdown.Markdown) -> None:
         super().__init__(md)
         self.found: list[str] = []  # "<div", "</b", "<!--", in document order
+        self.skip = False  # the source holds no "<": nothing to find in its text
 
     def run(self, root: Element) -> None:
+        if self.skip:
+            return
         # Depth first, in document order, with a stack: nesting can be deep.
         stack: list[Element | str | None] = [root]
         while stack:
@@ -216,6 +212,30 @@ _CAN_SKIP = all(
 )
 
 
+class _PipedTable(TableProcessor):
+    """The tables extension's processor, not trying a block without a "|" (a
+    table's header row has one, or it is no table): its test split every block
+    of every document into rows, a twentieth of a conversion."""
+
+    def test(self, parent: Element, block: str) -> bool:
+        return "|" in block and super().test(parent, block)
+
+
+class _Tables(TableExtension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (API name)
+        super().extendMarkdown(md)
+        md.parser.blockprocessors.register(_PipedTable(md.parser, self.getConfigs()), "table", 75)
+
+
+# Tables align cells with the align attribute, not style="": pages satisfy a
+# Content-Security-Policy without 'unsafe-inline' styles. No "smarty": its
+# inline patterns more than doubled the cost of every conversion, for curly
+# quotes that authors can type themselves.
+# Instances, not names: a name is looked up among every installed package's
+# entry points, about 20 ms of a build that renders any Markdown.
+_EXTENSIONS = [_Tables(use_align_attribute=True), FencedCodeExtension(), SaneListExtension()]
+
+
 class _LinkExtension(Extension):
     def __init__(self, external: Callable[[str], bool]) -> None:
         super().__init__()
@@ -264,6 +284,7 @@ class Converter:
         self.links.found = []
         self.links.rewrite = rewrite
         self.raw.found = []
+        self.raw.skip = "<" not in source  # a tag, comment or autolink needs one
         try:
             html = self.md.convert(source)
         except RecursionError:

@@ -25,6 +25,9 @@ def test_raw_html_is_escaped_by_default() -> None:
     m = convert('Hi <script>alert(1)</script>\n\n<div onclick="x">y</div>\n')
     assert "<script" not in m.html and "<div" not in m.html
     assert "&lt;script&gt;" in m.html
+    # where each was written, for the warning that it shows as text
+    assert m.raw_html == (("<script>", Span("d.md", 5, 4)), ("<div>", Span("d.md", 7, 1)))
+    assert convert("No tags: a < b, and `<code>` is code\n").raw_html == ()
 
 
 def test_raw_html_passes_when_the_site_allows_it() -> None:
@@ -126,17 +129,23 @@ _INLINE = st.lists(
         + ["#x41", "amp", "  \n", "\n", "\n\n", " ", "a", "b c", "/p/", "x@y.org", "https://o.org"]
         + ["[x](/p/)", "![i](/m.png)", "[r]", "[r][]", "\n[r]: /ref/\n", "<b>", "<!-- c -->"]
         + ["> ", "- ", "1. ", "    ", "| a | b |\n|---|---|\n", "```\n", "&amp;", "&#65;"]
+        + ["|", "a | b\n--- | ---\n", "|x|\n|-|\n", ":-:", "\\|"]
     ),
     max_size=40,
 ).map("".join)
 
 
 def _stock(allow_html: bool) -> Converter:
-    """A converter with Python-Markdown's own inline processor, which tries every pattern."""
+    """A converter with Python-Markdown's own inline processor, which tries every
+    pattern, and the tables extension's own processor, which tests every block."""
+    from markdown.extensions.tables import TableProcessor
     from markdown.treeprocessors import InlineProcessor
 
     converter = Converter(allow_html=allow_html)
-    converter.md.treeprocessors.register(InlineProcessor(converter.md), "inline", 20)
+    md = converter.md
+    md.treeprocessors.register(InlineProcessor(md), "inline", 20)
+    table = TableProcessor(md.parser, {"use_align_attribute": True})
+    md.parser.blockprocessors.register(table, "table", 75)
     return converter
 
 
@@ -170,3 +179,4 @@ def test_the_projects_markdown_renders_as_with_every_pattern_tried() -> None:
         for allow_html in (False, True):
             _same_as_stock(text, allow_html)
     assert type(_FAST[False].md.treeprocessors["inline"]).__name__ == "_SkippingInline"
+    assert type(_FAST[False].md.parser.blockprocessors["table"]).__name__ == "_PipedTable"
