@@ -171,10 +171,10 @@ class Screen:
             held = frozenset(p for p in self._pieces if p in word)
             if held:
                 self._holding[word] = held
-        # Word by word, not `words.intersection(holding)`: that walks every word
-        # remembered (links' words are new in each drop: a cost growing with the site).
+        # A view of the memo's words and the text's: walks the text's words (in C),
+        # not every word remembered (links' words are new in each drop).
         holding = self._holding
-        return set().union(*(held for w in words if (held := holding.get(w))))
+        return set().union(*(holding[w] for w in holding.keys() & words))
 
 
 def _shortest(factors: tuple[str, ...]) -> list[str]:
@@ -272,13 +272,15 @@ def _factors(items: list[Any]) -> set[str] | None:
 
     Of the candidates in a sequence (runs of literal characters; the
     alternatives of a group or alternation; the body of a repeat done at least
-    once), the likeliest to be rare wins: long strings, and few of them. None
-    when there is no such set (the pattern could match with no fixed text).
+    once), the likeliest to be rare wins: long strings (a digit counting twice),
+    and few of them. None when there is no such set (the pattern could match with no fixed text).
     """
     best: set[str] | None = None
 
-    def score(found: set[str]) -> int:  # long strings are rare; so are few of them
-        return 10 * min(map(len, found)) - len(found)
+    def score(found: set[str]) -> int:
+        # Long strings are rare, and so are few of them; a digit counts twice,
+        # being rarer in prose than a letter ("800" over "talk" for a hotline).
+        return 10 * min(len(s) + sum(c.isdigit() for c in s) for s in found) - len(found)
 
     def consider(found: set[str] | None) -> None:
         nonlocal best

@@ -70,9 +70,14 @@ class Passage:
         """False only if the matcher's pattern cannot match here (`Matcher.may_match`)."""
         if self._screen is None or not self._screen.knows(matcher):
             return matcher.may_match(self.lowered)
+        return id(matcher) in self.possible()
+
+    def possible(self) -> set[int]:
+        """The ids of the screen's matchers that may match here (`may_match`)."""
         if self._possible is None:
+            assert self._screen is not None, "a passage made with a screen"
             self._possible = self._screen.possible(self.lowered)
-        return id(matcher) in self._possible
+        return self._possible
 
     def where(self, index: int) -> int:
         """The offset in the original text of the normalised text's character `index`."""

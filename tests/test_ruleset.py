@@ -69,6 +69,7 @@ def test_a_malformed_rules_file_is_refused(text: str, problem: str) -> None:
         (r"\bsuicide (?:was|is) committed\b", (" committed",)),
         (r"\b(?:psycho|schizo)s?\b", ("psycho", "schizo")),
         (r"(?:\b1-)?800-273-(?:8255|talk)", ("800-273-8255", "800-273-talk")),
+        (r"800\)?[-. ]?273[-. ]?(?:8255|talk)\b", ("800",)),  # not "talk": common in prose
         (r"\b\d+ ?(?:kg|kilos?)\b", ("kg", "kilo")),
         (r"\b\d+\b", None),
         (r"(?:x|)", None),
