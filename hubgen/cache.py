@@ -166,8 +166,10 @@ class Cache:
         self._used: dict[str, set[str]] = {}
         self._new: dict[str, dict[str, Any]] = {}
         self._written: dict[str, set[str]] = {}  # stored already, not held (`write`)
-        if folder is not None:
-            self._db = _open(folder / _FILE)
+        self._path = folder / _FILE if folder is not None else None
+        self._corrupt = False
+        if self._path is not None:
+            self._db = _open(self._path)
 
     @classmethod
     def none(cls) -> Cache:
@@ -283,7 +285,8 @@ class Cache:
                     (kind, *batch),
                 )
                 yield from ((k, v) for k, v in rows if isinstance(k, str) and isinstance(v, str))
-        except sqlite3.Error:
+        except sqlite3.Error as exc:
+            self._failed(exc)
             return
 
     def _count(self, kind: str) -> int:
@@ -316,7 +319,8 @@ class Cache:
             written.add(key)
             if len(written) % _BATCH == 0:
                 self._db.commit()
-        except sqlite3.Error:
+        except sqlite3.Error as exc:
+            self._failed(exc)
             return  # a full disk: the next build is slower, no worse
 
     def _stored_value(self, kind: str, key: str) -> str | None:
@@ -325,7 +329,8 @@ class Cache:
             row = self._db.execute(
                 "SELECT value FROM entries WHERE kind = ? AND key = ?", (kind, key)
             ).fetchone()
-        except sqlite3.Error:
+        except sqlite3.Error as exc:
+            self._failed(exc)
             return None
         return row[0] if row and isinstance(row[0], str) else None
 
@@ -410,7 +415,8 @@ class Cache:
                 try:
                     rows = self._db.execute("SELECT key FROM entries WHERE kind = ?", (kind,))
                     self._stored[kind] = {k for (k,) in rows if isinstance(k, str)}
-                except sqlite3.Error:
+                except sqlite3.Error as exc:
+                    self._failed(exc)
                     pass
         return self._stored[kind]
 
@@ -420,7 +426,8 @@ class Cache:
         try:
             rows = self._db.execute(_IN_FILE_ORDER.format("kind = ?"), (kind,))
             return {k: v for k, v in rows if isinstance(k, str) and isinstance(v, str)}
-        except sqlite3.Error:
+        except sqlite3.Error as exc:
+            self._failed(exc)
             return {}
 
     def save(self) -> None:
@@ -445,7 +452,8 @@ class Cache:
                     "INSERT OR REPLACE INTO entries (kind, key, value) VALUES (?, ?, ?)",
                     _rows(self._new),
                 )
-        except sqlite3.Error:
+        except sqlite3.Error as exc:
+            self._failed(exc)
             pass  # a full disk or a read-only folder: the next build is slower, no worse
         self._new.clear()
         self._written.clear()
@@ -457,6 +465,19 @@ class Cache:
         if self._db is not None:
             self._db.close()
             self._db = None
+        if self._corrupt and self._path is not None:
+            try:  # the next build starts a new one (and no journal of this one)
+                self._path.unlink(missing_ok=True)
+                self._path.with_name(self._path.name + "-journal").unlink(missing_ok=True)
+            except OSError:
+                pass
+
+    def _failed(self, exc: sqlite3.Error) -> None:
+        """Note an error reading or writing the file: a full disk or a file
+        locked by another hubgen passes, but a file SQLite finds malformed (a
+        machine stopped mid-build, see `_open`) is removed once closed."""
+        if not isinstance(exc, sqlite3.OperationalError):
+            self._corrupt = True
 
 
 # Values read in the order they lie in the file (by rowid), not in the order of
@@ -493,6 +514,12 @@ def _open(path: Path) -> sqlite3.Connection | None:
         db: sqlite3.Connection | None = None
         try:
             db = sqlite3.connect(path, timeout=30)
+            # Not flushed to the disk at each commit: a cold build commits
+            # forty times, and each flush cost half a second of its writes in
+            # all. A killed build leaves the file whole (the journal still
+            # rolls back); only a machine that stops mid-build may leave it
+            # corrupt: then that build is slower, and the file replaced.
+            db.execute("PRAGMA synchronous = OFF")
             if _stamp(db) == _STAMP:
                 return db
             db.close()

@@ -1632,3 +1632,23 @@ def test_a_drop_whose_text_changed_before_it_was_read_back_stops_the_build(
     build(warm, other)
     assert b"A link to a later drop, soon" in read_tree(other)["spring-2023/welcome/index.html"]
     assert read_tree(other) == full(warm, tmp_path)
+
+
+def test_a_cache_corrupt_past_its_first_pages_is_replaced(warm: Path, tmp_path: Path) -> None:
+    """A machine that stopped mid-build can leave the cache file's header whole
+    and its entries torn (hubgen does not wait for the disk at each commit):
+    the build goes on without the entries it cannot read, and the file is
+    replaced, so that the next builds are not all slow."""
+    path = warm / CACHE_DIR / "cache.sqlite"
+    data = bytearray(path.read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    assert len(data) > 8 * page
+    data[4 * page : len(data) - page] = b"\xa5" * (len(data) - 5 * page)
+    path.write_bytes(bytes(data))
+    files, _ = rebuilt(warm, tmp_path)
+    assert files == full(warm, tmp_path)
+    files, rewritten = rebuilt(warm, tmp_path)  # with a working cache again
+    assert rewritten == set()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    db.close()
