@@ -130,6 +130,8 @@ _INLINE = st.lists(
         + ["[x](/p/)", "![i](/m.png)", "[r]", "[r][]", "\n[r]: /ref/\n", "<b>", "<!-- c -->"]
         + ["> ", "- ", "1. ", "    ", "| a | b |\n|---|---|\n", "```\n", "&amp;", "&#65;"]
         + ["|", "a | b\n--- | ---\n", "|x|\n|-|\n", ":-:", "\\|"]
+        + ["#", "# ", "## h", "\n#", "1. ", "2.", "12. x", "1) ", "\u0663. ", "\u00b2. ", "\n> q"]
+        + ["   1. ", "    1. ", " > ", "\n\n    - ", "\n- ", "text\n1. a\n2. b"]
     ),
     max_size=40,
 ).map("".join)
@@ -137,15 +139,20 @@ _INLINE = st.lists(
 
 def _stock(allow_html: bool) -> Converter:
     """A converter with Python-Markdown's own inline processor, which tries every
-    pattern, and the tables extension's own processor, which tests every block."""
+    pattern, and its own block processors, which test every block."""
+    from markdown.blockprocessors import BlockQuoteProcessor, HashHeaderProcessor
+    from markdown.extensions.sane_lists import SaneOListProcessor
     from markdown.extensions.tables import TableProcessor
     from markdown.treeprocessors import InlineProcessor
 
     converter = Converter(allow_html=allow_html)
     md = converter.md
     md.treeprocessors.register(InlineProcessor(md), "inline", 20)
-    table = TableProcessor(md.parser, {"use_align_attribute": True})
-    md.parser.blockprocessors.register(table, "table", 75)
+    blocks = md.parser.blockprocessors
+    blocks.register(TableProcessor(md.parser, {"use_align_attribute": True}), "table", 75)
+    blocks.register(HashHeaderProcessor(md.parser), "hashheader", 70)
+    blocks.register(SaneOListProcessor(md.parser), "olist", 40)
+    blocks.register(BlockQuoteProcessor(md.parser), "quote", 20)
     return converter
 
 
@@ -179,4 +186,10 @@ def test_the_projects_markdown_renders_as_with_every_pattern_tried() -> None:
         for allow_html in (False, True):
             _same_as_stock(text, allow_html)
     assert type(_FAST[False].md.treeprocessors["inline"]).__name__ == "_SkippingInline"
-    assert type(_FAST[False].md.parser.blockprocessors["table"]).__name__ == "_PipedTable"
+    blocks = _FAST[False].md.parser.blockprocessors
+    assert [type(blocks[name]).__name__ for name in ("table", "hashheader", "olist", "quote")] == [
+        "_PipedTable",
+        "_HashHeader",
+        "_OList",
+        "_BlockQuote",
+    ]
