@@ -19,20 +19,19 @@ from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
 import markdown
-from markdown.blockprocessors import BlockQuoteProcessor, HashHeaderProcessor
 from markdown.extensions import Extension
 from markdown.extensions.fenced_code import FencedCodeExtension
-from markdown.extensions.sane_lists import SaneListExtension, SaneOListProcessor
-from markdown.extensions.tables import TableExtension, TableProcessor
-from markdown.inlinepatterns import Pattern
-from markdown.treeprocessors import InlineProcessor, Treeprocessor
-from markdown.util import AMP_SUBSTITUTE, AtomicString
+from markdown.extensions.sane_lists import SaneListExtension
+from markdown.extensions.tables import TableExtension
+from markdown.treeprocessors import Treeprocessor
+from markdown.util import AMP_SUBSTITUTE
 from markupsafe import Markup as Html
 
 from hubgen.cache import file_hash
 from hubgen.diagnostics import Span
 from hubgen.fieldtypes import url_problem
 from hubgen.model import LinkRef, LinkRefs, Markup
+from hubgen.quickmarkdown import QuickTests
 
 # Given a site path, the URL to write, or None to drop the link (keep its text).
 Rewrite = Callable[[str], str | None]
@@ -141,121 +140,6 @@ class _RawHtml(Treeprocessor):
             self.found.append("<!" if m.group(1) is None else "<" + m.group(1))
 
 
-def _needs() -> dict[str, tuple[str, ...]]:
-    """Each default inline pattern's regex -> the texts one of which it cannot
-    match without (its first literal character, or one of them)."""
-    from markdown import inlinepatterns as ip
-
-    needs = {
-        "BACKTICK_RE": ("`",),
-        "ESCAPE_RE": ("\\",),
-        "LINK_RE": ("[",),  # also REFERENCE_RE
-        "IMAGE_LINK_RE": ("![",),  # also IMAGE_REFERENCE_RE
-        "AUTOLINK_RE": ("<",),
-        "AUTOMAIL_RE": ("<",),
-        "HTML_RE": ("<",),
-        "ENTITY_RE": ("&",),
-        "LINE_BREAK_RE": ("  \n",),
-        "NOT_STRONG_RE": ("*", "_"),  # Python-Markdown before its delimiter processor
-    }
-    found = {regex: texts for name, texts in needs.items() if (regex := getattr(ip, name, None))}
-    # Emphasis: one pattern per delimiter, or one for all of them (3.11 on).
-    found.update({r"\*": ("*",), "_": ("_",), r"\*|_": ("*", "_"), r"_|\*": ("*", "_")})
-    return found
-
-
-_NEEDS = _needs()
-
-
-class _SkippingInline(InlineProcessor):
-    """Python-Markdown's inline processor, not trying a pattern on a text that
-    lacks what the pattern needs: most texts hold no "[", "*", "`" or "&", and
-    trying each of the 13 patterns on each text was a third of a conversion.
-    The result is the same (a pattern that cannot match is passed over there
-    too); patterns not in `_NEEDS` (from other extensions) are always tried."""
-
-    def run(self, tree: Element, ancestors: list[str] | None = None) -> Element:
-        self._table = [
-            (p, _NEEDS.get(p.pattern) if type(p).__module__ == _STOCK else None)
-            for p in self.inlinePatterns
-        ]
-        return super().run(tree, ancestors)
-
-    # Overrides InlineProcessor.__handleInline, which it calls for each text:
-    # the same loop, but a pattern whose needs are not in `data` is passed over.
-    def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803
-        if isinstance(data, AtomicString):
-            return data
-        apply = self._InlineProcessor__applyPattern
-        table = self._table
-        index, start, count = patternIndex, 0, len(table)
-        while index < count:
-            pattern, needs = table[index]
-            if needs is not None:
-                for text in needs:
-                    if text in data:
-                        break
-                else:  # as when it is tried and does not match
-                    index, start = index + 1, 0
-                    continue
-            data, matched, start = apply(pattern, data, index, start)
-            if not matched:
-                index += 1
-        return data
-
-
-_STOCK = Pattern.__module__
-# The inline processor's loop is private to Python-Markdown; where a version
-# names it otherwise, its own processor is kept.
-_CAN_SKIP = all(
-    hasattr(InlineProcessor, name)
-    for name in ("_InlineProcessor__handleInline", "_InlineProcessor__applyPattern")
-)
-
-
-class _PipedTable(TableProcessor):
-    """The tables extension's processor, not trying a block without a "|" (a
-    table's header row has one, or it is no table): its test split every block
-    of every document into rows, a twentieth of a conversion."""
-
-    def test(self, parent: Element, block: str) -> bool:
-        return "|" in block and super().test(parent, block)
-
-
-class _Tables(TableExtension):
-    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (API name)
-        super().extendMarkdown(md)
-        md.parser.blockprocessors.register(_PipedTable(md.parser, self.getConfigs()), "table", 75)
-
-
-# Block processors whose test searches the whole block with a pattern that
-# needs one character: passing over a block without it (most blocks are
-# paragraphs) took a quarter off every conversion. Each is Python-Markdown's
-# own processor, with the same result; they replace its own under its names.
-class _HashHeader(HashHeaderProcessor):
-    def test(self, parent: Element, block: str) -> bool:
-        return "#" in block and super().test(parent, block)
-
-
-class _BlockQuote(BlockQuoteProcessor):
-    def test(self, parent: Element, block: str) -> bool:
-        return ">" in block and super().test(parent, block)
-
-
-class _OList(SaneOListProcessor):
-    def test(self, parent: Element, block: str) -> bool:
-        # Its pattern: up to three spaces, then a digit (\d: a str.isdigit one).
-        return block.lstrip(" ")[:1].isdigit() and super().test(parent, block)
-
-
-class _QuickBlocks(Extension):
-    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (API name)
-        blocks = md.parser.blockprocessors
-        blocks.register(_HashHeader(md.parser), "hashheader", 70)
-        blocks.register(_BlockQuote(md.parser), "quote", 20)
-        blocks.register(_OList(md.parser), "olist", 40)  # the sane_lists one
-
-
 # Tables align cells with the align attribute, not style="": pages satisfy a
 # Content-Security-Policy without 'unsafe-inline' styles. No "smarty": its
 # inline patterns more than doubled the cost of every conversion, for curly
@@ -263,10 +147,10 @@ class _QuickBlocks(Extension):
 # Instances, not names: a name is looked up among every installed package's
 # entry points, about 20 ms of a build that renders any Markdown.
 _EXTENSIONS = [
-    _Tables(use_align_attribute=True),
+    TableExtension(use_align_attribute=True),
     FencedCodeExtension(),
     SaneListExtension(),
-    _QuickBlocks(),  # after sane_lists, whose ordered lists it keeps
+    QuickTests(),  # last: Python-Markdown's processors, with quick tests in front
 ]
 
 
@@ -278,8 +162,6 @@ class _LinkExtension(Extension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (API name)
         md.treeprocessors.register(_Links(md, self.external), "hubgen_links", 1)
         md.treeprocessors.register(_RawHtml(md), "hubgen_raw_html", 2)
-        if _CAN_SKIP:  # in its place: Python-Markdown registers "inline" at 20
-            md.treeprocessors.register(_SkippingInline(md), "inline", 20)
 
 
 @dataclass

@@ -172,7 +172,7 @@ def _same_as_stock(source: str, allow_html: bool) -> None:
 @settings(max_examples=500, deadline=None, derandomize=bool(os.environ.get("CI")))
 @given(source=_INLINE, allow_html=st.booleans())
 def test_inline_patterns_passed_over_change_nothing(source: str, allow_html: bool) -> None:
-    """Patterns are not tried on texts that lack what they need (`_SkippingInline`):
+    """Patterns are not tried on texts that lack what they need (`quickmarkdown`):
     the HTML, links and raw tags are those of Python-Markdown's own processor."""
     _same_as_stock(source, allow_html)
 
@@ -190,6 +190,21 @@ def test_the_projects_markdown_renders_as_with_every_pattern_tried() -> None:
     assert [type(blocks[name]).__name__ for name in ("table", "hashheader", "olist", "quote")] == [
         "_PipedTable",
         "_HashHeader",
-        "_OList",
+        "_SaneOList",
         "_BlockQuote",
     ]
+
+
+@settings(max_examples=200, deadline=None, derandomize=bool(os.environ.get("CI")))
+@given(source=_INLINE)
+def test_quick_tests_change_nothing_in_python_markdown_s_own_configuration(source: str) -> None:
+    """`QuickTests` after Python-Markdown's stock lists (not sane_lists) and
+    raw HTML on: the same HTML as without it."""
+    import markdown
+
+    from hubgen.quickmarkdown import QuickTests
+
+    quick = markdown.Markdown(extensions=["tables", QuickTests()])
+    stock = markdown.Markdown(extensions=["tables"])
+    assert type(quick.parser.blockprocessors["olist"]).__name__ == "_OList"
+    assert quick.convert(source) == stock.convert(source), source
