@@ -417,7 +417,6 @@ class Cache:
                     self._stored[kind] = {k for (k,) in rows if isinstance(k, str)}
                 except sqlite3.Error as exc:
                     self._failed(exc)
-                    pass
         return self._stored[kind]
 
     def _read(self, kind: str) -> dict[str, str]:
@@ -452,9 +451,8 @@ class Cache:
                     "INSERT OR REPLACE INTO entries (kind, key, value) VALUES (?, ?, ?)",
                     _rows(self._new),
                 )
-        except sqlite3.Error as exc:
-            self._failed(exc)
-            pass  # a full disk or a read-only folder: the next build is slower, no worse
+        except sqlite3.Error as exc:  # a full disk or a read-only folder: the next build
+            self._failed(exc)  # is slower, no worse
         self._new.clear()
         self._written.clear()
         self._entries.clear()

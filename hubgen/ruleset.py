@@ -273,7 +273,8 @@ def _factors(items: list[Any]) -> set[str] | None:
     Of the candidates in a sequence (runs of literal characters; the
     alternatives of a group or alternation; the body of a repeat done at least
     once), the likeliest to be rare wins: long strings (a digit counting twice),
-    and few of them. None when there is no such set (the pattern could match with no fixed text).
+    and few of them. None when there is no such set (the pattern could match
+    with no fixed text).
     """
     best: set[str] | None = None
 
