@@ -35,6 +35,18 @@ from hubgen.quickmarkdown import QuickTests
 
 # Given a site path, the URL to write, or None to drop the link (keep its text).
 Rewrite = Callable[[str], str | None]
+# Tables align cells with the align attribute, not style="": pages satisfy a
+# Content-Security-Policy without 'unsafe-inline' styles. No "smarty": its
+# inline patterns more than doubled the cost of every conversion, for curly
+# quotes that authors can type themselves.
+# Instances, not names: a name is looked up among every installed package's
+# entry points, about 20 ms of a build that renders any Markdown.
+_EXTENSIONS = [
+    TableExtension(use_align_attribute=True),
+    FencedCodeExtension(),
+    SaneListExtension(),
+    QuickTests(),  # last: Python-Markdown's processors, with quick tests in front
+]
 # What a browser would take for a tag or a comment, had it not been escaped.
 _RAW_TAG = re.compile(r"<(/?[A-Za-z][A-Za-z0-9-]*)[^<>]*>|<!")
 
@@ -138,20 +150,6 @@ class _RawHtml(Treeprocessor):
     def _text(self, text: str | None) -> None:
         for m in _RAW_TAG.finditer(text or ""):
             self.found.append("<!" if m.group(1) is None else "<" + m.group(1))
-
-
-# Tables align cells with the align attribute, not style="": pages satisfy a
-# Content-Security-Policy without 'unsafe-inline' styles. No "smarty": its
-# inline patterns more than doubled the cost of every conversion, for curly
-# quotes that authors can type themselves.
-# Instances, not names: a name is looked up among every installed package's
-# entry points, about 20 ms of a build that renders any Markdown.
-_EXTENSIONS = [
-    TableExtension(use_align_attribute=True),
-    FencedCodeExtension(),
-    SaneListExtension(),
-    QuickTests(),  # last: Python-Markdown's processors, with quick tests in front
-]
 
 
 class _LinkExtension(Extension):

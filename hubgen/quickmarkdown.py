@@ -64,18 +64,14 @@ class _BlockQuote(BlockQuoteProcessor):
         return ">" in block and super().test(parent, block)
 
 
-class _DigitFirst(OListProcessor):
+class _OList(OListProcessor):
     def test(self, parent: Element, block: str) -> bool:
         # The pattern: up to three spaces, then a digit (a `\d` is a str.isdigit one).
         return block.lstrip(" ")[:1].isdigit() and super().test(parent, block)
 
 
-class _OList(_DigitFirst):
-    pass
-
-
-class _SaneOList(_DigitFirst, SaneOListProcessor):
-    pass
+class _SaneOList(_OList, SaneOListProcessor):
+    """sane_lists' ordered lists (its own child pattern), with the same test."""
 
 
 # name, priority (as Python-Markdown registers it), its class, the quick one
@@ -116,6 +112,13 @@ def _needs() -> dict[str, tuple[str, ...]]:
 
 
 _NEEDS = _needs()
+_STOCK = inlinepatterns.__name__  # the module of the patterns `_NEEDS` knows
+# The inline processor's loop is private to Python-Markdown; where a version
+# names it otherwise, its own processor is kept.
+_CAN_SKIP = all(
+    hasattr(InlineProcessor, name)
+    for name in ("_InlineProcessor__handleInline", "_InlineProcessor__applyPattern")
+)
 
 
 class _SkippingInline(InlineProcessor):
@@ -152,12 +155,3 @@ class _SkippingInline(InlineProcessor):
             if not matched:
                 index += 1
         return data
-
-
-_STOCK = inlinepatterns.__name__
-# The inline processor's loop is private to Python-Markdown; where a version
-# names it otherwise, its own processor is kept.
-_CAN_SKIP = all(
-    hasattr(InlineProcessor, name)
-    for name in ("_InlineProcessor__handleInline", "_InlineProcessor__applyPattern")
-)
