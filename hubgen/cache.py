@@ -197,6 +197,22 @@ class Cache:
         """Every key of `kind` that has a value, without reading the values."""
         return self._keys(kind) | self._new.get(kind, {}).keys() | self._written.get(kind, set())
 
+    def knows_any(self, kind: str) -> bool:
+        """Whether any key of `kind` might have a value: one stored, put, or
+        kept in memory by an earlier build (not reading the keys)."""
+        if self._new.get(kind) or self._written.get(kind) or self._stored.get(kind):
+            return True
+        if self._warm is not None and any(k == kind for k, _key in self._warm.kept):
+            return True
+        if self._db is None:
+            return False
+        try:
+            query = "SELECT 1 FROM entries WHERE kind = ? LIMIT 1"
+            return self._db.execute(query, (kind,)).fetchone() is not None
+        except sqlite3.Error as exc:
+            self._failed(exc)
+            return False
+
     def get(self, kind: str, key: str) -> Any | None:
         """The value stored under `key`, or None. Each stored value is read once."""
         self._used.setdefault(kind, set()).add(key)

@@ -110,6 +110,7 @@ def _check(
         cache=cache,
         jobs=jobs,
         file_hash=lambda path: sources.file_hash(path, limit=MAX_TEXT_BYTES),
+        hashed=sources.read_as,
     )
     sources.keep_hashes(cache)
     graph = resolve_site(tree, validated, diags, cache=cache)

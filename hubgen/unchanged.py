@@ -230,6 +230,13 @@ class Sources:
             return None
         return self._hash_of(name, self._paths[name])
 
+    def read_as(self, name: str, found: str) -> None:
+        """Note the hash of a file's bytes as another reader read them (`cache.file_hash`),
+        as if `file_hash` had read them then."""
+        if name in self.stats and self._hashes.get(name) != found:
+            self._hashes[name] = found
+            self._kept = False
+
     def known_hash(self, path: Path) -> str | None:
         """The hash of the bytes of a file the build found (`path` as the site
         folder it was given, joined with the file's name), if it is known without

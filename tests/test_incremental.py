@@ -1305,6 +1305,36 @@ def test_a_drop_edit_parses_only_that_drop(
     assert read_tree(tmp_path / "other-out") == full(warm, tmp_path)
 
 
+def test_a_cold_build_hashes_no_drop_file_but_as_it_parses_it(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no record to look a drop up by, its file is read to be parsed, not
+    read to be hashed beforehand too; the hash of the bytes parsed is recorded,
+    so the next build knows the file by its stats without reading it either."""
+    from datetime import datetime
+
+    from hubgen import load, pipeline, unchanged
+
+    parsed = calls(monkeypatch, load._Reader, "read_text", lambda _self, path: path)
+    hashed: list[str] = []
+    real_open = open
+
+    def counted(path: str, *args: object, **kwargs: object) -> object:
+        hashed.append(path)
+        return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(unchanged, "open", counted, raising=False)
+    drops = sorted(str(p) for p in (site / "content/drops").rglob("*.md"))
+    assert len(drops) > 3
+    now = datetime.fromisoformat(NOW)
+    pipeline.build(site, tmp_path / "out", now=now, jobs=1)
+    assert sorted({str(path) for path in parsed} & set(drops)) == drops
+    assert [path for path in hashed if str(path) in drops] == []
+    pipeline.build(site, tmp_path / "other-out", now=now, jobs=1)
+    assert [path for path in hashed if str(path) in drops] == []
+    assert read_tree(tmp_path / "other-out") == read_tree(tmp_path / "out")
+
+
 @pytest.fixture
 def markdown_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The creator files the builds of the test read (`validate.read_markdown`)."""
