@@ -58,3 +58,31 @@ def _pickled(value: object) -> bytes:
 def test_a_fingerprint_pickles_it_as_the_markup_it_stands_for() -> None:
     assert _pickled([PackedHtml(BODY)]) == _pickled([Markup(BODY)])
     assert _pickled([PackedHtml(BODY)]) != _pickled([Markup(BODY + " ")])
+
+
+@pytest.mark.parametrize("length", [1023, 1024, 1025, 5000])
+def test_long_or_short_it_is_pickled_as_the_same_markup_would_be(length: int) -> None:
+    """Long HTML is pickled as its hash (see `packed`), counted in characters
+    either way: the same fingerprint, held compressed or not, sent or not."""
+    html = ("“Reach out” — " * (length // 14 + 1))[:length]
+    packed = PackedHtml(html)
+    sent = pickle.loads(pickle.dumps(packed))
+    assert _pickled([packed]) == _pickled([Markup(html)]) == _pickled([sent])
+    assert _pickled([packed]) != _pickled([Markup(html[:-1] + "!")])
+
+
+def test_long_html_held_compressed_is_fingerprinted_without_being_unpacked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hubgen import packed as module
+
+    html = "".join(f"<p>Paragraph {i}: what helps, and where to find it.</p>\n" for i in range(60))
+    held = pickle.loads(pickle.dumps(PackedHtml(html)))  # from the worker that parsed it
+    expected = _pickled([Markup(html)])
+    assert html.encode() not in expected  # its hash, not its text
+
+    def unpack(data: bytes) -> bytes:
+        raise AssertionError("unpacked")
+
+    monkeypatch.setattr(module.zlib, "decompress", unpack)
+    assert _pickled([held]) == expected
