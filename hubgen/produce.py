@@ -33,7 +33,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field, fields, is_dataclass
-from functools import cached_property, partial
+from functools import cached_property
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeGuard
@@ -158,21 +158,26 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
     fingerprinted: dict[str, tuple[str, tuple[Drop, ...], Read]] = {}
     values = _Values(cache)  # holds every shared view while it lives
     looked.reverse()  # each chunk's jobs taken off the end, and let go once done
-    rendering: _Rendering | None = None  # the chunk before, rendered by workers meanwhile
-    try:
-        while looked:
-            todo, todo_keys = _chunk(rendered, output, looked, values, fingerprinted, result)
-            if rendering is not None:
-                output.finish(rendering)
-            rendering = output.start(todo, todo_keys, rendered.themes, jobs)
-            result.rendered += len(todo)
-            del todo
-        if rendering is not None:
-            output.finish(rendering)
-            rendering = None
-    finally:
-        if rendering is not None:  # a page or a view failed: its workers are not needed
-            rendering.started.close()
+    while looked:
+        chunk = [looked.pop() for _ in range(min(CHUNK, len(looked)))]
+        rendered.views.prefetch_html({d for _out, job, _first in chunk for d in job.shows})
+        made = [(out, job, first, *rendered.context(out, job)) for out, job, first in chunk]
+        del chunk
+        keys = [_fingerprint(rendered, out, job, ctx, values) for out, job, _, ctx, _ in made]
+        records = output.records({key for key in keys if key})
+        todo: list[tuple[str, PageJob, dict[str, Any]]] = []
+        todo_keys: list[str | None] = []
+        for (out, job, first, context, asked), key in zip(made, keys, strict=True):
+            if first and key:
+                fingerprinted[first] = (key, job.shows, Read.of(asked))
+            if not (key and output.reused(out, key, records)):
+                todo.append((out, job, context))
+                todo_keys.append(key)
+        result.made += len(made)
+        del made, keys, records  # the unchanged pages' contexts go
+        output.render(todo, todo_keys, rendered.themes, jobs)
+        result.rendered += len(todo)
+        del todo
     result.steady = _keep_made(rendered, cache, fingerprinted, table)
     table.save(output.taken)
     assets = {out: rendered.themes.assets[out] for out in output.assets}
@@ -180,35 +185,6 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
     result.files = sorted(result.files + others + list(assets))
     output.check_reused(result.files, kept)
     return result
-
-
-def _chunk(
-    rendered: Rendered,
-    output: _Output,
-    looked: list[tuple[str, PageJob, str | None]],
-    values: _Values,
-    fingerprinted: dict[str, tuple[str, tuple[Drop, ...], Read]],
-    result: Produced,
-) -> tuple[list[tuple[str, PageJob, dict[str, Any]]], list[str | None]]:
-    """Make the views of the next `CHUNK` pages taken off the end of `looked`,
-    take those known by their fingerprints, and give the others to render
-    with their contexts and fingerprints."""
-    chunk = [looked.pop() for _ in range(min(CHUNK, len(looked)))]
-    rendered.views.prefetch_html({d for _out, job, _first in chunk for d in job.shows})
-    made = [(out, job, first, *rendered.context(out, job)) for out, job, first in chunk]
-    del chunk
-    keys = [_fingerprint(rendered, out, job, ctx, values) for out, job, _, ctx, _ in made]
-    records = output.records({key for key in keys if key})
-    todo: list[tuple[str, PageJob, dict[str, Any]]] = []
-    todo_keys: list[str | None] = []
-    for (out, job, first, context, asked), key in zip(made, keys, strict=True):
-        if first and key:
-            fingerprinted[first] = (key, job.shows, Read.of(asked))
-        if not (key and output.reused(out, key, records)):
-            todo.append((out, job, context))
-            todo_keys.append(key)
-    result.made += len(made)
-    return todo, todo_keys  # (the unchanged pages' contexts go)
 
 
 def _taken(files: dict[str, Any]) -> Iterator[tuple[str, Any]]:
@@ -347,43 +323,34 @@ class _Output:
             return {"/"}  # never an output file: no superset
         return set(listing.splitlines())
 
-    def start(
+    def render(
         self,
         todo: list[tuple[str, PageJob, dict[str, Any]]],
         keys: list[str | None],
         themes: Themes,
         jobs: int,
-    ) -> _Rendering | None:
-        """Start rendering these pages (`keys`: their fingerprints) over
-        worker processes, forked now: they render while this process makes the
-        next chunk's contexts, then it joins in (`finish`). Made and then
-        rendered in turn, the contexts and fingerprints of a cold build's
-        pages were a tenth of it spent in this process alone. Where no worker
-        is forked, the pages are rendered now (None): not two chunks'
-        contexts held at once."""
+    ) -> None:
+        """Render these pages over worker processes; `keys`: their fingerprints.
+
+        Each page is noted as it comes back, while the workers render the
+        next, and its record written into the cache file at once: noted after
+        the last, the records of a cold build's pages were a twentieth of it
+        spent in this process alone."""
+        global _work
         for theme, template in {(job.theme, job.template) for _out, job, _context in todo}:
             try:  # here, not in each worker forked: they start from what is compiled here
                 themes.env(theme).get_template(template)
             except (TemplateError, LookupError):
                 pass  # told by the page that uses it
-        task = partial(_render_page, (todo, themes, self.dest))
-        rendering = _Rendering(todo, keys, workers.Started(task, range(len(todo)), jobs=jobs))
-        if rendering.started.working:
-            return rendering
-        self.finish(rendering)
-        return None
-
-    def finish(self, rendering: _Rendering) -> None:
-        """Render the pages no worker has taken yet, and note each page as it
-        comes back, its record written into the cache file at once: noted
-        after the last, a cold build's pages' records were a twentieth of it
-        spent in this process alone."""
-        with closing(rendering.started.results()) as done:
-            pages = zip(rendering.todo, rendering.keys, done, strict=True)
-            for (out, _job, _context), key, outcome in pages:
-                if isinstance(outcome, TemplateProblem):
-                    raise outcome
-                self._note(out, key, outcome)
+        _work = (todo, themes, self.dest)
+        try:
+            with closing(workers.each(_render_page, range(len(todo)), jobs=jobs)) as done:
+                for (out, _job, _context), key, outcome in zip(todo, keys, done, strict=True):
+                    if isinstance(outcome, TemplateProblem):
+                        raise outcome
+                    self._note(out, key, outcome)
+        finally:
+            _work = None
 
     def _note(self, out: str, key: str | None, done: _Done) -> None:
         """Note a page rendered, and write its record (`key`: its fingerprint)."""
@@ -397,15 +364,6 @@ class _Output:
             self.taken[out] = (key, page)
             self.cache.write("page", key, Encoded(encode(_as_json(page))))
             self.cache.write("page-links", key, links)
-
-
-@dataclass
-class _Rendering:
-    """Pages being rendered (`_Output.start`), with their fingerprints."""
-
-    todo: list[tuple[str, PageJob, dict[str, Any]]]
-    keys: list[str | None]
-    started: workers.Started[int, _Done | TemplateProblem]
 
 
 class _Table:
@@ -639,12 +597,13 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-_Work = tuple[list[tuple[str, PageJob, dict[str, Any]]], Themes, "Destination | None"]
+# What the forked workers render: set before they start.
+_work: tuple[list[tuple[str, PageJob, dict[str, Any]]], Themes, Destination | None] | None = None
 
 
-def _render_page(work: _Work, i: int) -> _Done | TemplateProblem:
-    """Render the `i`th page of `work` and write it: in a forked worker, or here."""
-    pages, themes, dest = work
+def _render_page(i: int) -> _Done | TemplateProblem:
+    assert _work is not None
+    pages, themes, dest = _work
     out, job, context = pages[i]
     themes.used.clear()
     try:

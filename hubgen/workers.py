@@ -62,57 +62,26 @@ def each(task: Callable[[T], R], items: Sequence[T], *, jobs: int) -> Iterator[R
     waits while another has work left: given every other item, this process
     (which also stores what the workers send) finished far behind its worker.
     """
-    yield from Started(task, items, jobs=jobs).results()
-
-
-class Started(Generic[T, R]):
-    """`each(task, items)` with its workers forked, and at work, from the
-    start: this process can get on with something else (other than running
-    workers) before it joins in by taking `results()`. Where no worker is
-    forked, the items are done as their results are taken. A caller that
-    takes no results calls `close` (or `results().close()`)."""
-
-    def __init__(self, task: Callable[[T], R], items: Sequence[T], *, jobs: int) -> None:
-        self._task, self._items = task, items
-        self._forked: list[tuple[BaseProcess, Connection]] = []
-        self._queue: _Queue | None = None
-        workers = min(jobs, len(items) // MIN_PER_WORKER)
-        if workers < 2 or not can_fork():
-            return
-        collector.settle()  # no collection in a worker writes to the pages it shares with us
-        self._queue = _Queue(items, multiprocessing.get_context("fork"))
-        try:
-            for _ in range(workers - 1):
-                self._forked.append(_fork(_work, task, self._queue))
-        except BaseException:
-            self.close()
-            raise
-
-    @property
-    def working(self) -> bool:
-        """Whether workers were forked, and are at work meanwhile."""
-        return self._queue is not None
-
-    def results(self) -> Iterator[R]:
-        """Each item's result, in order (see `each`)."""
-        if self._queue is None:
-            yield from (self._task(item) for item in self._items)
-            return
-        finished = False
-        try:
-            yield from _gather(self._task, self._queue, [conn for _process, conn in self._forked])
-            finished = True
-        finally:
-            self.close(finished=finished)
-
-    def close(self, *, finished: bool = False) -> None:
-        """End the workers: killed unless `finished` (the caller stopped early, a task failed)."""
-        for process, conn in self._forked:
+    workers = min(jobs, len(items) // MIN_PER_WORKER)
+    if workers < 2 or not can_fork():
+        yield from (task(item) for item in items)
+        return
+    collector.settle()  # no collection in a worker writes to the pages it shares with us
+    context = multiprocessing.get_context("fork")
+    queue = _Queue(items, context)
+    forked: list[tuple[BaseProcess, Connection]] = []
+    finished = False
+    try:
+        for _ in range(workers - 1):
+            forked.append(_fork(_work, task, queue))
+        yield from _gather(task, queue, [conn for _process, conn in forked])
+        finished = True
+    finally:
+        for process, conn in forked:
             if not finished:
-                process.kill()
+                process.kill()  # the caller stopped early, or a task failed
             process.join()
             conn.close()
-        self._forked = []
 
 
 class _Queue:

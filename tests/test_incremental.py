@@ -580,13 +580,13 @@ def test_the_pages_of_a_cold_build_are_known_again_when_all_are_looked_at(
     build(site, tmp_path / "out")
 
     rendered: list[str] = []
-    real = _Output.start
+    real = _Output.render
 
-    def counted(self: _Output, todo: list[tuple[str, object, object]], *args: object) -> object:
+    def counted(self: _Output, todo: list[tuple[str, object, object]], *args: object) -> None:
         rendered.extend(out for out, _job, _context in todo)
-        return real(self, todo, *args)  # type: ignore[arg-type]
+        real(self, todo, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(_Output, "start", counted)
+    monkeypatch.setattr(_Output, "render", counted)
     (warm / "site.yaml").write_text(
         (warm / "site.yaml").read_text("utf-8") + "# a comment: no page changes\n", "utf-8"
     )
@@ -913,58 +913,20 @@ def test_pages_rendered_a_few_at_a_time_by_workers_are_the_same_bytes(
     one, chunked = tmp_path / "one", tmp_path / "chunked"
     assert run("build", "--site", site, "--out", one, "--now", NOW, "--jobs", "1") == 0
     forks: list[int] = []
+    each = workers.each
 
-    class Counted(workers.Started):  # type: ignore[type-arg]
-        def __init__(self, task, items, *, jobs):  # type: ignore[no-untyped-def]
-            super().__init__(task, items, jobs=jobs)
-            if self.working:
-                forks.append(len(items))
+    def counted(task, items, *, jobs):  # type: ignore[no-untyped-def]
+        forks.append(len(items))
+        return each(task, items, jobs=jobs)
 
     monkeypatch.setattr(produce, "CHUNK", 3)
     monkeypatch.setattr(workers, "MIN_PER_WORKER", 1)
-    monkeypatch.setattr(workers, "Started", Counted)
+    monkeypatch.setattr(workers, "each", counted)
     shutil.rmtree(site / CACHE_DIR)  # render every page again
     assert run("build", "--site", site, "--out", chunked, "--now", NOW, "--jobs", "2") == 0
     assert read_tree(chunked) == read_tree(one)
     pages = sum(1 for p in one.rglob("*.html"))
     assert forks.count(3) >= pages // 3 - 1  # chunk after chunk, not all at once
-
-
-def test_a_chunk_that_fails_while_the_last_is_rendered_ends_its_workers(
-    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Workers render a chunk while the next chunk's views are made: when making
-    them fails, the build stops with that error, and no worker is left behind."""
-    from multiprocessing import active_children
-
-    from hubgen import produce
-    from hubgen.render import Rendered
-
-    monkeypatch.setattr(produce, "CHUNK", 3)
-    monkeypatch.setattr(workers, "MIN_PER_WORKER", 1)
-    started: list[bool] = []
-
-    class Noted(workers.Started):  # type: ignore[type-arg]
-        def __init__(self, task, items, *, jobs):  # type: ignore[no-untyped-def]
-            super().__init__(task, items, jobs=jobs)
-            if getattr(task, "func", None) is produce._render_page:
-                started.append(self.working)
-
-    monkeypatch.setattr(workers, "Started", Noted)
-    real, made = Rendered.context, []
-
-    def failing(self: Rendered, out: str, job: object) -> object:
-        made.append(out)
-        if len(made) == 7:  # the third chunk, the second being rendered
-            raise RuntimeError("a view failed")
-        return real(self, out, job)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Rendered, "context", failing)
-    with pytest.raises(RuntimeError, match="a view failed"):
-        run("build", "--site", site, "--out", tmp_path / "out", "--now", NOW, "--jobs", "2")
-    assert started == [True, True]
-    assert active_children() == []
-    assert not (tmp_path / "out").exists()
 
 
 def test_a_page_that_fails_in_a_worker_stops_the_build_and_its_workers(

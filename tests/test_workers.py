@@ -238,38 +238,3 @@ def test_pending_work_no_longer_needed_is_ended() -> None:
     assert process is not None and process.is_alive()
     pending.close()
     assert not process.is_alive()
-
-
-_worked = _fork.Event()  # set by a worker when it has done an item
-
-
-def _noted_square(item: int) -> tuple[int, int]:
-    if os.getpid() != _BUILD:
-        _worked.set()
-    return os.getpid(), item * item
-
-
-def test_started_workers_work_before_their_results_are_taken() -> None:
-    """The building process makes the next pages' views while the workers render
-    these: work started, then results taken in order, this process joining in."""
-    _worked.clear()
-    started = workers.Started(_noted_square, list(range(100)), jobs=2)
-    assert started.working
-    assert _worked.wait(timeout=30), "no worker did an item before the results were taken"
-    done = list(started.results())
-    assert [square for _pid, square in done] == [i * i for i in range(100)]
-    assert {pid for pid, _square in done} - {_BUILD}  # some done by the worker
-    assert not _fork.active_children()
-
-
-def test_started_workers_closed_unasked_end() -> None:
-    started = workers.Started(_noted_square, list(range(100)), jobs=2)
-    assert started.working
-    started.close()
-    assert not _fork.active_children()
-
-
-def test_too_little_work_starts_no_worker_and_is_done_when_asked() -> None:
-    started = workers.Started(_noted_square, list(range(10)), jobs=2)
-    assert not started.working and not _fork.active_children()
-    assert list(started.results()) == [(_BUILD, i * i) for i in range(10)]
