@@ -1454,6 +1454,27 @@ def test_a_value_written_at_once_is_read_back_and_kept_and_unused_ones_go(
     assert Cache(folder).get("drop", "a") is None
 
 
+def test_values_written_and_not_yet_sent_are_read_and_saved(tmp_path: Path) -> None:
+    """`write` sends its values to the file a batch at a time: one still held is
+    found by every way of asking, and saved with the rest."""
+    from hubgen.cache import Cache
+
+    folder = tmp_path / CACHE_DIR
+    cache = Cache(folder)
+    cache.write("page", "p", {"size": 1})
+    assert cache.get("page", "p") == {"size": 1}
+    cache.write("page", "q", {"size": 2})
+    assert cache.knows_any("page") and {"p", "q"} <= cache.holding("page")
+    assert cache.decoded("page", ["q"], lambda v: v) == {"q": {"size": 2}}
+    cache.write("page", "r", {"size": 3})
+    cache.save()
+    cache.close()
+    again = Cache(folder)
+    found = again.decoded("page", ["p", "q", "r"], lambda v: v)
+    assert found == {"p": {"size": 1}, "q": {"size": 2}, "r": {"size": 3}}
+    again.close()
+
+
 @pytest.mark.parametrize("wanted", [550, 1100])
 def test_many_values_are_read_in_one_pass_and_the_unused_ones_still_go(
     tmp_path: Path, wanted: int
