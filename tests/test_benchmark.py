@@ -181,6 +181,22 @@ def test_ab_cold_runs_start_from_no_output_and_no_cache(
     assert read_tree(tmp_path / "site") == before  # the site itself as it was
 
 
+def test_ab_cold_runs_swap_the_versions_copies_of_the_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cold builds need nothing of a copy's past: each version takes the other's
+    copy at each run, so a copy that is slower to write favours neither."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    import ab
+
+    a = ab.Version("a", "0" * 40, REPO, tmp_path / "a" / "site")
+    b = ab.Version("b", "1" * 40, REPO, tmp_path / "b" / "site")
+    ab._swap_copies([a, b])
+    assert (a.site, b.site) == (tmp_path / "b" / "site", tmp_path / "a" / "site")
+    ab._swap_copies([a, b])
+    assert (a.site, b.site) == (tmp_path / "a" / "site", tmp_path / "b" / "site")
+
+
 def test_measured_python_keeps_its_bytecode_as_installed_python_does(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
