@@ -333,9 +333,9 @@ class _Output:
         """Render these pages over worker processes; `keys`: their fingerprints.
 
         Each page is noted as it comes back, while the workers render the
-        next, and its record written into the cache file at once: noted after
-        the last, the records of a cold build's pages were a twentieth of it
-        spent in this process alone."""
+        next, and its record goes to the cache file as it comes (`Cache.write`),
+        not held till the save: noted after the last, the records of a cold
+        build's pages were a twentieth of it spent in this process alone."""
         global _work
         for theme, template in {(job.theme, job.template) for _out, job, _context in todo}:
             try:  # here, not in each worker forked: they start from what is compiled here

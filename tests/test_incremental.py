@@ -576,7 +576,6 @@ def test_the_pages_of_a_cold_build_are_known_again_when_all_are_looked_at(
 
     long = "\n\nWhat helps, and where to find it — day or night." * 40
     drop_file(site).write_text(drop_file(site).read_text("utf-8") + long, "utf-8")
-    warm = site
     build(site, tmp_path / "out")
 
     rendered: list[str] = []
@@ -587,14 +586,14 @@ def test_the_pages_of_a_cold_build_are_known_again_when_all_are_looked_at(
         real(self, todo, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(_Output, "render", counted)
-    (warm / "site.yaml").write_text(
-        (warm / "site.yaml").read_text("utf-8") + "# a comment: no page changes\n", "utf-8"
+    (site / "site.yaml").write_text(
+        (site / "site.yaml").read_text("utf-8") + "# a comment: no page changes\n", "utf-8"
     )
-    files, rewritten = rebuilt(warm, tmp_path)
+    files, rewritten = rebuilt(site, tmp_path)
     drop_pages = [rel for rel in files if rel.count("/") == 2 and "-2023/" in rel]
     assert drop_pages and set(drop_pages) <= set(made)  # looked at, bodies and all
     assert rendered == [] and rewritten == set()
-    assert files == full(warm, tmp_path)
+    assert files == full(site, tmp_path)
 
 
 @pytest.fixture
