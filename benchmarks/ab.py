@@ -18,8 +18,9 @@ copies, as run.py's one-drop-edit row does (or, with `--edit template`, the
 site's copy of the default theme's drop.html, as its one-template-edit row
 does), and measures the two rebuilds as whole processes (measure.py), in the
 order A B, then B A, so that a drift favours neither. With `--edit cold`,
-each run instead removes the copy's output and build cache and measures a
-cold build, as run.py's cold row does, and the versions swap copies at each
+each run instead moves the copy's output and build cache aside (removed at
+the end: see measure.set_aside) and measures a cold build, as run.py's cold
+row does, and the versions swap copies at each
 run (one copy's folders can be slower to write than the other's). It prints each
 version's median wall time, CPU time and peak memory, the runs, and B's
 median over A's.
@@ -38,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generate import NOW, generate
-from measure import Sample, measure
+from measure import Sample, measure, set_aside
 from run import CACHE_DIR, OVERRIDDEN, add_override, drop_to_edit, edit_drop, edit_template
 
 REPO = Path(__file__).resolve().parent.parent
@@ -149,9 +150,10 @@ def _prepare(v: Version, edit: str, edited: Path, k: int) -> None:
         edit_drop(v.site / edited, k)
     elif edit == "template":
         edit_template(v.site / edited, k)
-    else:  # a cold build: nothing built before, nothing cached
-        shutil.rmtree(v.site.parent / "out", ignore_errors=True)
-        shutil.rmtree(v.site / CACHE_DIR, ignore_errors=True)
+    else:  # a cold build: nothing built before, nothing cached (moved aside, see `set_aside`)
+        trash = v.site.parent.parent / "trash"
+        set_aside(v.site.parent / "out", trash)
+        set_aside(v.site / CACHE_DIR, trash)
 
 
 def report(versions: list[Version], size: int, row: str) -> str:

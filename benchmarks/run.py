@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 
 from generate import NOW, SITE_TIMEZONE, generate
 from hugosite import find_hugo, write_hugo_site
-from measure import Sample, measure
+from measure import Sample, measure, set_aside
 
 import hubgen
 
@@ -45,6 +45,7 @@ HERE = Path(__file__).resolve().parent
 MANIFEST = ".hubgen-manifest"  # hubgen's record of what it wrote, not part of the site
 CACHE_DIR = ".hubgen-cache"  # hubgen's build cache beside the site: removed for cold builds
 OVERRIDDEN = "drop.html"
+TRASH = "trash"  # in the working folder: what runs left, removed at the end (see `set_aside`)
 ROWS = {  # key -> label, in table order
     "hubgen_cold": "hubgen cold build",
     "hubgen_nochange": "hubgen no-change rebuild",
@@ -102,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         results = [_bench_size(n, work, args.repeat, hugo, hugo_info) for n in sizes]
     finally:
+        shutil.rmtree(work / TRASH, ignore_errors=True)
         if not args.keep and args.work is None:
             shutil.rmtree(work, ignore_errors=True)
     report = {
@@ -148,7 +150,7 @@ def _parser() -> argparse.ArgumentParser:
 def _bench_size(n: int, work: Path, repeat: int, hugo: Path | None, hugo_info: str) -> Size:
     size = Size(n)
     site = work / f"site-{n}"
-    shutil.rmtree(site, ignore_errors=True)
+    set_aside(site, work / TRASH)  # (a --work folder used before)
     _progress(f"N={n}: generating the site")
     start = time.perf_counter()
     generate(n, site)
@@ -171,7 +173,9 @@ def _bare(size: Size, site: Path, work: Path, repeat: int) -> None:
     out = work / f"bare-{size.n}"
     script = [sys.executable, HERE / "bare.py", site, out]
     for key, jobs in (("bare_1", "1"), ("bare_2", "2")):
-        size.rows[key] = _repeat(size.n, key, repeat, [*script, "--jobs", jobs], fresh=[out])
+        size.rows[key] = _repeat(
+            size.n, key, repeat, [*script, "--jobs", jobs], fresh=[out], trash=work / TRASH
+        )
     size.bare_pages = _count(out, "*.html")
     state = work / f"bare-{size.n}.hashes"
     state.unlink(missing_ok=True)
@@ -183,7 +187,9 @@ def _bare(size: Size, site: Path, work: Path, repeat: int) -> None:
 def _hubgen(size: Size, site: Path, out: Path, repeat: int, edited: Path) -> None:
     build = [sys.executable, "-m", "hubgen", "build", "--site", site, "--out", out, "--now", NOW]
     fresh = [out, site / CACHE_DIR]
-    size.rows["hubgen_cold"] = _repeat(size.n, "hubgen_cold", repeat, build, fresh=fresh, watch=out)
+    size.rows["hubgen_cold"] = _repeat(
+        size.n, "hubgen_cold", repeat, build, fresh=fresh, trash=out.parent / TRASH, watch=out
+    )
     size.hubgen_files = _count(out, "*") - 1  # the manifest is not part of the site
     size.hubgen_pages = _count(out, "*.html")
     size.rows["hubgen_nochange"] = _repeat(size.n, "hubgen_nochange", repeat, build, watch=out)
@@ -229,13 +235,15 @@ def _next_change(report: str) -> str | None:
 
 def _hugo(size: Size, site: Path, work: Path, repeat: int, hugo: Path, edited: Path) -> None:
     hsite, out, cache = work / f"hugo-{size.n}", work / f"hugo-out-{size.n}", work / "hugo-cache"
-    shutil.rmtree(hsite, ignore_errors=True)
+    set_aside(hsite, work / TRASH)
     _progress(f"N={size.n}: writing the Hugo site")
     write_hugo_site(
         site, hsite, datetime.fromisoformat(NOW).replace(tzinfo=ZoneInfo(SITE_TIMEZONE))
     )
     cmd = [hugo, "--source", hsite, "--destination", out, "--cacheDir", cache, "--quiet"]
-    size.rows["hugo_cold"] = _repeat(size.n, "hugo_cold", repeat, cmd, fresh=[out, cache])
+    size.rows["hugo_cold"] = _repeat(
+        size.n, "hugo_cold", repeat, cmd, fresh=[out, cache], trash=work / TRASH
+    )
     size.hugo_pages = _count(out, "*.html")
     twin = hsite / "content" / edited.parent.name / edited.name
     size.rows["hugo_edit"] = _repeat(
@@ -243,10 +251,12 @@ def _hugo(size: Size, site: Path, work: Path, repeat: int, hugo: Path, edited: P
     )
 
 
-def _repeat(n, key, repeat, argv, *, fresh=(), before=None, after=None, watch=None) -> Row:
-    """Run `argv` `repeat` times (removing `fresh` folders and calling `before(k)`
-    first; `argv` may be a function of k, None for no more runs); `after(sample)`
-    is told each run.
+def _repeat(
+    n, key, repeat, argv, *, fresh=(), trash=None, before=None, after=None, watch=None
+) -> Row:
+    """Run `argv` `repeat` times (first setting the `fresh` folders aside into
+    `trash`, see `set_aside`, and calling `before(k)`; `argv` may be a function
+    of k, None for no more runs); `after(sample)` is told each run.
 
     With `watch` (an output folder), also count the files the last run wrote there.
     """
@@ -254,7 +264,7 @@ def _repeat(n, key, repeat, argv, *, fresh=(), before=None, after=None, watch=No
     written = None
     for k in range(repeat):
         for path in fresh:
-            shutil.rmtree(path, ignore_errors=True)
+            set_aside(path, trash)
         if before is not None:
             before(k)
         args = argv(k) if callable(argv) else argv

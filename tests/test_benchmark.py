@@ -175,10 +175,18 @@ def test_ab_cold_runs_start_from_no_output_and_no_cache(
         for name, data in read_tree(tmp_path / "site").items()
         if not name.startswith(".hubgen-cache/")
     }
+    inodes = {(tmp_path / name).stat().st_ino for name in ("out", "site/.hubgen-cache")}
     ab._prepare(version, "cold", Path(), 0)
     assert not (tmp_path / "site" / ".hubgen-cache").exists()
     assert not (tmp_path / "out").exists()
     assert read_tree(tmp_path / "site") == before  # the site itself as it was
+    # Moved aside whole, not removed (see measure.set_aside): the folder's
+    # TemporaryDirectory removes them after the last run.
+    aside = [
+        *(tmp_path.parent / "trash").glob("*/out"),
+        *tmp_path.parent.glob("trash/*/.hubgen-cache"),
+    ]
+    assert {path.stat().st_ino for path in aside} == inodes
 
 
 def test_ab_cold_runs_swap_the_versions_copies_of_the_site(
@@ -228,3 +236,41 @@ def test_ab_with_an_unknown_revision_says_so_and_leaves_no_worktree() -> None:
     assert done.returncode != 0 and "ab.py: git rev-parse" in done.stderr
     after = subprocess.run(worktrees, capture_output=True, text=True, check=True).stdout
     assert after == before  # the first version's worktree is removed too
+
+
+def test_each_run_starts_without_the_last_run_s_folder_which_is_moved_aside_not_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Removing thousands of files right before a run slowed it on this machine
+    (see measure.set_aside): the last run's folder is moved into the trash,
+    whole, and the runner removes the trash when it ends."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    import run
+
+    out, trash = tmp_path / "out", tmp_path / "trash"
+    script = "import os, sys; os.mkdir(sys.argv[1]); open(sys.argv[1] + '/page', 'w').close()"
+    made: list[int] = []
+    run._repeat(
+        10,
+        "bare_2",
+        3,
+        [sys.executable, "-c", script, out],  # fails if the folder is still there
+        fresh=[out],
+        trash=trash,
+        after=lambda _sample: made.append(out.stat().st_ino),
+    )
+    aside = sorted(trash.glob("*/out"), key=lambda path: path.stat().st_ino)
+    assert len(made) == 3 and len(aside) == 2
+    assert {path.stat().st_ino for path in aside} == set(made[:2])
+    assert all((path / "page").is_file() for path in aside)
+
+    results = tmp_path / "results.json"
+    subprocess.run(
+        [sys.executable, BENCH / "run.py", "--sizes", "10", "--repeat", "2", "--no-hugo"]
+        + ["--work", tmp_path / "work", "--json", results],
+        capture_output=True,
+        check=True,
+    )
+    assert json.loads(results.read_text("utf-8"))["sizes"][0]["rows"]["hubgen_cold"]["runs"]
+    left = {path.name for path in (tmp_path / "work").iterdir()}
+    assert {"site-10", "out-10", "bare-10"} <= left and "trash" not in left
