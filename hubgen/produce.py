@@ -59,11 +59,16 @@ _SHARED_VIEWS = (DropView, SiteInfo, CampaignCard)
 # each page rendered after a fork, here or in the worker, copies about 100 KB
 # of the memory the two shared (the objects it touched, the slots its
 # allocations took), so a long-lived worker ends up with its own copy of most
-# of it. Each chunk costs a fork, about 30 to 50 ms at 10,000 drops here: at
-# 10,000 drops, chunks of 1,000, 500 and 250 pages peaked at 277, 267 and
-# 262 MB in a template edit, and chunks of 500 and 250 at 257 and 248 MB in
-# a cold build (in-process, `produce`'s peak).
-CHUNK = 250
+# of it. But each chunk costs a fork, and after each fork this process faults
+# on every page of memory it writes again (the kernel write-protects them
+# all): at 10,000 drops, a cold build's rendering faulted 570,000 times in
+# chunks of 250 pages (2.2 s of system time), 250,000 in chunks of 1,000
+# (1.5 s); the whole build's CPU time fell by 2.9 s, the rest in user time.
+# Cold builds there (alternated, three each, the output moved aside): chunks of
+# 250, 1,000 and 2,000 pages took 18.75, 17.04 and 16.74 s (CPU 31.4, 28.5,
+# 28.1 s) and peaked at 210, 226 and 237 MB; one-template edits (two each)
+# 7.08, 7.59 (500) and 6.29 s (1,000), peaking at 207, 213 and 218 MB.
+CHUNK = 1000
 
 
 @dataclass(frozen=True)
