@@ -5,25 +5,25 @@
     python benchmarks/ab.py a8709fa HEAD --edit template --runs 3
     python benchmarks/ab.py 57dedf4 fa5c6a4 --edit cold --runs 4   # cold builds
 
-The project's machine is shared and its speed drifts by a third from hour to
-hour, so the seconds of two benchmark runs (run.py) do not compare, and even
-their ratios to the bare loop shift. Alternating the two versions' builds puts
-both under the same conditions. Each version is a git revision, checked out
-in a temporary worktree and run by this interpreter (`python -m hubgen`, in
-the worktree and with it on PYTHONPATH) on its own copy of one generated
-site: hubgen's build cache is keyed by its code, so two versions cannot
-share one. Each copy
-is built once (cold, not measured); then each run edits one drop in both
-copies, as run.py's one-drop-edit row does (or, with `--edit template`, the
-site's copy of the default theme's drop.html, as its one-template-edit row
-does), and measures the two rebuilds as whole processes (measure.py), in the
-order A B, then B A, so that a drift favours neither. With `--edit cold`,
-each run instead moves the copy's output and build cache aside (removed at
-the end: see measure.set_aside) and measures a cold build, as run.py's cold
-row does, and the versions swap copies at each
-run (one copy's folders can be slower to write than the other's). It prints each
-version's median wall time, CPU time and peak memory, the runs, and B's
-median over A's.
+The project's machine is shared and its speed drifted by a third from hour to
+hour (in good part, it turned out, with how many files the runs just before
+had removed: see measure.set_aside), so the seconds of two benchmark runs
+(run.py) do not compare, and even their ratios to the bare loop shift.
+Alternating the two versions' builds puts both under the same conditions. Each
+version is a git revision, checked out in a temporary worktree and run by this
+interpreter (`python -m hubgen`, in the worktree and with it on PYTHONPATH) on
+its own copy of one generated site: hubgen's build cache is keyed by its code,
+so two versions cannot share one. Each copy is built once (cold, not
+measured); then each run edits one drop in both copies, as run.py's
+one-drop-edit row does (or, with `--edit template`, the site's copy of the
+default theme's drop.html, as its one-template-edit row does), and measures
+the two rebuilds as whole processes (measure.py), in the order A B, then B A,
+so that a drift favours neither. With `--edit cold`, each run instead moves
+the copy's output and build cache aside (removed at the end: see
+measure.set_aside) and measures a cold build, as run.py's cold row does, and
+the versions swap copies at each run (one copy's folders can be slower to
+write than the other's). It prints each version's median wall time, CPU time
+and peak memory, the runs, and B's median over A's.
 """
 
 from __future__ import annotations
