@@ -131,8 +131,9 @@ def _gather(task: Callable[[Any], Any], queue: _Queue, conns: list[Connection]) 
 class _Pipes:
     """The workers' ends of their pipes that are still open, polled by one
     `select.poll` made once: `multiprocessing.connection.wait` makes a selector
-    each time it is asked, and it was asked once per item (a tenth of the
-    building process's own work in a cold build's rendering)."""
+    each time it is asked (3.7 us a look here, against 0.3 us), and this
+    process looks once per item or more: 0.07 s of a cold build at 10,000
+    drops, in the process that also stores every result."""
 
     def __init__(self, conns: list[Connection]) -> None:
         self._by_fd = {conn.fileno(): conn for conn in conns}
