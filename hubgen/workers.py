@@ -111,7 +111,7 @@ def _gather(task: Callable[[Any], Any], queue: _Queue, conns: list[Connection]) 
     pipes = _Pipes(conns)
     for due in range(len(queue.items)):
         while due not in done:
-            pipes.receive(done, timeout=0)
+            pipes.receive(done, block=False)
             if due in done:
                 break
             # Not too far ahead: results wait here until theirs is due.
@@ -119,7 +119,7 @@ def _gather(task: Callable[[Any], Any], queue: _Queue, conns: list[Connection]) 
             if mine is not None:
                 done[mine] = _attempt(task, queue.items[mine])
             elif pipes:
-                pipes.receive(done, timeout=None)
+                pipes.receive(done, block=True)
             else:
                 raise RuntimeError("a worker process ended before sending its result")
         succeeded, result = done.pop(due)
@@ -144,11 +144,10 @@ class _Pipes:
     def __bool__(self) -> bool:
         return bool(self._by_fd)
 
-    def receive(self, done: dict[int, tuple[bool, Any]], *, timeout: float | None) -> None:
-        """Take in the results sent, waiting up to `timeout` seconds (None: until
-        one comes or a worker ends) when none has been."""
-        ms = None if timeout is None else int(timeout * 1000)
-        for fd, _events in self._poll.poll(ms):
+    def receive(self, done: dict[int, tuple[bool, Any]], *, block: bool) -> None:
+        """Take in the results sent; with `block`, when none has been, wait
+        until one comes or a worker ends (only while a pipe is open)."""
+        for fd, _events in self._poll.poll(None if block else 0):
             conn = self._by_fd[fd]
             try:
                 i, succeeded, result = conn.recv()
