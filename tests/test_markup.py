@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -132,6 +133,9 @@ _INLINE = st.lists(
         + ["|", "a | b\n--- | ---\n", "|x|\n|-|\n", ":-:", "\\|"]
         + ["#", "# ", "## h", "\n#", "1. ", "2.", "12. x", "1) ", "\u0663. ", "\u00b2. ", "\n> q"]
         + ["   1. ", "    1. ", " > ", "\n\n    - ", "\n- ", "text\n1. a\n2. b"]
+        + ['"', "'", "](", "](/y)", "(x)", "[a [b] c](/x)", '[t](/x "q")', "[t](/x 'q')"]
+        + ["[x](<a b>)", "[x](/p(1))", '[x](/a "b)', "![i][r]", "[r] [r]", " \\]"]
+        + ["\t", "\r", "\r\n", " \n", "\n \n", "\u0002", "\u0003", "~~~\n", "---\n", "* * *"]
     ),
     max_size=40,
 ).map("".join)
@@ -140,18 +144,36 @@ _INLINE = st.lists(
 def _stock(allow_html: bool) -> Converter:
     """A converter with Python-Markdown's own inline processor, which tries every
     pattern, and its own block processors, which test every block."""
-    from markdown.blockprocessors import BlockQuoteProcessor, HashHeaderProcessor
+    from markdown import inlinepatterns as stock
+    from markdown.blockprocessors import BlockQuoteProcessor, HashHeaderProcessor, HRProcessor
+    from markdown.extensions.fenced_code import FencedBlockPreprocessor
     from markdown.extensions.sane_lists import SaneOListProcessor
     from markdown.extensions.tables import TableProcessor
-    from markdown.treeprocessors import InlineProcessor
+    from markdown.preprocessors import NormalizeWhitespace
+    from markdown.treeprocessors import InlineProcessor, UnescapeTreeprocessor
 
     converter = Converter(allow_html=allow_html)
     md = converter.md
     md.treeprocessors.register(InlineProcessor(md), "inline", 20)
+    md.treeprocessors.register(UnescapeTreeprocessor(md), "unescape", 0)
+    md.preprocessors.register(NormalizeWhitespace(md), "normalize_whitespace", 30)
+    fenced = md.preprocessors["fenced_code_block"]
+    md.preprocessors.register(FencedBlockPreprocessor(md, fenced.config), "fenced_code_block", 25)
+    links = md.inlinePatterns
+    links.register(stock.ReferenceInlineProcessor(stock.REFERENCE_RE, md), "reference", 170)
+    links.register(stock.LinkInlineProcessor(stock.LINK_RE, md), "link", 160)
+    links.register(stock.ImageInlineProcessor(stock.IMAGE_LINK_RE, md), "image_link", 150)
+    image_reference = stock.ImageReferenceInlineProcessor(stock.IMAGE_REFERENCE_RE, md)
+    links.register(image_reference, "image_reference", 140)
+    short = stock.ShortReferenceInlineProcessor(stock.REFERENCE_RE, md)
+    links.register(short, "short_reference", 130)
+    short_image = stock.ShortImageReferenceInlineProcessor(stock.IMAGE_REFERENCE_RE, md)
+    links.register(short_image, "short_image_ref", 125)
     blocks = md.parser.blockprocessors
     blocks.register(TableProcessor(md.parser, {"use_align_attribute": True}), "table", 75)
     blocks.register(HashHeaderProcessor(md.parser), "hashheader", 70)
     blocks.register(SaneOListProcessor(md.parser), "olist", 40)
+    blocks.register(HRProcessor(md.parser), "hr", 50)
     blocks.register(BlockQuoteProcessor(md.parser), "quote", 20)
     return converter
 
@@ -177,6 +199,18 @@ def test_inline_patterns_passed_over_change_nothing(source: str, allow_html: boo
     _same_as_stock(source, allow_html)
 
 
+@pytest.mark.parametrize("mark", ["-", "_", "*"])
+@pytest.mark.parametrize("gap", ["", " ", "  "])
+def test_horizontal_rules_of_every_spacing_render_as_with_every_test_made(
+    mark: str, gap: str
+) -> None:
+    rule = gap.join(mark * 3)
+    for text in (rule, f"Text\n{rule}\n", f"   {rule}  ", f"a {rule} b", f"- x\n\n{rule}{mark}"):
+        for allow_html in (False, True):
+            _same_as_stock(text, allow_html)
+    assert "<hr" in _FAST[False].convert(rule, origin=ORIGIN, rewrite=str).html
+
+
 def test_the_projects_markdown_renders_as_with_every_pattern_tried() -> None:
     root = Path(__file__).parent.parent
     files = sorted({*root.glob("content/**/*.md"), *root.glob("tests/**/*.md"), root / "README.md"})
@@ -187,11 +221,23 @@ def test_the_projects_markdown_renders_as_with_every_pattern_tried() -> None:
             _same_as_stock(text, allow_html)
     assert type(_FAST[False].md.treeprocessors["inline"]).__name__ == "_SkippingInline"
     blocks = _FAST[False].md.parser.blockprocessors
-    assert [type(blocks[name]).__name__ for name in ("table", "hashheader", "olist", "quote")] == [
+    names = ("table", "hashheader", "hr", "olist", "quote")
+    assert [type(blocks[name]).__name__ for name in names] == [
         "_PipedTable",
         "_HashHeader",
+        "_HR",
         "_SaneOList",
         "_BlockQuote",
+    ]
+    trees, preprocessors = _FAST[False].md.treeprocessors, _FAST[False].md.preprocessors
+    assert type(trees["unescape"]).__name__ == "_Unescape"
+    assert type(preprocessors["fenced_code_block"]).__name__ == "_Fenced"
+    assert type(_FAST[False].md.preprocessors["normalize_whitespace"]).__name__ == "_Normalize"
+    inlines = _FAST[False].md.inlinePatterns
+    assert [type(inlines[name]).__name__ for name in ("link", "image_link", "reference")] == [
+        "_QuickLink",
+        "_QuickImage",
+        "_QuickReference",
     ]
 
 
@@ -207,4 +253,5 @@ def test_quick_tests_change_nothing_in_python_markdown_s_own_configuration(sourc
     quick = markdown.Markdown(extensions=["tables", QuickTests()])
     stock = markdown.Markdown(extensions=["tables"])
     assert type(quick.parser.blockprocessors["olist"]).__name__ == "_OList"
+    assert type(quick.inlinePatterns["short_image_ref"]).__name__ == "_QuickShortImageReference"
     assert quick.convert(source) == stock.convert(source), source
