@@ -34,6 +34,7 @@ from markdown.blockprocessors import (
     HashHeaderProcessor,
     HRProcessor,
     OListProcessor,
+    ReferenceProcessor,
 )
 from markdown.extensions import Extension
 from markdown.extensions.fenced_code import FencedBlockPreprocessor
@@ -94,6 +95,11 @@ class _OList(OListProcessor):
 
 class _SaneOList(_OList, SaneOListProcessor):
     """sane_lists' ordered lists (its own child pattern), with the same test."""
+
+
+class _Reference(ReferenceProcessor):
+    def test(self, parent: Element, block: str) -> bool:
+        return "]:" in block  # stock: always, then a search of the block for a definition
 
 
 class _HR(HRProcessor):
@@ -202,6 +208,7 @@ _BLOCKS: list[_Quick] = [
     ("olist", 40, SaneOListProcessor, lambda md, _old: _SaneOList(md.parser)),
     ("hr", 50, HRProcessor, lambda md, _old: _HR(md.parser)),
     ("quote", 20, BlockQuoteProcessor, lambda md, _old: _BlockQuote(md.parser)),
+    ("reference", 15, ReferenceProcessor, lambda md, _old: _Reference(md.parser)),
 ]
 _PREPROCESSORS: list[_Quick] = [
     ("normalize_whitespace", 30, NormalizeWhitespace, lambda md, _old: _Normalize(md)),

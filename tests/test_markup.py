@@ -136,6 +136,7 @@ _INLINE = st.lists(
         + ['"', "'", "](", "](/y)", "(x)", "[a [b] c](/x)", '[t](/x "q")', "[t](/x 'q')"]
         + ["[x](<a b>)", "[x](/p(1))", '[x](/a "b)', "![i][r]", "[r] [r]", " \\]"]
         + ["\t", "\r", "\r\n", " \n", "\n \n", "\u0002", "\u0003", "~~~\n", "---\n", "* * *"]
+        + ["\n[q]:/q/\n", "[q]", "  [q]:\n  /q/ 'Q'\n"]
     ),
     max_size=40,
 ).map("".join)
@@ -145,7 +146,12 @@ def _stock(allow_html: bool) -> Converter:
     """A converter with Python-Markdown's own inline processor, which tries every
     pattern, and its own block processors, which test every block."""
     from markdown import inlinepatterns as stock
-    from markdown.blockprocessors import BlockQuoteProcessor, HashHeaderProcessor, HRProcessor
+    from markdown.blockprocessors import (
+        BlockQuoteProcessor,
+        HashHeaderProcessor,
+        HRProcessor,
+        ReferenceProcessor,
+    )
     from markdown.extensions.fenced_code import FencedBlockPreprocessor
     from markdown.extensions.sane_lists import SaneOListProcessor
     from markdown.extensions.tables import TableProcessor
@@ -175,6 +181,7 @@ def _stock(allow_html: bool) -> Converter:
     blocks.register(SaneOListProcessor(md.parser), "olist", 40)
     blocks.register(HRProcessor(md.parser), "hr", 50)
     blocks.register(BlockQuoteProcessor(md.parser), "quote", 20)
+    blocks.register(ReferenceProcessor(md.parser), "reference", 15)
     return converter
 
 
@@ -221,13 +228,14 @@ def test_the_projects_markdown_renders_as_with_every_pattern_tried() -> None:
             _same_as_stock(text, allow_html)
     assert type(_FAST[False].md.treeprocessors["inline"]).__name__ == "_SkippingInline"
     blocks = _FAST[False].md.parser.blockprocessors
-    names = ("table", "hashheader", "hr", "olist", "quote")
+    names = ("table", "hashheader", "hr", "olist", "quote", "reference")
     assert [type(blocks[name]).__name__ for name in names] == [
         "_PipedTable",
         "_HashHeader",
         "_HR",
         "_SaneOList",
         "_BlockQuote",
+        "_Reference",
     ]
     trees, preprocessors = _FAST[False].md.treeprocessors, _FAST[False].md.preprocessors
     assert type(trees["unescape"]).__name__ == "_Unescape"
