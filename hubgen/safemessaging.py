@@ -326,4 +326,6 @@ def _did_you_mean(rule: str, known: list[str]) -> str:
 
 
 def _line_starts(text: str) -> list[int]:
-    return list(accumulate((len(line) + 1 for line in text.split("\n")[:-1]), initial=0))
+    # Each line's length and its newline, summed in C: a generator was a
+    # tenth of reviewing a drop.
+    return list(accumulate(map((1).__add__, map(len, text.split("\n")[:-1])), initial=0))

@@ -23,7 +23,6 @@ from hubgen.ruleset import Matcher, Near, Rule, Screen
 _WORD = re.compile(r"\w+(?:'\w+)*")
 _RUN = re.compile(r"[^\s*_]+")  # what is kept: all but whitespace and emphasis marks
 _QUOTE_MARKS = re.compile(r"^[ \t>]+", re.MULTILINE)  # indentation and block-quote markers
-_EMPHASIS = re.compile(r"[*_]+")
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 _STRAIGHT = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
 
@@ -153,14 +152,15 @@ def normalise(raw: str) -> str:
 
     Each step is skipped when it would change nothing (no curly quotes in ASCII
     text; quote markers matter only with a ">", as the indentation they also
-    match becomes one space anyway), and str.split() collapses whitespace: the
-    same characters as the regex `\\s`, several times faster.
+    match becomes one space anyway). str.split() collapses whitespace (the
+    same characters as the regex `\\s`, several times faster), and
+    str.replace takes the emphasis marks out (a regex doing it was a third of
+    the time a review took to read a drop's title, summary and body).
     """
     text = raw if raw.isascii() else raw.translate(_STRAIGHT)
     if ">" in text:
         text = _QUOTE_MARKS.sub(" ", text)
-    if "*" in text or "_" in text:
-        text = _EMPHASIS.sub("", text)
+    text = text.replace("*", "").replace("_", "")
     return " ".join(text.split())
 
 
