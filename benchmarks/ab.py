@@ -40,7 +40,15 @@ from pathlib import Path
 
 from generate import NOW, generate
 from measure import Sample, measure, set_aside
-from run import CACHE_DIR, OVERRIDDEN, add_override, drop_to_edit, edit_drop, edit_template
+from run import (
+    CACHE_DIR,
+    OVERRIDDEN,
+    TRASH,
+    add_override,
+    drop_to_edit,
+    edit_drop,
+    edit_template,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 # --edit: what run.py's row of the same build says
@@ -151,7 +159,7 @@ def _prepare(v: Version, edit: str, edited: Path, k: int) -> None:
     elif edit == "template":
         edit_template(v.site / edited, k)
     else:  # a cold build: nothing built before, nothing cached (moved aside, see `set_aside`)
-        trash = v.site.parent.parent / "trash"
+        trash = v.site.parent.parent / TRASH
         set_aside(v.site.parent / "out", trash)
         set_aside(v.site / CACHE_DIR, trash)
 

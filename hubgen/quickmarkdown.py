@@ -50,10 +50,7 @@ class QuickTests(Extension):
         _replace(md, md.parser.blockprocessors, _BLOCKS)
         _replace(md, md.preprocessors, _PREPROCESSORS)
         _replace(md, md.treeprocessors, _TREES)
-        inlines = md.inlinePatterns
-        for name, priority, stock_pattern, quick_pattern in _INLINES:
-            if name in inlines and type(inlines[name]) is stock_pattern:
-                inlines.register(quick_pattern(inlines[name].pattern, md), name, priority)
+        _replace(md, md.inlinePatterns, _INLINES)
         trees = md.treeprocessors
         if _CAN_SKIP and "inline" in trees and type(trees["inline"]) is InlineProcessor:
             trees.register(_SkippingInline(md), "inline", 20)
@@ -186,21 +183,32 @@ class _QuickShortImageReference(_QuickBrackets, inlinepatterns.ShortImageReferen
     pass
 
 
-# name, priority (as Python-Markdown registers it), its class, the quick one
-_INLINES: list[tuple[str, int, type, Callable[[str, markdown.Markdown], InlineProcessor]]] = [
-    ("reference", 170, inlinepatterns.ReferenceInlineProcessor, _QuickReference),
-    ("link", 160, inlinepatterns.LinkInlineProcessor, _QuickLink),
-    ("image_link", 150, inlinepatterns.ImageInlineProcessor, _QuickImage),
-    ("image_reference", 140, inlinepatterns.ImageReferenceInlineProcessor, _QuickImageReference),
-    ("short_reference", 130, inlinepatterns.ShortReferenceInlineProcessor, _QuickShortReference),
-    (
-        "short_image_ref",
-        125,
-        inlinepatterns.ShortImageReferenceInlineProcessor,
-        _QuickShortImageReference,
-    ),
+_INLINES: list[_Quick] = [
+    (name, priority, stock, lambda md, old, quick=quick: quick(old.pattern, md))
+    for name, priority, stock, quick in [
+        ("reference", 170, inlinepatterns.ReferenceInlineProcessor, _QuickReference),
+        ("link", 160, inlinepatterns.LinkInlineProcessor, _QuickLink),
+        ("image_link", 150, inlinepatterns.ImageInlineProcessor, _QuickImage),
+        (
+            "image_reference",
+            140,
+            inlinepatterns.ImageReferenceInlineProcessor,
+            _QuickImageReference,
+        ),
+        (
+            "short_reference",
+            130,
+            inlinepatterns.ShortReferenceInlineProcessor,
+            _QuickShortReference,
+        ),
+        (
+            "short_image_ref",
+            125,
+            inlinepatterns.ShortImageReferenceInlineProcessor,
+            _QuickShortImageReference,
+        ),
+    ]
 ]
-
 _BLOCKS: list[_Quick] = [
     ("table", 75, TableProcessor, lambda md, old: _PipedTable(md.parser, old.config)),  # type: ignore[attr-defined]
     ("hashheader", 70, HashHeaderProcessor, lambda md, _old: _HashHeader(md.parser)),
