@@ -99,6 +99,37 @@ def test_feeds_sitemaps_and_calendars_are_read_and_other_files_skipped() -> None
     assert links_of("empty.html", b"  <!-- nothing -->\n") == []
 
 
+def full_parse_links(data: bytes) -> list[str]:
+    """A calendar's links as icalendar's full parse has them: the reference."""
+    from icalendar import Calendar
+
+    return [str(c["URL"]) for c in Calendar.from_ical(data).walk() if "URL" in c]
+
+
+def test_calendar_links_are_those_the_full_parse_reads() -> None:
+    """Folded lines, parameters, a name in lower case, and names that only
+    start with URL, against icalendar's own reading of the whole calendar."""
+    ics = (
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:1\r\n"
+        b"URL;VALUE=URI:https://e.org/a-very-long-address/that-goes-on-past-\r\n"
+        b" seventy-five-octets/so-it-is-folded/\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:2\r\n"
+        b"url:/b/\r\nX-URLS:/not-this/\r\nURLX:/nor-this/\r\nEND:VEVENT\r\n"
+        b"BEGIN:VTIMEZONE\r\nTZID:X\r\nTZURL:http://tz.example/x\r\nBEGIN:STANDARD\r\n"
+        b"DTSTART:19700101T000000\r\nTZOFFSETFROM:+0000\r\nTZOFFSETTO:+0000\r\n"
+        b"END:STANDARD\r\nEND:VTIMEZONE\r\n"
+        b"END:VCALENDAR\r\n"
+    )
+    expected = [
+        "https://e.org/a-very-long-address/that-goes-on-past-seventy-five-octets/so-it-is-folded/",
+        "/b/",
+    ]
+    assert full_parse_links(ics) == expected
+    assert links_of("cal.ics", ics) == expected
+    for calendar in sorted((REPO / "tests/golden/site").glob("*/calendar.ics")):
+        data = calendar.read_bytes()
+        assert links_of(calendar.name, data) == full_parse_links(data) != []
+
+
 def test_unreadable_output_raises_as_before() -> None:
     with pytest.raises(ValueError):
         links_of("page.html", b"<a href='/x'>\xff</a>")
@@ -106,6 +137,8 @@ def test_unreadable_output_raises_as_before() -> None:
         links_of("feed.xml", b"<feed><link href='/x'></feed>")
     with pytest.raises(ValueError):
         links_of("cal.ics", b"not a calendar")
+    with pytest.raises(ValueError):
+        links_of("cal.ics", b"BEGIN:VCALENDAR\r\nURL:/x/\r\n")  # cut short
 
 
 def test_broken_theme_references_in_every_linking_tag_are_reported(
