@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
 from hubgen import urls
-from hubgen.cache import Cache
+from hubgen.cache import Writing
 from hubgen.model import Campaign, Drop
 from hubgen.publish import Published
 from hubgen.views import Views
@@ -24,14 +24,15 @@ def calendar_path(slug: str) -> str:
     return f"/{slug}/calendar.ics"
 
 
-def render_calendars(pub: Published, views: Views, *, cache: Cache) -> dict[str, bytes]:
-    """Every campaign's calendar, as output path -> bytes.
+def calendars(pub: Published, views: Views) -> dict[str, Writing]:
+    """Every campaign's calendar, as output path -> what `Cache.written` is given.
 
-    What goes into a calendar is worked out as plain values first: a calendar
-    of the same values is taken from the build cache, since making the file
-    (the library's VTIMEZONE rules, folding and escaping) is the slow part.
+    What goes into a calendar is worked out as plain values first, and is its
+    key: a calendar of the same values is taken from the build cache, since
+    making the file (the library's VTIMEZONE rules, folding and escaping) is
+    the slow part.
     """
-    out = {}
+    files: dict[str, Writing] = {}
     for c in pub.graph.campaigns.values():
         events = [
             d
@@ -39,9 +40,12 @@ def render_calendars(pub: Published, views: Views, *, cache: Cache) -> dict[str,
             if d.event is not None and pub.status[d] == "published"
         ]
         spec = _spec(views, c, events)
-        data = cache.written("calendar", [repr(spec)], lambda spec=spec: _ical(spec))
-        out[urls.output_file(calendar_path(c.slug))] = data
-    return out
+        files[urls.output_file(calendar_path(c.slug))] = (
+            "calendar",
+            [repr(spec)],
+            lambda spec=spec: _ical(spec),
+        )
+    return files
 
 
 Properties = tuple[tuple[str, object], ...]  # (name, str | date | datetime), in order

@@ -321,18 +321,26 @@ class _Renderer:
 
     def machine_readable(self) -> None:
         """Feeds, calendars, sitemap and robots.txt: for readers' tools and crawlers."""
-        found, self.feed_reads = feeds.render_feeds(
-            self.pub, self.views, cache=self.cache, jobs=self.jobs, inputs=self.inputs
-        )
-        self.out.update(found)
-        self.out.update(ical.render_calendars(self.pub, self.views, cache=self.cache))
+        # The calendars are written meanwhile by a process of their own, in
+        # about the time the feeds and the sitemap take here (the sitemap there
+        # too made that process the slower, by a tenth of a second at 10,000
+        # drops).
+        calendars = self.cache.meanwhile(ical.calendars(self.pub, self.views), jobs=self.jobs)
+        try:
+            found, self.feed_reads = feeds.render_feeds(
+                self.pub, self.views, cache=self.cache, jobs=self.jobs, inputs=self.inputs
+            )
+            self.out.update(found)
+            self.out[urls.output_file(sitemap.SITEMAP)] = sitemap.render_sitemap(
+                self.lastmods, self.u, cache=self.cache
+            )
+            self.out.update(calendars.files())
+        finally:
+            calendars.close()
         self.sources[urls.output_file(feeds.site_feed_path())] = self.g.site.span.path
         for c in self.g.campaigns.values():
             self.sources[urls.output_file(feeds.campaign_feed_path(c.slug))] = c.span.path
             self.sources[urls.output_file(ical.calendar_path(c.slug))] = c.span.path
-        self.out[urls.output_file(sitemap.SITEMAP)] = sitemap.render_sitemap(
-            self.lastmods, self.u, cache=self.cache
-        )
         robots = sitemap.render_robots(self.u, preview=self.pub.preview)
         self.out[urls.output_file(sitemap.ROBOTS)] = robots
 
