@@ -40,6 +40,13 @@ def test_it_is_held_in_less_memory_than_its_text() -> None:
     assert len(pickle.dumps(PackedHtml(html))) < len(html) / 2
 
 
+def test_a_body_longer_than_the_compression_window_comes_back_whole() -> None:
+    words = [f"w{(i * 7919) % 10007}" for i in range(40_000)]  # little to repeat nearby
+    html = "<p>" + " ".join(words) + "</p>"
+    packed = pickle.loads(pickle.dumps(PackedHtml(html)))
+    assert str(packed) == html and len(packed) == len(html) > 200_000
+
+
 def test_it_goes_between_processes_compressed_and_comes_back_equal() -> None:
     packed = PackedHtml(BODY)
     data = pickle.dumps(packed)
