@@ -14,6 +14,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from multiprocessing import get_context
@@ -1451,6 +1452,55 @@ def test_a_value_written_at_once_is_read_back_and_kept_and_unused_ones_go(
     last.save()  # "a" unused by this build: gone
     last.close()
     assert Cache(folder).get("drop", "a") is None
+
+
+def _pid_file() -> bytes:
+    return f"made by {os.getpid()}".encode()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_files_written_meanwhile_are_those_written_here_and_kept(tmp_path: Path, jobs: int) -> None:
+    """`Cache.meanwhile` (the calendars) writes what the cache does not know in
+    another process when `jobs` allows it, and keeps it like `written`: a later
+    build takes it from the cache and writes nothing."""
+    from hubgen.cache import Cache
+
+    folder = tmp_path / CACHE_DIR
+    cache = Cache(folder)
+    known = cache.written("calendar", ["old"], lambda: b"known already")
+    meanwhile = cache.meanwhile(
+        {"a.ics": ("calendar", ["new"], _pid_file), "b.ics": ("calendar", ["old"], _pid_file)},
+        jobs=jobs,
+    )
+    files = meanwhile.files()
+    meanwhile.close()
+    assert files["b.ics"] == known
+    made_by = int(files["a.ics"].split()[-1])
+    assert (made_by == os.getpid()) == (jobs == 1 or not workers.can_fork())
+    cache.save()
+    cache.close()
+    again = Cache(folder)
+    later = again.meanwhile({"a.ics": ("calendar", ["new"], _pid_file)}, jobs=jobs)
+    assert later.files() == {"a.ics": files["a.ics"]}  # not written again: kept
+    again.close()
+
+
+def test_files_no_longer_wanted_are_not_waited_for() -> None:
+    """A build that fails before it takes them ends the process writing them."""
+    from hubgen.cache import Cache
+
+    meanwhile = Cache.none().meanwhile(
+        {"a.ics": ("calendar", ["x"], lambda: time.sleep(3600) or b"")}, jobs=2
+    )
+    process = meanwhile._made._process if meanwhile._made is not None else None
+    if process is None:
+        pytest.skip("no fork here: nothing runs meanwhile")
+    try:
+        assert process.is_alive()
+        meanwhile.close()
+        assert not process.is_alive()
+    finally:
+        process.kill()  # (a test that failed leaves no process behind)
 
 
 def test_values_written_and_not_yet_sent_are_read_and_saved(tmp_path: Path) -> None:
