@@ -140,7 +140,7 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
     # once written: not megabytes of feeds held while the pages are made.
     others = list(rendered.files)
     kept: dict[str, bytes] = {}  # the others that are the previous output's files as they were
-    _write_others(_taken(rendered.files), cache, dest, result, kept)
+    _write_others(_taken(rendered.files), cache, dest, result, kept, rendered.read_links)
     firsts = _read_keys(rendered, pages)
     table = _Table(cache, rendered.inputs, dest)
     rest = [
@@ -205,11 +205,13 @@ def _write_others(
     dest: Destination | None,
     result: Produced,
     kept: dict[str, bytes],
+    read: Mapping[str, list[str]] | None = None,
 ) -> None:
-    """Write the files that are not pages, and note their links; those of a
-    file that is the previous output's as it was (a feed, a calendar, the
-    sitemap) only if the link check needs them, as for pages reused: into
-    `kept` (`_Output.check_reused`)."""
+    """Write the files that are not pages, and note their links (`read`:
+    those read already, where the file was made); those of a file that is the
+    previous output's as it was (a feed, a calendar, the sitemap) only if the
+    link check needs them, as for pages reused: into `kept`
+    (`_Output.check_reused`)."""
     for out, content in files:
         if dest is not None:
             if isinstance(content, Path):
@@ -219,12 +221,19 @@ def _write_others(
                 kept[out] = content
                 continue
         if isinstance(content, bytes):
-            _note_links(out, content, cache, result)
+            _note_links(out, content, cache, result, read.get(out) if read else None)
 
 
-def _note_links(out: str, content: bytes, cache: Cache, result: Produced) -> None:
-    """A file's links, for the link check (feeds and calendars: slow to parse)."""
+def _note_links(
+    out: str, content: bytes, cache: Cache, result: Produced, read: list[str] | None = None
+) -> None:
+    """A file's links, for the link check (feeds and calendars: slow to parse);
+    `read`: as read already."""
     key = digest("links", out, content)
+    if read is not None:
+        result.links[out] = read
+        cache.put("links", key, read)
+        return
     links = cache.get("links", key)
     if _strings(links):
         result.links[out] = links

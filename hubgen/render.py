@@ -22,7 +22,7 @@ from typing import Any
 from jinja2 import TemplateError, TemplateSyntaxError
 from markupsafe import Markup as Html
 
-from hubgen import feeds, ical, sitemap, structured, urls
+from hubgen import feeds, ical, linkcheck, sitemap, structured, urls
 from hubgen.cache import Cache
 from hubgen.headers import render_headers
 from hubgen.load import Theme
@@ -67,6 +67,7 @@ class Rendered:
     views: Views  # what the page jobs' contexts are made of
     inputs: Inputs | None  # what every page reads; None: pages are known by their views only
     feed_reads: list[feeds.FeedReads]  # of the feeds worked out, to record (`produce`)
+    read_links: dict[str, list[str]]  # of files read where they were made: the calendars
 
     def take_pages(self) -> list[tuple[str, PageJob]]:
         """The page jobs, taken out of `files` (which keeps the other files):
@@ -186,6 +187,7 @@ class _Renderer:
         self.views = Views(pub, cache=cache, bodies=bodies, inputs=inputs)
         self.inputs = inputs
         self.feed_reads: list[feeds.FeedReads] = []
+        self.read_links: dict[str, list[str]] = {}
         # Compiled templates are kept between the builds of one `serve`.
         self.themes = cache.made(
             "themes",
@@ -316,16 +318,24 @@ class _Renderer:
         if inputs is not None:
             inputs = inputs.reading(digest_asked(self.info_asked))
         return Rendered(
-            files, self.sources, self.themes, self.u.base_url, self.views, inputs, self.feed_reads
+            files,
+            self.sources,
+            self.themes,
+            self.u.base_url,
+            self.views,
+            inputs,
+            self.feed_reads,
+            self.read_links,
         )
 
     def machine_readable(self) -> None:
         """Feeds, calendars, sitemap and robots.txt: for readers' tools and crawlers."""
-        # The calendars are written meanwhile by a process of their own, in
-        # about the time the feeds and the sitemap take here (the sitemap there
-        # too made that process the slower, by a tenth of a second at 10,000
-        # drops).
-        calendars = self.cache.meanwhile(ical.calendars(self.pub, self.views), jobs=self.jobs)
+        # The calendars are written meanwhile by a process of their own, and
+        # their links read there (icalendar's full parse: as slow as writing
+        # them), in about the time the feeds and the sitemap take here.
+        calendars = self.cache.meanwhile(
+            ical.calendars(self.pub, self.views), jobs=self.jobs, then=linkcheck.links_or_none
+        )
         try:
             found, self.feed_reads = feeds.render_feeds(
                 self.pub, self.views, cache=self.cache, jobs=self.jobs, inputs=self.inputs
@@ -337,6 +347,8 @@ class _Renderer:
             self.out.update(calendars.files())
         finally:
             calendars.close()
+        # (None: unreadable, read again where the links are noted, to report it)
+        self.read_links = {o: links for o, links in calendars.then().items() if links is not None}
         self.sources[urls.output_file(feeds.site_feed_path())] = self.g.site.span.path
         for c in self.g.campaigns.values():
             self.sources[urls.output_file(feeds.campaign_feed_path(c.slug))] = c.span.path
