@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import hubgen
-from hubgen import collector, workers
+from hubgen import collector
 from hubgen.shipped import SHIPPED_THEMES
 
 CACHE_DIR = ".hubgen-cache"
@@ -386,20 +386,6 @@ class Cache:
         self.write(kind, key, data.decode("utf-8"))  # not held till the end: megabytes of feeds
         return data
 
-    def meanwhile(
-        self,
-        files: dict[str, Writing],
-        *,
-        jobs: int,
-        then: Callable[[str, bytes], Any] | None = None,
-    ) -> Meanwhile:
-        """`written` for each of these files (output path -> what `written` is
-        given), those the cache does not know written by a forked process
-        while this one gets on with other work (`Meanwhile.files` waits), if
-        `jobs` allows a second process; `then(out, data)` is worked out there
-        too, for each file written (`Meanwhile.then`)."""
-        return Meanwhile(self, files, jobs=jobs, then=then)
-
     def made(
         self,
         kind: str,
@@ -607,58 +593,3 @@ def cache_for(site_dir: Path, *, enabled: bool = True, warm: Warm | None = None)
 
 
 Writing = tuple[str, list[str], Callable[[], bytes]]  # what `Cache.written` is given
-
-
-class Meanwhile:
-    """Files as `Cache.written` gives them, the ones the cache does not know
-    written by a forked process (`workers.Pending`) meanwhile. For slow files
-    made from plain values (the calendars): they are made where a cold build
-    runs in one process, and a second CPU would be idle."""
-
-    def __init__(
-        self,
-        cache: Cache,
-        files: dict[str, Writing],
-        *,
-        jobs: int,
-        then: Callable[[str, bytes], Any] | None = None,
-    ) -> None:
-        self._cache = cache
-        self._keys = {
-            out: (kind, cache.written_key(kind, parts)) for out, (kind, parts, _w) in files.items()
-        }
-        self._known = {out: cache.written_as(kind, key) for out, (kind, key) in self._keys.items()}
-        self._writes = [(out, files[out][2]) for out, data in self._known.items() if data is None]
-        self._then = then
-        self._made: workers.Pending[list[tuple[bytes, Any]]] | None = None
-        if self._writes and jobs > 1:
-            self._made = workers.Pending(self._write_all)
-        self._after: dict[str, Any] = {}
-
-    def _write_all(self) -> list[tuple[bytes, Any]]:
-        done = []
-        for out, write in self._writes:
-            data = write()
-            done.append((data, self._then(out, data) if self._then is not None else None))
-        return done
-
-    def files(self) -> dict[str, bytes]:
-        """Each file, those made now kept in the cache."""
-        made = iter(self._made.result() if self._made is not None else self._write_all())
-        files = {}
-        for out, data in self._known.items():
-            if data is None:
-                data, self._after[out] = next(made)
-                kind, key = self._keys[out]
-                self._cache.write(kind, key, data.decode("utf-8"))
-            files[out] = data
-        return files
-
-    def then(self) -> dict[str, Any]:
-        """`then(out, data)` for each file this build wrote (after `files`)."""
-        return dict(self._after)
-
-    def close(self) -> None:
-        """End the process writing them (done, or no longer wanted: a build that failed)."""
-        if self._made is not None:
-            self._made.close()

@@ -25,7 +25,8 @@ def calendar_path(slug: str) -> str:
 
 
 def calendars(pub: Published, views: Views) -> dict[str, Writing]:
-    """Every campaign's calendar, as output path -> what `Cache.written` is given.
+    """Every campaign's calendar, as output path -> what `Cache.written` is given
+    (made meanwhile: `render`, `meanwhile`).
 
     What goes into a calendar is worked out as plain values first, and is its
     key: a calendar of the same values is taken from the build cache, since

@@ -205,10 +205,10 @@ def _write_others(
     dest: Destination | None,
     result: Produced,
     kept: dict[str, bytes],
-    read: Mapping[str, list[str]] | None = None,
+    read: Mapping[str, list[str] | None] | None = None,
 ) -> None:
     """Write the files that are not pages, and note their links (`read`:
-    those read already, where the file was made); those of a file that is the
+    those read already, where the file was made; None: not read); those of a file that is the
     previous output's as it was (a feed, a calendar, the sitemap) only if the
     link check needs them, as for pages reused: into `kept`
     (`_Output.check_reused`)."""

@@ -26,6 +26,7 @@ from hubgen import feeds, ical, linkcheck, sitemap, structured, urls
 from hubgen.cache import Cache
 from hubgen.headers import render_headers
 from hubgen.load import Theme
+from hubgen.meanwhile import Meanwhile
 from hubgen.model import Campaign, Drop, Organisation, Page
 from hubgen.publish import Published
 from hubgen.reads import Inputs
@@ -67,7 +68,9 @@ class Rendered:
     views: Views  # what the page jobs' contexts are made of
     inputs: Inputs | None  # what every page reads; None: pages are known by their views only
     feed_reads: list[feeds.FeedReads]  # of the feeds worked out, to record (`produce`)
-    read_links: dict[str, list[str]]  # of files read where they were made: the calendars
+    # Of files read where they were made (the calendars); None: unreadable there,
+    # read again where the links are noted, which reports it.
+    read_links: dict[str, list[str] | None]
 
     def take_pages(self) -> list[tuple[str, PageJob]]:
         """The page jobs, taken out of `files` (which keeps the other files):
@@ -187,7 +190,7 @@ class _Renderer:
         self.views = Views(pub, cache=cache, bodies=bodies, inputs=inputs)
         self.inputs = inputs
         self.feed_reads: list[feeds.FeedReads] = []
-        self.read_links: dict[str, list[str]] = {}
+        self.read_links: dict[str, list[str] | None] = {}
         # Compiled templates are kept between the builds of one `serve`.
         self.themes = cache.made(
             "themes",
@@ -333,8 +336,11 @@ class _Renderer:
         # The calendars are written meanwhile by a process of their own, and
         # their links read there (icalendar's full parse: as slow as writing
         # them), in about the time the feeds and the sitemap take here.
-        calendars = self.cache.meanwhile(
-            ical.calendars(self.pub, self.views), jobs=self.jobs, then=linkcheck.links_or_none
+        calendars = Meanwhile(
+            self.cache,
+            ical.calendars(self.pub, self.views),
+            jobs=self.jobs,
+            then=linkcheck.links_or_none,
         )
         try:
             found, self.feed_reads = feeds.render_feeds(
@@ -347,8 +353,7 @@ class _Renderer:
             self.out.update(calendars.files())
         finally:
             calendars.close()
-        # (None: unreadable, read again where the links are noted, to report it)
-        self.read_links = {o: links for o, links in calendars.then().items() if links is not None}
+        self.read_links = calendars.then()
         self.sources[urls.output_file(feeds.site_feed_path())] = self.g.site.span.path
         for c in self.g.campaigns.values():
             self.sources[urls.output_file(feeds.campaign_feed_path(c.slug))] = c.span.path

@@ -25,6 +25,7 @@ from conftest import FIXTURES, REPO, read_tree, run
 
 from hubgen import workers
 from hubgen.cache import CACHE_DIR
+from hubgen.meanwhile import Meanwhile
 from hubgen.write import MANIFEST
 
 NOW = "2023-05-10T12:00"
@@ -1460,7 +1461,7 @@ def _pid_file() -> bytes:
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_files_written_meanwhile_are_those_written_here_and_kept(tmp_path: Path, jobs: int) -> None:
-    """`Cache.meanwhile` (the calendars) writes what the cache does not know in
+    """`Meanwhile` (the calendars) writes what the cache does not know in
     another process when `jobs` allows it, and keeps it like `written`: a later
     build takes it from the cache and writes nothing."""
     from hubgen.cache import Cache
@@ -1468,7 +1469,8 @@ def test_files_written_meanwhile_are_those_written_here_and_kept(tmp_path: Path,
     folder = tmp_path / CACHE_DIR
     cache = Cache(folder)
     known = cache.written("calendar", ["old"], lambda: b"known already")
-    meanwhile = cache.meanwhile(
+    meanwhile = Meanwhile(
+        cache,
         {"a.ics": ("calendar", ["new"], _pid_file), "b.ics": ("calendar", ["old"], _pid_file)},
         jobs=jobs,
     )
@@ -1480,7 +1482,7 @@ def test_files_written_meanwhile_are_those_written_here_and_kept(tmp_path: Path,
     cache.save()
     cache.close()
     again = Cache(folder)
-    later = again.meanwhile({"a.ics": ("calendar", ["new"], _pid_file)}, jobs=jobs)
+    later = Meanwhile(again, {"a.ics": ("calendar", ["new"], _pid_file)}, jobs=jobs)
     assert later.files() == {"a.ics": files["a.ics"]}  # not written again: kept
     again.close()
 
@@ -1489,8 +1491,8 @@ def test_files_no_longer_wanted_are_not_waited_for() -> None:
     """A build that fails before it takes them ends the process writing them."""
     from hubgen.cache import Cache
 
-    meanwhile = Cache.none().meanwhile(
-        {"a.ics": ("calendar", ["x"], lambda: time.sleep(3600) or b"")}, jobs=2
+    meanwhile = Meanwhile(
+        Cache.none(), {"a.ics": ("calendar", ["x"], lambda: time.sleep(3600) or b"")}, jobs=2
     )
     process = meanwhile._made._process if meanwhile._made is not None else None
     if process is None:
