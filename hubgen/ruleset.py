@@ -197,7 +197,7 @@ def parse_rules(text: str) -> RuleSet:
     data = _mapping(yaml.load(text, Loader=_Loader), "the rules file")
     sources = {str(k): str(v) for k, v in _mapping(data.get("sources"), "sources").items()}
     lexicons = {
-        str(name): _compile("|".join(f"(?:{t})" for t in _strings(terms, f"lexicon {name}")), name)
+        str(name): _compile(_lexicon(_strings(terms, f"lexicon {name}")), name)
         for name, terms in _mapping(data.get("lexicons"), "lexicons").items()
     }
     rules = tuple(_rule(item, sources, lexicons) for item in data.get("rules") or ())
@@ -206,6 +206,12 @@ def parse_rules(text: str) -> RuleSet:
     if duplicates:
         raise RulesError(f"duplicate rule ids: {', '.join(duplicates)}")
     return RuleSet(rules=rules, lexicons=lexicons, sources=sources)
+
+
+def _lexicon(terms: list[str]) -> str:
+    """One pattern for a lexicon's terms, each starting a word: "spend their
+    lives" does not hold "end their lives", nor "a skill himself" "kill himself"."""
+    return r"\b(?:" + "|".join(f"(?:{t})" for t in terms) + ")"
 
 
 def _rule(item: Any, sources: dict[str, str], lexicons: dict[str, Matcher]) -> Rule:

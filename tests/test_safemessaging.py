@@ -312,6 +312,26 @@ def test_text_about_suicide_needs_a_crisis_line_to_show(
     assert run("check", "--site", site, "--now", NOW) == 0
 
 
+def test_a_term_counts_only_where_it_starts_a_word(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ "spend their lives" holds "end their lives": not about suicide, so no SM030
+    error and no "method" warning near it; "ended their lives" still is."""
+    site = make_site(
+        {
+            "content/pages/a.md": "---\ntitle: Carers\n---\nThey spend their lives helping "
+            "others, and pretend your life is fine; a skill himself he learnt from pills.\n",
+        }
+    )
+    assert run("check", "--site", site, "--now", NOW) == 0
+    assert capsys.readouterr().err == "0 errors, 0 warnings\n"
+    make_site({"content/pages/a.md": "---\ntitle: Carers\n---\nThey ended their lives.\n"})
+    assert run("check", "--site", site, "--now", NOW) == 1
+    assert 'error[SM030]: this page talks about suicide ("ended their lives")' in (
+        capsys.readouterr().err
+    )
+
+
 def test_a_crisis_line_past_its_until_no_longer_counts(
     make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
