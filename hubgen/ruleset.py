@@ -11,8 +11,7 @@ pattern, which for thirty patterns costs more than rendering the Markdown. So
 each pattern also gets literal strings one of which any match must contain
 ("commit" or "suicide "); a text containing none of them is skipped with a
 plain substring test. A `Screen` makes those tests for every pattern at once,
-from the text's words, so a file costs a few set lookups instead of three
-hundred substring searches.
+in one pass over the text instead of three hundred substring searches.
 """
 
 from __future__ import annotations
@@ -34,6 +33,7 @@ from re._constants import (
 )
 from typing import Any
 
+import ahocorasick
 import yaml
 
 try:
@@ -64,16 +64,32 @@ class RulesError(ValueError):
     """The rules file is malformed (a bug in hubgen's data, not in the site)."""
 
 
+# A match holds one string of each set, for one way of matching at least.
+Needs = tuple[tuple[frozenset[str], ...], ...]
+
+
 @dataclass(frozen=True)
 class Matcher:
-    """A compiled pattern and strings one of which any match contains (None: unknown)."""
+    """A compiled pattern, and strings its matches contain.
+
+    `factors`: one of them is in any match (None: not known). `needs`, finer:
+    for each alternative of the pattern's outermost alternation, sets of
+    strings one of each of which a match that way holds ("hurt" and
+    " himself"), where `factors` knows only the likeliest to be rare
+    (" himself"). A text that has a factor but not all of what any way
+    needs cannot match either.
+    """
 
     pattern: re.Pattern[str]
     factors: tuple[str, ...] | None
+    needs: Needs = ()
 
     def may_match(self, lowered: str) -> bool:
         """False only if the pattern cannot match `lowered` (the text in lower case)."""
-        return self.factors is None or any(map(lowered.__contains__, self.factors))
+        has = lowered.__contains__
+        if self.factors is not None and not any(map(has, self.factors)):
+            return False
+        return not self.needs or any(all(any(map(has, c)) for c in way) for way in self.needs)
 
 
 @dataclass(frozen=True)
@@ -117,64 +133,47 @@ class RuleSet:
 class Screen:
     """`Matcher.may_match` for many matchers at once, with the same answers.
 
-    A factor without a space occurs in a text exactly when it occurs inside one
-    of the text's space-separated words, and which factors a word holds is
-    remembered across texts: a site's vocabulary is small, its text is not. A
-    factor with spaces needs its longest piece inside some word, and then the
-    plain substring test decides. Matchers are told apart by identity: hashing
-    one hashes its pattern and factors, which costs more than the test.
+    Every string that a matcher's factors and needs name is looked for in one
+    pass over the text, by an Aho-Corasick automaton (pyahocorasick, in C).
+    For the benchmark's drops that took 14 us a text, where remembering which
+    factors each word of a site's vocabulary holds took 37 us (47 in a new
+    process), and knowing what each way of matching needs leaves the
+    expressions a third of the texts they were run on and matched nothing in.
+    Matchers are told apart by identity: hashing one hashes its pattern and
+    factors, which costs more than the test.
     """
-
-    _MEMO_LIMIT = 200_000  # words remembered; then start over (long-running serve)
 
     def __init__(self, matchers: list[Matcher]) -> None:
         self._known = {id(m) for m in matchers}
-        self._always: set[int] = set()  # matchers without factors
-        self._by_piece: dict[str, set[int]] = {}  # factors without spaces
-        self._spaced: dict[str, list[tuple[int, str]]] = {}  # by their longest piece
+        self._always = frozenset(id(m) for m in matchers if m.factors is None)
+        self._needs = {id(m): m.needs for m in matchers if m.needs}
+        having: dict[str, set[int]] = {}  # a factor: the matchers it may let through
+        strings = {c for m in matchers for way in m.needs for clause in way for c in clause}
         for m in matchers:
-            if m.factors is None:
-                self._always.add(id(m))
             for factor in _shortest(m.factors or ()):
-                if " " in factor:
-                    piece = max(factor.split(" "), key=len)
-                    self._spaced.setdefault(piece, []).append((id(m), factor))
-                else:
-                    self._by_piece.setdefault(factor, set()).add(id(m))
-        self._pieces = tuple(sorted({*self._by_piece, *self._spaced} - {""}))
-        self._seen: set[str] = set()  # words whose pieces are known
-        self._holding: dict[str, frozenset[str]] = {}  # those that hold any
+                having.setdefault(factor, set()).add(id(m))
+        self._having = {s: frozenset(ids) for s, ids in having.items()}
+        self._automaton = ahocorasick.Automaton()
+        for string in strings | set(having):
+            self._automaton.add_word(string, string)
+        if len(self._automaton):
+            self._automaton.make_automaton()
 
     def knows(self, matcher: Matcher) -> bool:
         return id(matcher) in self._known
 
     def possible(self, lowered: str) -> set[int]:
         """The ids of the matchers whose `may_match(lowered)` is true."""
-        found = self._pieces_in(lowered)
-        ids = set(self._always)
-        for piece in found:
-            ids.update(self._by_piece.get(piece, ()))
-        for piece in ("", *found):
-            for matcher_id, factor in self._spaced.get(piece, ()):
-                if matcher_id not in ids and factor in lowered:
-                    ids.add(matcher_id)
+        if self._automaton.kind != ahocorasick.AHOCORASICK:
+            return set(self._always)
+        found = {string for _, string in self._automaton.iter(lowered)}
+        having = self._having
+        ids = set(self._always).union(*(having[s] for s in found if s in having))
+        for matcher_id in ids & self._needs.keys():
+            ways = self._needs[matcher_id]
+            if not any(all(not c.isdisjoint(found) for c in way) for way in ways):
+                ids.discard(matcher_id)
         return ids
-
-    def _pieces_in(self, text: str) -> set[str]:
-        """The factor pieces that occur inside the text's words."""
-        if len(self._seen) > self._MEMO_LIMIT:
-            self._seen.clear()
-            self._holding.clear()
-        words = set(text.split(" "))
-        for word in words.difference(self._seen):
-            self._seen.add(word)
-            held = frozenset(p for p in self._pieces if p in word)
-            if held:
-                self._holding[word] = held
-        # A view of the memo's words and the text's: walks the text's words (in C),
-        # not every word remembered (links' words are new in each drop).
-        holding = self._holding
-        return set().union(*(holding[w] for w in holding.keys() & words))
 
 
 def _shortest(factors: tuple[str, ...]) -> list[str]:
@@ -269,8 +268,10 @@ def _compile(pattern: str, owner: str) -> Matcher:
         compiled = re.compile(pattern)
     except re.error as exc:
         raise RulesError(f"{owner}: bad pattern: {exc}") from None
-    found = _factors(_parser.parse(pattern).data)
-    return Matcher(compiled, tuple(sorted({f.lower() for f in found})) if found else None)
+    parsed = _parser.parse(pattern).data
+    found = _factors(parsed)
+    factors = tuple(sorted(found)) if found else None
+    return Matcher(compiled, factors, _needs(parsed))
 
 
 def _factors(items: list[Any]) -> set[str] | None:
@@ -314,6 +315,60 @@ def _factors(items: list[Any]) -> set[str] | None:
             consider(_factors(av[2].data))
     consider({run} if run else None)
     return best
+
+
+# Strings shorter than this are in most texts: a set holding one tells little
+# and costs the screen a report at nearly every word.
+_NEEDED_LENGTH = 4
+
+
+def _needs(items: list[Any]) -> Needs:
+    """What each alternative of the outermost alternation needs (`Matcher.needs`)."""
+    ways = tuple(
+        tuple(kept for c in _clauses(way) if len(kept := frozenset(_shortest(tuple(c)))) > 0)
+        for way in _ways(items)
+    )
+    return () if all(not way for way in ways) else ways
+
+
+def _ways(items: list[Any]) -> list[list[Any]]:
+    """The alternatives of a parsed pattern's outermost alternation (itself if none)."""
+    core = [(op, av) for op, av in items if op not in (AT, ASSERT, ASSERT_NOT)]
+    if len(core) == 1 and core[0][0] is SUBPATTERN:
+        return _ways(core[0][1][3].data)
+    if len(core) == 1 and core[0][0] is BRANCH:
+        return [way for branch in core[0][1][1] for way in _ways(branch.data)]
+    return [items]
+
+
+def _clauses(items: list[Any]) -> list[set[str]]:
+    """Sets of strings, of at least `_NEEDED_LENGTH` characters, a match holds one of
+    each of: the runs of literal characters of a sequence (each with what
+    the next item starts with, as in `_factors`), and what its groups, the
+    repeats done at least once and the alternations (their factors) hold."""
+    found: list[set[str]] = []
+    run = ""
+    for op, av in items:
+        if op is LITERAL:
+            run += chr(av)
+            continue
+        if op in (AT, ASSERT, ASSERT_NOT):
+            continue  # zero-width: the literal run goes on
+        if run:
+            heads = _prefixes([(op, av)])
+            found.append({run + head for head in heads} if heads else {run})
+        run = ""
+        if op is SUBPATTERN:
+            found += _clauses(av[3].data)
+        elif op is BRANCH:
+            alternatives = [_factors(branch.data) for branch in av[1]]
+            if all(alternatives):
+                found.append(set().union(*alternatives))  # type: ignore[arg-type]
+        elif op in (MAX_REPEAT, MIN_REPEAT) and av[0] >= 1:
+            found += _clauses(av[2].data)
+    if run:
+        found.append({run})
+    return [c for c in found if min(map(len, c)) >= _NEEDED_LENGTH]
 
 
 def _prefixes(items: list[Any]) -> set[str] | None:
