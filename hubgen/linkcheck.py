@@ -124,9 +124,7 @@ def check_links(
     unreadable: Mapping[str, str],
 ) -> list[Diagnostic]:
     """Diagnostics for references to files that the output does not hold."""
-    present = set(files)
-    dangling: dict[str, bool] = {}  # link -> whether it is missing; most repeat on every page
-    own = f"{u.origin}{u.prefix}/"  # how pages write an absolute link into the site
+    targets = Targets(files, u)
     problems = []
     for out, why in unreadable.items():  # hubgen's own output: a bug to report
         message = f"the built file {out} cannot be read back ({why}); please report this"
@@ -134,28 +132,51 @@ def check_links(
         problems.append(Diagnostic(span, "error", "unreadable-output", message))
     for out, found in links.items():
         source = sources.get(out, out)
-        for link in found:
-            missing = dangling.get(link)
-            if missing is None:
-                if link.startswith(own) and _PLAIN_PATH.fullmatch(link, len(own)):
-                    # Not split by urlsplit (`_PLAIN_PATH`): the sitemap's and
-                    # feeds' 18,000 links of a large site were, every build, a
-                    # third of the check.
-                    missing = not _exists(link[len(own) - 1 :], present)
-                else:
-                    internal, path = _target(link, u.base_url, u.prefix)
-                    missing = internal and not _exists(path, present)
-                dangling[link] = missing
-            if missing:
-                problems.append(
-                    Diagnostic(
-                        Span(source),
-                        "error",
-                        "dangling-link",
-                        f"the built file {out} links to {link}, which is not in the output",
-                    )
+        for link in targets.dangling(found):
+            problems.append(
+                Diagnostic(
+                    Span(source),
+                    "error",
+                    "dangling-link",
+                    f"the built file {out} links to {link}, which is not in the output",
                 )
+            )
     return problems
+
+
+class Targets:
+    """The files of an output, and which links name none of them, each
+    distinct link judged once: most repeat on every page.
+
+    Given some of the output's files, those of `dangling` are the links left
+    for the link check to judge when all are known; the rest name one."""
+
+    def __init__(self, files: Collection[str], u: urls.Urls) -> None:
+        self._present = set(files)
+        self._u = u
+        self._own = f"{u.origin}{u.prefix}/"  # how pages write an absolute link into the site
+        self._missing: dict[str, bool] = {}
+
+    def dangling(self, links: list[str]) -> list[str]:
+        """Those of `links` that name no file here, in order, repeats too."""
+        known = self._missing
+        return [link for link in links if known.get(link, True) and self._judged(link)]
+
+    def _judged(self, link: str) -> bool:
+        missing = self._missing.get(link)
+        if missing is None:
+            own = self._own
+            if link.startswith(own) and _PLAIN_PATH.fullmatch(link, len(own)):
+                # Not split by urlsplit (`_PLAIN_PATH`): the sitemap's and
+                # feeds' 18,000 links of a large site were, every build, a
+                # third of the check.
+                missing = not _exists(link[len(own) - 1 :], self._present)
+            else:
+                u = self._u
+                internal, path = _target(link, u.base_url, u.prefix)
+                missing = internal and not _exists(path, self._present)
+            self._missing[link] = missing
+        return missing
 
 
 # What follows the site's own address in a link `_target` would read as that

@@ -50,6 +50,7 @@ from hubgen.reads import Inputs
 from hubgen.render import PageJob, Rendered, SiteInfo, TemplateProblem
 from hubgen.theme import Themes
 from hubgen.unchanged import Sources
+from hubgen.urls import Urls
 from hubgen.views import CampaignCard, DropView, Facts, Read
 from hubgen.write import MANIFEST, Listed, Staging, place
 
@@ -118,7 +119,10 @@ class _Done:
     """A page a worker rendered: its record and its links."""
 
     page: _Page
-    links: list[str]
+    links: Encoded  # all of them, as the cache keeps them
+    # Those that name none of the pages and other files: for the link check,
+    # which knows the theme assets too (most pages have none).
+    unresolved: list[str]
 
 
 def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | None) -> Produced:
@@ -133,12 +137,16 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
     result = Produced()
     if dest is not None:  # first, so that no old file or folder stands in a new file's way
         dest.staging.keep_only({*rendered.files, *rendered.themes.assets, MANIFEST})
-    output = _Output(cache, dest, result)
     pages = rendered.take_pages()
     result.files += [out for out, _job in pages]
     # The other files first (feeds, calendars, the sitemap, media), each let go
     # once written: not megabytes of feeds held while the pages are made.
     others = list(rendered.files)
+    # A page's links are judged where it is rendered, against every file but
+    # the theme assets (known once the pages are): this process, which also
+    # takes each page in, neither holds nor judges 400,000 links.
+    targets = linkcheck.Targets([*result.files, *others], Urls(rendered.base_url))
+    output = _Output(cache, dest, result, targets)
     kept: dict[str, bytes] = {}  # the others that are the previous output's files as they were
     _write_others(_taken(rendered.files), cache, dest, result, kept, rendered.read_links)
     firsts = _read_keys(rendered, pages)
@@ -268,9 +276,12 @@ _CACHE_CHANGED = "the build cache changed while the site was being checked; chec
 
 
 class _Output:
-    """What the output's pages hold, noted as each is reused or rendered: its
-    links (one string object per distinct link, see `_Shared`) and the theme
-    assets it uses, in `result`; and each rendered page's record, in the cache.
+    """What the output's pages hold, noted as each is reused or rendered: the
+    links the link check must judge (a rendered page's were judged where it
+    was rendered, but for those that name no page or other file, see
+    `targets`; a reused page's, when they must be, one string object per
+    distinct link, see `_Shared`) and the theme assets it uses, in `result`;
+    and each rendered page's record, in the cache.
 
     A page's record is kept in two parts: its file's size and time and the
     assets it uses ("page"), and its links ("page-links"), which only the link
@@ -278,8 +289,10 @@ class _Output:
     of the records' text.
     """
 
-    def __init__(self, cache: Cache, dest: Destination | None, result: Produced) -> None:
-        self.cache, self.dest, self.result = cache, dest, result
+    def __init__(
+        self, cache: Cache, dest: Destination | None, result: Produced, targets: linkcheck.Targets
+    ) -> None:
+        self.cache, self.dest, self.result, self.targets = cache, dest, result, targets
         self.shared = _Shared()
         self.assets: set[str] = set()
         self._with_links = cache.holding("page-links")
@@ -356,7 +369,7 @@ class _Output:
                 themes.env(theme).get_template(template)
             except (TemplateError, LookupError):
                 pass  # told by the page that uses it
-        _work = (todo, themes, self.dest)
+        _work = (todo, themes, self.dest, self.targets)
         try:
             with closing(workers.each(_render_page, range(len(todo)), jobs=jobs)) as done:
                 for (out, _job, _context), key, outcome in zip(todo, keys, done, strict=True):
@@ -371,13 +384,13 @@ class _Output:
         page = done.page
         if self.dest is not None and page.mtime is not None:  # placed by a worker, maybe
             self.dest.staging.placed[out] = (page.size, page.mtime)
-        # The cache keeps the shared links too: the worker's copies go here.
-        links = self.result.links[out] = self.shared.strings(done.links)
+        if done.unresolved:
+            self.result.links[out] = done.unresolved
         self.assets.update(page.assets)
         if key:
             self.taken[out] = (key, page)
             self.cache.write("page", key, Encoded(encode(_as_json(page))))
-            self.cache.write("page-links", key, links)
+            self.cache.write("page-links", key, done.links)
 
 
 class _Table:
@@ -612,12 +625,15 @@ def _text(value: object) -> str | None:
 
 
 # What the forked workers render: set before they start.
-_work: tuple[list[tuple[str, PageJob, dict[str, Any]]], Themes, Destination | None] | None = None
+_work: (
+    tuple[list[tuple[str, PageJob, dict[str, Any]]], Themes, Destination | None, linkcheck.Targets]
+    | None
+) = None
 
 
 def _render_page(i: int) -> _Done | TemplateProblem:
     assert _work is not None
-    pages, themes, dest = _work
+    pages, themes, dest, targets = _work
     out, job, context = pages[i]
     themes.used.clear()
     try:
@@ -629,7 +645,9 @@ def _render_page(i: int) -> _Done | TemplateProblem:
     mtime = None
     if dest is not None:
         mtime = place(dest.staging, out, data, previous=dest.previous / out).mtime
-    return _Done(_Page(len(data), mtime, sorted(themes.used)), linkcheck.links_of(out, data))
+    links = linkcheck.links_of(out, data)
+    page = _Page(len(data), mtime, sorted(themes.used))
+    return _Done(page, Encoded(encode(links)), targets.dangling(links))
 
 
 def _fingerprint(

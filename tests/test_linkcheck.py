@@ -155,6 +155,31 @@ def test_broken_theme_references_in_every_linking_tag_are_reported(
     assert out.endswith("5 errors, 0 warnings\n")
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_pages_rendered_by_workers_are_checked_against_the_whole_output(
+    jobs: str, make_site: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Forty pages (two workers' worth with --jobs 2) link to a page that is not
+    there, each reported, and to a theme asset that only the other pages ask
+    for, which is written, so none is."""
+    pages = {f"content/pages/p{i:02}.md": f"---\ntitle: P{i}\n---\nHi.\n" for i in range(40)}
+    site = make_site(pages)
+    assert run("build", "--site", site, "--out", tmp_path / "first") == 0
+    style = next((tmp_path / "first" / "assets").glob("style.*.css")).name
+    template = f'<!doctype html><title>P</title><a href="/assets/{style}">s</a><a href="/gone/">g'
+    make_site({"themes/default/templates/page.html": template})
+    capsys.readouterr()
+    assert run("build", "--site", site, "--out", tmp_path / "o", "--jobs", jobs) == 1
+    err = capsys.readouterr().err
+    for i in range(40):
+        assert (
+            f"content/pages/p{i:02}.md:1:1: error: the built file p{i:02}/index.html links to "
+            "/gone/, which is not in the output\n"
+        ) in err
+    assert style not in err
+    assert err.endswith("40 errors, 0 warnings\n")
+
+
 @pytest.mark.parametrize(
     "base", ["https://example.org/hub/", "https://example.org/", "http://localhost:8000/a%20b/"]
 )
