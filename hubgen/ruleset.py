@@ -277,44 +277,18 @@ def _compile(pattern: str, owner: str) -> Matcher:
 def _factors(items: list[Any]) -> set[str] | None:
     """Literal strings one of which every match of a parsed pattern contains.
 
-    Of the candidates in a sequence (runs of literal characters; the
-    alternatives of a group or alternation; the body of a repeat done at least
-    once), the likeliest to be rare wins: long strings (a digit counting twice),
-    and few of them. None when there is no such set (the pattern could match
-    with no fixed text).
+    Of the candidates in a sequence (`_candidates`), the likeliest to be rare
+    wins: long strings (a digit counting twice), and few of them. None when
+    there is no such set (the pattern could match with no fixed text).
     """
-    best: set[str] | None = None
+    found = _candidates(items)
+    return max(found, key=_rarity) if found else None
 
-    def score(found: set[str]) -> int:
-        # Long strings are rare, and so are few of them; a digit counts twice,
-        # being rarer in prose than a letter ("800" over "talk" for a hotline).
-        return 10 * min(len(s) + sum(c.isdigit() for c in s) for s in found) - len(found)
 
-    def consider(found: set[str] | None) -> None:
-        nonlocal best
-        if found and (best is None or score(found) > score(best)):
-            best = found
-
-    run = ""
-    for op, av in items:
-        if op is LITERAL:
-            run += chr(av)
-            continue
-        if op in (AT, ASSERT, ASSERT_NOT):
-            continue  # zero-width: the literal run goes on
-        heads = _prefixes([(op, av)]) if run else None
-        consider({run + head for head in heads} if heads else {run} if run else None)
-        run = ""
-        if op is SUBPATTERN:
-            consider(_factors(av[3].data))
-        elif op is BRANCH:
-            alternatives = [_factors(branch.data) for branch in av[1]]
-            if all(alternatives):
-                consider(set().union(*alternatives))  # type: ignore[arg-type]
-        elif op in (MAX_REPEAT, MIN_REPEAT) and av[0] >= 1:
-            consider(_factors(av[2].data))
-    consider({run} if run else None)
-    return best
+def _rarity(found: set[str]) -> int:
+    # Long strings are rare, and so are few of them; a digit counts twice,
+    # being rarer in prose than a letter ("800" over "talk" for a hotline).
+    return 10 * min(len(s) + sum(c.isdigit() for c in s) for s in found) - len(found)
 
 
 # Strings shorter than this are in most texts: a set holding one tells little
@@ -323,9 +297,14 @@ _NEEDED_LENGTH = 4
 
 
 def _needs(items: list[Any]) -> Needs:
-    """What each alternative of the outermost alternation needs (`Matcher.needs`)."""
+    """What each alternative of the outermost alternation needs (`Matcher.needs`):
+    its candidates of at least `_NEEDED_LENGTH` characters."""
     ways = tuple(
-        tuple(kept for c in _clauses(way) if len(kept := frozenset(_shortest(tuple(c)))) > 0)
+        tuple(
+            frozenset(_shortest(tuple(c)))
+            for c in _candidates(way)
+            if min(map(len, c)) >= _NEEDED_LENGTH
+        )
         for way in _ways(items)
     )
     return () if all(not way for way in ways) else ways
@@ -341,11 +320,11 @@ def _ways(items: list[Any]) -> list[list[Any]]:
     return [items]
 
 
-def _clauses(items: list[Any]) -> list[set[str]]:
-    """Sets of strings, of at least `_NEEDED_LENGTH` characters, a match holds one of
-    each of: the runs of literal characters of a sequence (each with what
-    the next item starts with, as in `_factors`), and what its groups, the
-    repeats done at least once and the alternations (their factors) hold."""
+def _candidates(items: list[Any]) -> list[set[str]]:
+    """Sets of literal strings, in order, a match of a parsed sequence holds one
+    of each of: its runs of literal characters (each with what the next item
+    starts with), and what its groups, its alternations (every alternative's
+    factors) and its repeats done at least once hold."""
     found: list[set[str]] = []
     run = ""
     for op, av in items:
@@ -359,16 +338,16 @@ def _clauses(items: list[Any]) -> list[set[str]]:
             found.append({run + head for head in heads} if heads else {run})
         run = ""
         if op is SUBPATTERN:
-            found += _clauses(av[3].data)
+            found += _candidates(av[3].data)
         elif op is BRANCH:
             alternatives = [_factors(branch.data) for branch in av[1]]
             if all(alternatives):
                 found.append(set().union(*alternatives))  # type: ignore[arg-type]
         elif op in (MAX_REPEAT, MIN_REPEAT) and av[0] >= 1:
-            found += _clauses(av[2].data)
+            found += _candidates(av[2].data)
     if run:
         found.append({run})
-    return [c for c in found if min(map(len, c)) >= _NEEDED_LENGTH]
+    return found
 
 
 def _prefixes(items: list[Any]) -> set[str] | None:
