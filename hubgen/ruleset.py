@@ -9,9 +9,11 @@ is part of hubgen, not the author's content, so a mistake is a hubgen bug).
 Speed: Python's regex engine tries every position of a text for every
 pattern, which for thirty patterns costs more than rendering the Markdown. So
 each pattern also gets literal strings one of which any match must contain
-("commit" or "suicide "); a text containing none of them is skipped with a
-plain substring test. A `Screen` makes those tests for every pattern at once,
-in one pass over the text instead of three hundred substring searches.
+("commit" or "suicide "), and for each way it can match, the strings each
+part of that way holds ("hurt" and " himself"); a text that cannot hold a
+match is skipped after plain substring tests. A `Screen` makes those tests
+for every pattern at once, in one pass over the text instead of hundreds of
+substring searches.
 """
 
 from __future__ import annotations
