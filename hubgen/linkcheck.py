@@ -159,7 +159,7 @@ class Targets:
 
     def dangling(self, links: list[str]) -> list[str]:
         """Those of `links` that name no file here, in order, repeats too."""
-        known = self._missing
+        known = self._missing  # most links are known to name a file: no call for those
         return [link for link in links if known.get(link, True) and self._judged(link)]
 
     def _judged(self, link: str) -> bool:

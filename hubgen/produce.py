@@ -95,7 +95,9 @@ class Produced:
     """What the output holds, for the link check, the manifest and the summary."""
 
     files: list[str] = field(default_factory=list)  # every output path, sorted
-    links: dict[str, list[str]] = field(default_factory=dict)  # output path -> its links
+    # Output path -> the links the link check judges at the end: a page's, only
+    # those that name no page or other file (`_Output`); another file's, all.
+    links: dict[str, list[str]] = field(default_factory=dict)
     unreadable: dict[str, str] = field(default_factory=dict)  # output path -> why not
     rendered: int = 0  # pages rendered by this build (the others were known unchanged)
     made: int = 0  # pages whose views this build made (the others were known by their reads)
@@ -277,11 +279,11 @@ _CACHE_CHANGED = "the build cache changed while the site was being checked; chec
 
 class _Output:
     """What the output's pages hold, noted as each is reused or rendered: the
-    links the link check must judge (a rendered page's were judged where it
-    was rendered, but for those that name no page or other file, see
-    `targets`; a reused page's, when they must be, one string object per
-    distinct link, see `_Shared`) and the theme assets it uses, in `result`;
-    and each rendered page's record, in the cache.
+    links the link check must still judge once the theme assets are known
+    (those that name none of the pages and other files, `targets`: judged
+    where a page is rendered, and for a reused page when they must be) and
+    the theme assets it uses, in `result`; and each rendered page's record,
+    in the cache.
 
     A page's record is kept in two parts: its file's size and time and the
     assets it uses ("page"), and its links ("page-links"), which only the link
@@ -293,7 +295,6 @@ class _Output:
         self, cache: Cache, dest: Destination | None, result: Produced, targets: linkcheck.Targets
     ) -> None:
         self.cache, self.dest, self.result, self.targets = cache, dest, result, targets
-        self.shared = _Shared()
         self.assets: set[str] = set()
         self._with_links = cache.holding("page-links")
         self._reused: dict[str, str] = {}  # output path -> fingerprint, of the pages reused
@@ -338,7 +339,8 @@ class _Output:
                 raise ContentErrors(
                     [Diagnostic(Span(out), "error", "changed-during-build", _CACHE_CHANGED)]
                 )
-            self.result.links[out] = self.shared.strings(found)
+            if unresolved := self.targets.dangling(found):
+                self.result.links[out] = unresolved
 
     def _previous_files(self) -> set[str]:
         """The files of the previous output, as its manifest lists them; every
@@ -741,19 +743,6 @@ _PLAIN_TABLE = {
     **{kind: _by_fields(kind) for kind in _slotted_dataclasses(views, render, model)},
     **AS_MARKUP,
 }
-
-
-class _Shared:
-    """One string object for each distinct link: every page links to the header's,
-    the help block's and its campaign's pages, and a large site's links are
-    held until the link check (44 MB of copies at 10,000 drops)."""
-
-    def __init__(self) -> None:
-        self._seen: dict[str, str] = {}
-
-    def strings(self, values: list[str]) -> list[str]:
-        seen = self._seen
-        return [seen.setdefault(value, value) for value in values]
 
 
 def _record(value: object) -> _Page | None:
