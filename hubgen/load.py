@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from hubgen.cache import Cache, file_hash
@@ -248,10 +249,15 @@ class _Reader:
     ) -> None:
         self.root = root
         self.checked = checked
-        self.top = root.resolve()
         self.diags = diags
         self.remember = remember  # see `parse_yaml`
         self.digests: dict[str, str] = {}  # path -> sha256 of the bytes read
+
+    @cached_property
+    def top(self) -> Path:
+        """The site folder as the system finds it, for `accept`: resolved only
+        when asked, not for each drop a worker reads (`read_markdown`)."""
+        return self.root.resolve()
 
     def accept(self, path: Path) -> bool:
         """Whether a file or folder found in the site may be used; if not, say why.
