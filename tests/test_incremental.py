@@ -903,6 +903,37 @@ def test_one_process_and_two_build_the_same_bytes(site: Path, tmp_path: Path) ->
     assert read_tree(one) == read_tree(two)
 
 
+def test_creators_parsed_by_the_drops_workers_are_as_one_process_makes_them(
+    site: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Creators the cache does not know are parsed by the drops' workers (here
+    forked even for a site this small): the pages, the problems told and the
+    cache entries made from what they send back are one process's."""
+    from hubgen import validate
+
+    monkeypatch.setattr(workers, "MIN_PER_WORKER", 1)
+    one, two = tmp_path / "one", tmp_path / "two"
+    args = ("--site", site, "--now", NOW)
+    assert run("build", *args, "--out", one, "--jobs", "1", "--no-cache") == 0
+    build(site, two)
+    assert read_tree(two) == read_tree(one)
+    read = calls(monkeypatch, validate, "read_markdown", lambda _root, path, _diags: path)
+    build(site, tmp_path / "three")  # another output: kept records, no creator parsed
+    assert read == []
+    edit(site / "content/creators/ben-example.md", "name: Ben Example", "name: Ben\npronuns: he")
+    capsys.readouterr()
+    told = []
+    for jobs in ("1", "2"):
+        bad = tmp_path / f"bad{jobs}"
+        assert run("build", *args, "--out", bad, "--jobs", jobs, "--no-cache") == 1
+        told.append(capsys.readouterr().err)
+    assert "content/creators/ben-example.md:3:1: error" in told[0]
+    assert told[1] == told[0]
+
+
 def test_pages_rendered_a_few_at_a_time_by_workers_are_the_same_bytes(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
