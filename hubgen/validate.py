@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from sys import intern
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup as Html
@@ -118,9 +118,10 @@ def validate_site(
     v.prefetch([*tree.organisations, *tree.pages], jobs)
     campaigns = [c for doc in tree.campaigns if (c := v.campaign(doc))]
     zones = {c.slug: c.timezone for c in campaigns}
-    creators = _Creators(v, tree.root, tree.creators, file_hash or _unknown)
     drops = _Drops(v, tree, zones, file_hash or _unknown, hashed or _ignored)
-    drops.validate(jobs, creators)
+    creators = _Creators(v, tree.root, tree.creators, file_hash or _unknown)
+    _parse(drops, creators, jobs=jobs)
+    drops.finish()
     return Validated(
         site=site,
         urls=urls,
@@ -149,14 +150,38 @@ def _ignored(path: str, found: str) -> None:
     pass
 
 
+class _Files(Protocol):
+    """Files of one kind, each made into a record by a job (in a worker, maybe)
+    and kept by `take` (in the building process)."""
+
+    todo: list[int]  # the files the cache did not know
+
+    def job(self, i: int) -> Any: ...
+
+    def take(self, i: int, made: Any) -> None: ...
+
+
+def _parse(*kinds: _Files, jobs: int) -> None:
+    """Every file still to parse, of every kind, over one pool of `jobs`
+    processes, kind after kind in the order given (the few creators after the
+    many drops): parsed alone once the drops were done, 400 creators were a
+    serial stretch of 0.14 s in a cold build of 10,000 drops."""
+    work = [(kind, i) for kind in kinds for i in kind.todo]
+
+    def task(item: tuple[_Files, int]) -> Any:
+        kind, i = item
+        return kind.job(i)
+
+    for (kind, i), made in zip(work, workers.each(task, work, jobs=jobs), strict=True):
+        kind.take(i, made)
+
+
 class _Creators:
     """Every creator file as a record, each parsed at most once per change of
     its bytes, like a drop (see `_Drops`): the record (its bio's text and HTML
     with it: bios are short) and the file's diagnostics are kept in the build
     cache under a hash of its bytes and of the settings they depend on. Those
-    the cache does not know are parsed by the drops' workers, after the drops
-    (`_Drops.validate`): parsed alone once the drops were done, 400 of them
-    were a serial stretch of 0.14 s in a cold build of 10,000 drops."""
+    the cache does not know are parsed by the drops' workers (`_parse`)."""
 
     def __init__(
         self,
@@ -246,6 +271,10 @@ class _Drops:
         self.kept: dict[str, str] = {}  # path -> key, of each record read from the cache
         self.reviewed: dict[str, list[Diagnostic]] = {}  # path -> the review's findings
         self._settings_of: dict[str, str] = {}
+        self.todo: list[int] = []  # the files to parse
+        self._found: list[tuple[Drop | None, str | None, str | None]] = []  # record, key, hash
+        self._looked_up = False  # whether any drop was hashed to be looked up
+        self._look_up()
 
     def key(self, drop: DropFile, source: str) -> str:
         return digest("drop", drop.path, drop.folder, source, self._settings(drop.folder))
@@ -265,58 +294,39 @@ class _Drops:
             self._settings_of[folder] = repr(settings)
         return self._settings_of[folder]
 
-    def validate(self, jobs: int, creators: _Creators) -> None:
-        """Every drop, and the `creators` still to parse, over `jobs` processes."""
-        found: list[tuple[Drop | None, str | None, str | None]] = []  # record, key, hash
-        todo: list[int] = []
+    def _look_up(self) -> None:
+        """The records the cache knows; the rest are `todo`."""
         # Hashed to look the records up by: not when none can be found (a cold
         # build), where the workers hash each file as they read it anyway.
         # Reading every drop file twice was a fiftieth of a cold build.
         drops = self.tree.drops
-        lookup = self.v.cache.knows_any("drop")
-        hashes = [self.file_hash(drop.path) for drop in drops] if lookup else [None] * len(drops)
+        self._looked_up = self.v.cache.knows_any("drop")
+        hashes = [self.file_hash(d.path) for d in drops] if self._looked_up else [None] * len(drops)
         keys = [self.key(d, h) if h else None for d, h in zip(drops, hashes, strict=True)]
         cached = self.v.cache.decoded("drop", [k for k in keys if k], _known)
         with_html = self.v.cache.holding("drop-html")
         for i, key in enumerate(keys):
             known = cached.get(key) if key else None
             if known is None or (known[0] is not None and key not in with_html):
-                todo.append(i)  # a record is only known with its body's HTML beside it
+                self.todo.append(i)  # a record is only known with its body's HTML beside it
                 known = None
             else:
                 self.v.diags.extend(known[1])
                 if known[0] is not None and key:
                     self.kept[known[0].span.path] = key
                     self.reviewed[known[0].span.path] = known[2]
-            found.append((known[0] if known else None, key, hashes[i]))
+            self._found.append((known[0] if known else None, key, hashes[i]))
         del with_html
         self.v.cache.keep("drop-html", self.kept.values())
-        work = [*((False, i) for i in todo), *((True, i) for i in creators.todo)]
 
-        def task(item: tuple[bool, int]) -> _Made | _MadeCreator:
-            is_creator, i = item
-            return creators.job(i) if is_creator else self.job(i)
-
-        for (_is_creator, i), made in zip(work, workers.each(task, work, jobs=jobs), strict=True):
-            if isinstance(made, _MadeCreator):
-                creators.take(i, made)
-            else:
-                found[i] = self._take(drops[i], made, lookup)
-        for record, key, source in found:
-            if record is not None and key is not None and source is not None:
-                self.records.append(record)
-                self.keys[record.span.path] = key
-                self.sources[record.span.path] = source
-
-    def _take(
-        self, drop: DropFile, made: _Made, looked_up: bool
-    ) -> tuple[Drop | None, str | None, str | None]:
-        """Keep what a worker made of `drop`, here in the building process."""
+    def take(self, i: int, made: _Made) -> None:
+        """Keep what a worker made of the `i`th drop, here in the building process."""
+        drop = self.tree.drops[i]
         record, source = made.record, made.source
         diagnostics = Diagnostic.from_rows(made.rows) or []
         reviewed = Diagnostic.from_rows(made.review or []) or []
         key = self.key(drop, source) if source is not None else None
-        if source is not None and not looked_up:
+        if source is not None and not self._looked_up:
             self.hashed(drop.path, source)
         if key is not None:
             self.v.cache.write_decoded("drop", key, made.value, (record, diagnostics, reviewed))
@@ -325,7 +335,16 @@ class _Drops:
         if record is not None and made.review is not None:
             self.reviewed[record.span.path] = reviewed
         self.v.diags.extend(diagnostics)
-        return record, key, source
+        self._found[i] = (record, key, source)
+
+    def finish(self) -> None:
+        """Note every drop made into a record, known or parsed, in file order,
+        with its key and the hash of its file (after `_parse`)."""
+        for record, key, source in self._found:
+            if record is not None and key is not None and source is not None:
+                self.records.append(record)
+                self.keys[record.span.path] = key
+                self.sources[record.span.path] = source
 
     def job(self, i: int) -> _Made:
         """One drop file, made into a record here in the worker."""
