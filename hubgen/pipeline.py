@@ -239,7 +239,7 @@ def build(
                             staging,
                             (previous or out_dir).resolve(),
                             sources,
-                            listed=claim.files() if previous is None else None,
+                            listing=claim.files if previous is None else None,
                         ),
                     )
                 except ContentErrors:

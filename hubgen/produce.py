@@ -75,14 +75,22 @@ CHUNK = 1000
 @dataclass(frozen=True)
 class Destination:
     """Where a build writes: a new output folder, replacing `previous`; the
-    site's files as the build found them (for the files it copies); and the
-    files of `previous` as listed before the build wrote anything, if it did
-    (`write.Claim.files`), so that each page's file need not be looked at again."""
+    site's files as the build found them (for the files it copies); and what
+    gives the files of `previous` as listed before the build wrote anything,
+    if it did (`write.Claim.files`), so that each page's file need not be
+    looked at again."""
 
     staging: Staging
     previous: Path
     sources: Sources | None = None
-    listed: Mapping[str, Listed] | None = None
+    listing: Callable[[], Mapping[str, Listed]] | None = None
+
+    @cached_property
+    def listed(self) -> Mapping[str, Listed] | None:
+        """The files `listing` gives, asked for when the first page is taken:
+        a forked process lists them while the build reads the site, and
+        waiting for it before was 0.13 s of a one-drop rebuild at 10,000 drops."""
+        return self.listing() if self.listing is not None else None
 
     @cached_property
     def device(self) -> int:
