@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, read_tree, run
 
-from hubgen import load, write
+from hubgen import load, pipeline, write
 
 NOW = "2023-05-10T12:00"
 
@@ -186,6 +187,43 @@ def test_a_rebuild_reads_the_site_before_it_waits_for_the_output_listing(
     assert build(site, out) == 0
     assert events[0] == "read the site" and "the output's listing" in events
     assert (out / "index.html").stat().st_mtime_ns == before
+
+
+def test_an_output_restored_with_whole_second_times_is_rendered_again_once(
+    tmp_path: Path,
+) -> None:
+    """A CI cache that keeps files' times only to the second (plain tar, zip;
+    actions/cache's `tar --posix` keeps nanoseconds) makes every page look
+    rewritten since hubgen wrote it: the first build after such a restore
+    renders every page again but rewrites no file whose bytes are the same,
+    so each keeps its restored time, and the next restore of that output
+    finds it up to date (docs/publishing.md)."""
+    site, out = FIXTURES / "site", tmp_path / "out"
+    assert build(site, out) == 0
+    written = read_tree(out)
+
+    def restore() -> dict[str, int]:
+        """Every file's time cut to whole seconds, as such an archive restores it."""
+        times = {}
+        for folder in (out, tmp_path / ".out.spare"):
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    whole = path.stat().st_mtime_ns // 10**9 * 10**9
+                    os.utime(path, ns=(whole, whole))
+                    times[path.relative_to(tmp_path).as_posix()] = whole
+        return times
+
+    now = datetime.fromisoformat(NOW)
+    restored = restore()
+    built = pipeline.build(site, out, now=now)
+    pages = [name for name in written if name.endswith(".html")]
+    assert not built.unchanged and built.rendered == len(pages)
+    assert read_tree(out) == written
+    kept = {name: (out / name).stat().st_mtime_ns for name in written if name != write.MANIFEST}
+    assert kept == {name: restored[f"out/{name}"] for name in kept}
+    restore()
+    again = pipeline.build(site, out, now=now)
+    assert again.unchanged and again.rendered == 0
 
 
 def test_a_rebuild_with_no_change_rewrites_nothing(tmp_path: Path) -> None:
