@@ -113,6 +113,7 @@ def _check(
         hashed=sources.read_as,
     )
     sources.keep_hashes(cache)
+    sources.taken_by_hash(validated.kept)  # the drops the cache knew: never read back unchecked
     graph = resolve_site(tree, validated, diags, cache=cache)
     settle()  # the records and the graph live till the end: never scan them again
     if now.tzinfo is None:

@@ -348,6 +348,44 @@ def test_pages_read_from_a_file_saved_during_the_build_are_not_recorded(
     assert files == full(site, tmp_path)
 
 
+def test_a_drop_the_cache_knew_saved_during_the_build_keeps_its_pages_recorded(
+    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unlike a file the build read, a drop whose record the cache knew by its
+    hash was not read: its pages were made from what that hash names, and are
+    recorded under it whatever the file holds by the end. The next build finds
+    the file changed by its stats; put back as it was, it is the same drop."""
+    from datetime import datetime
+
+    from hubgen import pipeline, render
+
+    ada = drop_file(warm)
+    before = ada.read_text("utf-8")
+    edit(warm / "content/drops/spring-2023/2023-05-01-welcome.md", "Hello.", "Hello again.")
+    real = render.render_site
+
+    def saved_meanwhile(*args: object, **kwargs: object) -> object:
+        edit(ada, "Ada talks about sleep.", "Ada talks about sleep, and rest.")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(render, "render_site", saved_meanwhile)
+    built = pipeline.build(warm, tmp_path / "out", now=datetime.fromisoformat(NOW), jobs=2)
+    assert 0 < built.rendered
+    monkeypatch.setattr(render, "render_site", real)
+    pages = [rel for rel in read_tree(tmp_path / "out") if rel.endswith(".html")]
+    assert reads_recorded(warm) == len(pages) == len(page_table(warm))
+    assert b"sleep, and rest." not in read_tree(tmp_path / "out")["spring-2023/meet-ada/index.html"]
+
+    files, _ = rebuilt(warm, tmp_path)
+    assert b"Ada talks about sleep, and rest." in files["spring-2023/meet-ada/index.html"]
+    assert files == full(warm, tmp_path)
+    ada.write_text(before, "utf-8")
+    files, rewritten = rebuilt(warm, tmp_path)
+    assert b"sleep, and rest." not in files["spring-2023/meet-ada/index.html"]
+    assert "spring-2023/meet-ada/index.html" in rewritten
+    assert files == full(warm, tmp_path)
+
+
 def test_a_creator_edit_equals_a_full_build(warm: Path, tmp_path: Path) -> None:
     creator = sorted((warm / "content/creators").glob("*.md"))[0]
     edit(creator, "name: ", "name: Renamed ")
