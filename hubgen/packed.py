@@ -101,7 +101,8 @@ def _from_data(data: bytes, hashed: bytes | None) -> PackedHtml:
     return packed
 
 
-def _markup(html: Html | PackedHtml) -> tuple[Any, tuple[str | bytes]]:
+def markup_reduced(html: Html | PackedHtml) -> tuple[Any, tuple[str | bytes]]:
+    """Safe HTML as a fingerprint pickles it: as its text, or long HTML as its hash."""
     if type(html) is PackedHtml and html._hash is not None:
         return _hashed_html, (html._hash,)
     text = str.__str__(html.__html__())
@@ -116,4 +117,4 @@ def _hashed_html(digest: bytes) -> Html:
 
 
 # For a pickler's `dispatch_table`: safe HTML pickled the same, held compressed or not.
-AS_MARKUP = {Html: _markup, PackedHtml: _markup}
+AS_MARKUP = {Html: markup_reduced, PackedHtml: markup_reduced}

@@ -40,12 +40,13 @@ from typing import Any, TypeGuard
 
 from jinja2 import TemplateError
 
-from hubgen import feeds, linkcheck, model, render, views, workers
+from hubgen import bodyread, feeds, linkcheck, model, render, views, workers
+from hubgen.bodyread import Body, unwrap
 from hubgen.cache import Cache, Encoded, digest, encode
 from hubgen.diagnostics import Diagnostic, Span
 from hubgen.errors import ContentErrors
 from hubgen.model import Drop
-from hubgen.packed import AS_MARKUP
+from hubgen.packed import AS_MARKUP, markup_reduced
 from hubgen.reads import Inputs
 from hubgen.render import PageJob, Rendered, SiteInfo, TemplateProblem
 from hubgen.theme import Themes
@@ -133,6 +134,7 @@ class _Done:
     # Those that name none of the pages and other files: for the link check,
     # which knows the theme assets too (most pages have none).
     unresolved: list[str]
+    read_bodies: bool  # whether it read any drop's body (see `bodyread`)
 
 
 def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | None) -> Produced:
@@ -149,6 +151,7 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
         dest.staging.keep_only({*rendered.files, *rendered.themes.assets, MANIFEST})
     pages = rendered.take_pages()
     result.files += [out for out, _job in pages]
+    blind = _Blind(cache, rendered.themes, {(job.theme, job.template) for _out, job in pages})
     # The other files first (feeds, calendars, the sitemap, media), each let go
     # once written: not megabytes of feeds held while the pages are made.
     others = list(rendered.files)
@@ -186,21 +189,37 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
         rendered.views.prefetch_html({d for _out, job, _first in chunk for d in job.shows})
         made = [(out, job, first, *rendered.context(out, job)) for out, job, first in chunk]
         del chunk
-        keys = [_fingerprint(rendered, out, job, ctx, values) for out, job, _, ctx, _ in made]
-        records = output.records({key for key in keys if key})
+        # Each page's fingerprint, and without the bodies it holds where its
+        # template's pages read none when last rendered (see `bodyread`).
+        keys = [
+            (
+                _fingerprint(rendered, out, job, ctx, values),
+                _fingerprint(rendered, out, job, ctx, values, bodies=False)
+                if blind.tried(job)
+                else None,
+            )
+            for out, job, _, ctx, _ in made
+        ]
+        records = output.records({key for pair in keys for key in pair if key})
         todo: list[tuple[str, PageJob, dict[str, Any]]] = []
-        todo_keys: list[str | None] = []
-        for (out, job, first, context, asked), key in zip(made, keys, strict=True):
-            if first and key:
-                fingerprinted[first] = (key, job.shows, Read.of(asked))
+        todo_keys: list[tuple[str | None, str | None]] = []
+        for (out, job, _first, context, _asked), (key, unread) in zip(made, keys, strict=True):
+            if unread and output.reused(out, unread, records):
+                continue  # the same page whatever its bodies say: it read none
             if not (key and output.reused(out, key, records)):
                 todo.append((out, job, context))
-                todo_keys.append(key)
+                todo_keys.append((key, unread))
         result.made += len(made)
+        # What to record under the key each page is taken by, once rendered.
+        shown = [(out, first, job.shows, Read.of(asked)) for out, job, first, _, asked in made]
         del made, keys, records  # the unchanged pages' contexts go
-        output.render(todo, todo_keys, rendered.themes, jobs)
+        output.render(todo, todo_keys, rendered, values, blind, jobs)
         result.rendered += len(todo)
         del todo
+        for out, first, shows, read in shown:
+            if first and out in output.taken:
+                fingerprinted[first] = (output.taken[out][0], shows, read)
+    blind.save()
     result.steady = _keep_made(rendered, cache, fingerprinted, table)
     table.save(output.taken)
     assets = {out: rendered.themes.assets[out] for out in output.assets}
@@ -363,17 +382,23 @@ class _Output:
     def render(
         self,
         todo: list[tuple[str, PageJob, dict[str, Any]]],
-        keys: list[str | None],
-        themes: Themes,
+        keys: list[tuple[str | None, str | None]],
+        rendered: Rendered,
+        values: _Values,
+        blind: _Blind,
         jobs: int,
     ) -> None:
-        """Render these pages over worker processes; `keys`: their fingerprints.
+        """Render these pages over worker processes; `keys`: their fingerprints,
+        with and without the bodies they hold (None: not worked out).
 
         Each page is noted as it comes back, while the workers render the
         next, and its record goes to the cache file as it comes (`Cache.write`),
         not held till the save: noted after the last, the records of a cold
-        build's pages were a twentieth of it spent in this process alone."""
+        build's pages were a twentieth of it spent in this process alone. A
+        page that read no body is recorded under the fingerprint without them
+        (see `bodyread`): worked out then if it was not."""
         global _work
+        themes = rendered.themes
         for theme, template in {(job.theme, job.template) for _out, job, _context in todo}:
             try:  # here, not in each worker forked: they start from what is compiled here
                 themes.env(theme).get_template(template)
@@ -382,9 +407,16 @@ class _Output:
         _work = (todo, themes, self.dest, self.targets)
         try:
             with closing(workers.each(_render_page, range(len(todo)), jobs=jobs)) as done:
-                for (out, _job, _context), key, outcome in zip(todo, keys, done, strict=True):
+                for (out, job, context), (key, unread), outcome in zip(
+                    todo, keys, done, strict=True
+                ):
                     if isinstance(outcome, TemplateProblem):
                         raise outcome
+                    blind.rendered(job, outcome.read_bodies)
+                    if key and not outcome.read_bodies:
+                        key = unread or _fingerprint(
+                            rendered, out, job, context, values, bodies=False
+                        )
                     self._note(out, key, outcome)
         finally:
             _work = None
@@ -401,6 +433,41 @@ class _Output:
             self.taken[out] = (key, page)
             self.cache.write("page", key, Encoded(encode(_as_json(page))))
             self.cache.write("page-links", key, done.links)
+
+
+class _Blind:
+    """The templates (by `Themes.digest`: with all they can reach) whose pages
+    read no drop's body when last rendered, kept in the cache ("blind"): a
+    page of one of them is looked up by its fingerprint without the bodies
+    before it is rendered (see `bodyread`). Only a hint: a page is taken by
+    that fingerprint only if it was recorded under it, having read no body."""
+
+    KIND = "blind"
+
+    def __init__(self, cache: Cache, themes: Themes, used: set[tuple[str | None, str]]) -> None:
+        self._cache, self._themes = cache, themes
+        self._used = {d for theme, name in used if (d := themes.digest(theme, name))}
+        known = cache.get(self.KIND, _BLIND)
+        self._known = set(known) & self._used if _strings(known) else set()
+        self._unread: set[str] = set()  # of the pages rendered now, those of pages that read none
+        self._read: set[str] = set()  # and of those that read one
+
+    def tried(self, job: PageJob) -> bool:
+        return self._themes.digest(job.theme, job.template) in self._known
+
+    def rendered(self, job: PageJob, read_bodies: bool) -> None:
+        found = self._themes.digest(job.theme, job.template)
+        if found:
+            (self._read if read_bodies else self._unread).add(found)
+
+    def save(self) -> None:
+        """Keep those of this build's templates whose pages rendered now read no
+        body, or that none of its pages rendered now read one of."""
+        blind = (self._known | self._unread) - (self._read - self._unread)
+        self._cache.put(self.KIND, _BLIND, sorted(blind & self._used))
+
+
+_BLIND = digest(_Blind.KIND)
 
 
 class _Table:
@@ -646,32 +713,43 @@ def _render_page(i: int) -> _Done | TemplateProblem:
     pages, themes, dest, targets = _work
     out, job, context = pages[i]
     themes.used.clear()
+    bodyread.start()
     try:
         template = themes.env(job.theme).get_template(job.template)
         html = template.render(url=themes.href, **context)
     except (TemplateError, LookupError) as exc:
         return TemplateProblem.from_exception(exc, job.template)
+    read_bodies = bodyread.read()
     data = html.encode("utf-8")
     mtime = None
     if dest is not None:
         mtime = place(dest.staging, out, data, previous=dest.previous / out).mtime
     links = linkcheck.links_of(out, data)
     page = _Page(len(data), mtime, sorted(themes.used))
-    return _Done(page, Encoded(encode(links)), targets.dangling(links))
+    return _Done(page, Encoded(encode(links)), targets.dangling(links), read_bodies)
 
 
 def _fingerprint(
-    rendered: Rendered, out: str, job: PageJob, context: dict[str, Any], values: _Values
+    rendered: Rendered,
+    out: str,
+    job: PageJob,
+    context: dict[str, Any],
+    values: _Values,
+    *,
+    bodies: bool = True,
 ) -> str | None:
-    """Everything the page's bytes depend on, hashed; None: always render it."""
+    """Everything the page's bytes depend on, hashed; None: always render it.
+    Without `bodies`, all but the drops' bodies it holds: what a page that
+    reads none depends on (see `bodyread`)."""
     templates = rendered.themes.digest(job.theme, job.template)
     if templates is None:
         return None
     try:
-        dumped = values.dumps(context)
+        dumped = values.dumps(context, bodies=bodies)
     except (pickle.PicklingError, TypeError, ValueError, RecursionError):
         return None
-    return digest("page", out, rendered.base_url, templates, dumped)
+    unread = () if bodies else ("read no body",)
+    return digest("page", out, rendered.base_url, templates, *unread, dumped)
 
 
 class _Values:
@@ -687,20 +765,23 @@ class _Values:
 
     def __init__(self, cache: Cache) -> None:
         self._cache = cache
-        self._shared: dict[int, tuple[object, str]] = {}  # id -> (view, kept alive; its hash)
-        self._table = dict(_PLAIN_TABLE)
+        # id -> (view, kept alive; its hash; its hash without the bodies it holds)
+        self._shared: dict[int, tuple[object, str, str]] = {}
+        self._tables = {True: dict(_PLAIN_TABLE), False: dict(_PLAIN_TABLE)}
         for kind in _SHARED_VIEWS:
-            self._table[kind] = self._by_hash
+            self._tables[True][kind] = self._by_hash
+            self._tables[False][kind] = self._by_hash_unread
 
-    def dumps(self, value: object) -> bytes:
+    def dumps(self, value: object, *, bodies: bool = True) -> bytes:
+        """`value` pickled, each body held by its views left out without `bodies`."""
         buffer = io.BytesIO()
         pickler = pickle.Pickler(buffer, protocol=5)
         pickler.fast = True
-        pickler.dispatch_table = self._table
+        pickler.dispatch_table = self._tables[bodies]
         pickler.dump(value)
         return buffer.getvalue()
 
-    def _by_hash(self, view: object) -> tuple[type[str], tuple[str]]:
+    def _hashes(self, view: object) -> tuple[object, str, str]:
         known = self._shared.get(id(view))
         if known is None or known[0] is not view:
             # Or as an earlier build in this process hashed it (`serve` takes
@@ -708,19 +789,45 @@ class _Values:
             known = self._shared[id(view)] = self._cache.made(
                 "view-hash",
                 lambda: str(id(view)),
-                lambda: (view, _view_hash(view)),
+                lambda: (view, *_view_hashes(view)),
                 holds=lambda kept: kept[0] is view,
             )
-        return str, (known[1],)
+        return known
+
+    def _by_hash(self, view: object) -> tuple[type[str], tuple[str]]:
+        return str, (self._hashes(view)[1],)
+
+    def _by_hash_unread(self, view: object) -> tuple[type[str], tuple[str]]:
+        return str, (self._hashes(view)[2],)
 
 
-def _view_hash(view: object) -> str:
+def _view_hashes(view: object) -> tuple[str, str]:
+    """A view's hash, and its hash without the bodies it holds: one pickling,
+    each body left out and noted (`_unread_body`), then hashed after."""
     buffer = io.BytesIO()
     plain = pickle.Pickler(buffer, protocol=5)
     plain.fast = True
-    plain.dispatch_table = _PLAIN_TABLE
+    plain.dispatch_table = _UNREAD_TABLE
+    _BODIES.clear()
     plain.dump(view)  # its own fields hold no shared views
-    return digest("view", buffer.getvalue())
+    unread = buffer.getvalue()
+    return digest("view", unread, *_BODIES), digest("view", unread)
+
+
+# The bodies `_view_hashes` left out of the view it pickles (one at a time, in
+# the building process), each as its text or hash (`packed.AS_MARKUP`).
+_BODIES: list[str | bytes] = []
+
+
+def _unread_body(body: Body) -> tuple[type[str], tuple[str]]:
+    _BODIES.append(_body_part(body))
+    return str, ("(a body)",)
+
+
+def _body_part(body: Body) -> str | bytes:
+    """A body as a fingerprint holds it: its text, or the hash of long HTML."""
+    _make, (part,) = markup_reduced(unwrap(body))
+    return b"#" + part if isinstance(part, bytes) else "=" + part
 
 
 def _by_fields(cls: type) -> Callable[[object], tuple[type, tuple[Any, ...]]]:
@@ -750,7 +857,9 @@ _PLAIN_TABLE = {
     **copyreg.dispatch_table,
     **{kind: _by_fields(kind) for kind in _slotted_dataclasses(views, render, model)},
     **AS_MARKUP,
+    Body: lambda body: (str, (_body_part(body),)),
 }
+_UNREAD_TABLE = {**_PLAIN_TABLE, Body: _unread_body}
 
 
 def _record(value: object) -> _Page | None:

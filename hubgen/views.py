@@ -21,6 +21,7 @@ from markupsafe import Markup as Html
 from markupsafe import escape
 
 from hubgen import urls, workers
+from hubgen.bodyread import Body
 from hubgen.cache import Cache, Encoded, digest, encode
 from hubgen.diagnostics import Span
 from hubgen.markup import Converter, absolutize
@@ -123,7 +124,7 @@ class DropView:
     blur_images: bool
     links: tuple[Anchor, ...]
     event: EventView | None
-    body: Html
+    body: Body  # noting whether a page reads it (see `bodyread`)
     label: str | None  # preview only: "Draft", "Scheduled for ...", "Expired"
 
 
@@ -618,7 +619,7 @@ class Views:
             blur_images=d.blur_images,
             links=tuple(self.anchor_link(link) for link in d.links),
             event=self._event(d, c),
-            body=self.html(d.body),
+            body=Body(self.html(d.body)),
             label=self._label(d, c) if status != "published" else None,
         )
 
