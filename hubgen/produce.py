@@ -414,8 +414,10 @@ class _Output:
                         raise outcome
                     blind.rendered(job, outcome.read_bodies)
                     if key and not outcome.read_bodies:
-                        key = unread or _fingerprint(
-                            rendered, out, job, context, values, bodies=False
+                        key = (
+                            unread
+                            or _fingerprint(rendered, out, job, context, values, bodies=False)
+                            or key
                         )
                     self._note(out, key, outcome)
         finally:
