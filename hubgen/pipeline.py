@@ -111,6 +111,7 @@ def _check(
         jobs=jobs,
         file_hash=lambda path: sources.file_hash(path, limit=MAX_TEXT_BYTES),
         hashed=sources.read_as,
+        recorded=sources.recorded_hash,
     )
     sources.keep_hashes(cache)
     sources.taken_by_hash(validated.kept)  # the drops the cache knew: never read back unchecked
@@ -125,12 +126,12 @@ def _check(
     review_content(tree, validated, diags, now=now, cache=cache, jobs=jobs)
     if diags.has_errors(strict=strict):
         raise ContentErrors(diags.sorted(strict=strict))
-    themes, drop_keys = tree.themes, validated.keys
+    themes, drop_keys, before = tree.themes, validated.keys, validated.before
     bodies = DropBodies(site_dir, cache, validated.kept)
     del tree, validated  # the parsed files: only the graph is needed from here on
     published = publish(graph, now, preview=preview)
     # What each page reads is only worth hashing for a later build to find.
-    inputs = reads.inputs(sources, drop_keys, published) if cache.lasting else None
+    inputs = reads.inputs(sources, drop_keys, published, before) if cache.lasting else None
     settle()
     try:
         rendered = render_site(

@@ -169,6 +169,12 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
         for page, first in zip(pages, firsts, strict=True)
         if not (first and table.reused(output, page[0], first))
     ]
+    # After an edit of a drop's text alone: the pages that show it but read no body.
+    rest = [
+        (page, first)
+        for page, first in rest
+        if not (first and table.unread(output, *page, rendered.themes))
+    ]
     seconds, by_facts = _known_reads(rendered, cache, rest)
     records = output.records(set(seconds.values()))
     looked = [
@@ -177,7 +183,7 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
         if not (first in seconds and output.reused(out, seconds[first], records))
     ]
     table.known({first: key for first, key in seconds.items() if first not in by_facts})
-    table.known(_keep_reads(rendered, cache, firsts, by_facts))
+    table.known(_keep_reads(rendered, cache, firsts, {**by_facts, **table.unread_taken}))
     del pages, firsts, records, rest
     # reads key -> fingerprint, the drops the page shows and the facts it read
     # (`views.Read`), of the pages looked at
@@ -205,6 +211,7 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
         todo_keys: list[tuple[str | None, str | None]] = []
         for (out, job, _first, context, _asked), (key, unread) in zip(made, keys, strict=True):
             if unread and output.reused(out, unread, records):
+                output.unread.add(unread)
                 continue  # the same page whatever its bodies say: it read none
             if not (key and output.reused(out, key, records)):
                 todo.append((out, job, context))
@@ -221,7 +228,7 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
                 fingerprinted[first] = (output.taken[out][0], shows, read)
     blind.save()
     result.steady = _keep_made(rendered, cache, fingerprinted, table)
-    table.save(output.taken)
+    table.save(output.taken, output.unread)
     assets = {out: rendered.themes.assets[out] for out in output.assets}
     _write_others(assets.items(), cache, dest, result, kept)
     result.files = sorted(result.files + others + list(assets))
@@ -326,6 +333,7 @@ class _Output:
         self._with_links = cache.holding("page-links")
         self._reused: dict[str, str] = {}  # output path -> fingerprint, of the pages reused
         self.taken: dict[str, tuple[str, _Page]] = {}  # output path -> fingerprint, record
+        self.unread: set[str] = set()  # the fingerprints taken that leave out bodies read by none
 
     def records(self, keys: set[str]) -> dict[str, _Page]:
         """The cached records of these fingerprints, each only with its links beside it."""
@@ -414,11 +422,12 @@ class _Output:
                         raise outcome
                     blind.rendered(job, outcome.read_bodies)
                     if key and not outcome.read_bodies:
-                        key = (
-                            unread
-                            or _fingerprint(rendered, out, job, context, values, bodies=False)
-                            or key
+                        found = unread or _fingerprint(
+                            rendered, out, job, context, values, bodies=False
                         )
+                        if found:
+                            key = found
+                            self.unread.add(key)
                     self._note(out, key, outcome)
         finally:
             _work = None
@@ -487,6 +496,11 @@ class _Table:
     `_keep_made`), so the table never names a fingerprint its reads did not
     give. One table per cache: a build of another output finds its files
     differ (their sizes and times), and looks its pages up.
+
+    Each page's entry also says whether its fingerprint leaves out the drops'
+    bodies (see `bodyread`): a page that read none. After an edit of a drop's
+    text alone, such a page is the same page, and is found by the key its reads
+    had before the edit (`unread`), without making its views.
     """
 
     KIND = "page-table"
@@ -496,7 +510,10 @@ class _Table:
         self._firsts: dict[str, str] = {}  # output path -> reads key, of each page asked of
         self._known: dict[str, str] = {}  # reads key -> the fingerprint its "reads" entry holds
         self._taken: list[tuple[str, str]] = []  # (reads key, fingerprint) of each page taken
-        # reads key (it names the page) -> fingerprint, size, mtime, assets (a place in `_assets`)
+        # reads key -> fingerprint, shown drops: of the pages taken by `unread`
+        self.unread_taken: dict[str, tuple[str, tuple[Drop, ...]]] = {}
+        # reads key (it names the page) -> fingerprint, size, mtime, assets (a
+        # place in `_assets`), whether the fingerprint leaves bodies out (0 or 1)
         self._pages: dict[str, Any] = {}
         self._assets: list[list[str]] = []  # each list of assets pages use, once
         if self._inputs is not None:
@@ -509,16 +526,45 @@ class _Table:
     def reused(self, output: _Output, out: str, first: str) -> bool:
         """Take the page as the table has it, if its reads key and file are still those."""
         self._firsts[out] = first
-        entry = self._pages.get(first)
-        if not (type(entry) is list and len(entry) == 4):
+        return self._take(output, out, first, first)
+
+    def unread(self, output: _Output, out: str, job: PageJob, themes: Themes) -> bool:
+        """Take a page that read no body as the table has it under the key its
+        reads had before the text alone of a drop it shows changed (see
+        `reads.Inputs.before`), if its file is still that one: the same page."""
+        inputs = self._inputs
+        if inputs is None or not inputs.before:
             return False
-        key, size, mtime, assets = entry
+        templates = themes.digest(job.theme, job.template)
+        before = inputs.key_before(out, templates, job.shows) if templates else None
+        first = self._firsts[out]
+        if before is None or not self._take(output, out, before, first, unread=True):
+            return False
+        # Recorded under its reads now as the others found by their facts are
+        # (`_keep_reads`: only if the files it shows were steady), and so put in the table.
+        self.unread_taken[first] = (output.taken[out][0], job.shows)
+        return True
+
+    def _take(
+        self, output: _Output, out: str, found: str, first: str, *, unread: bool = False
+    ) -> bool:
+        """Take the page as the table's entry `found` has it (only one whose
+        fingerprint leaves bodies out, if `unread`), its reads key now `first`."""
+        entry = self._pages.get(found)
+        if not (type(entry) is list and len(entry) == 5):
+            return False
+        key, size, mtime, assets, blind = entry
         shaped = type(key) is str and type(size) is int and type(mtime) is int
         if not (shaped and type(assets) is int and 0 <= assets < len(self._assets)):
             return False
+        if blind not in (0, 1) or (unread and not blind):
+            return False
         if not output.reused(out, key, {key: _Page(size, mtime, self._assets[assets])}):
             return False
-        self._known[first] = key
+        if blind:
+            output.unread.add(key)
+        if not unread:
+            self._known[first] = key
         self._taken.append((first, key))
         return True
 
@@ -526,9 +572,10 @@ class _Table:
         """Note the fingerprint that each of these reads keys' entries holds."""
         self._known.update(fingerprints)
 
-    def save(self, taken: dict[str, tuple[str, _Page]]) -> None:
+    def save(self, taken: dict[str, tuple[str, _Page]], unread: set[str]) -> None:
         """Keep the entries the pages taken from the table stand for, and put
-        the table of this output's pages (`taken`: each one's fingerprint and record)."""
+        the table of this output's pages (`taken`: each one's fingerprint and
+        record; `unread`: the fingerprints that leave bodies out)."""
         inputs = self._inputs
         if inputs is None:
             return
@@ -539,7 +586,7 @@ class _Table:
             first = self._firsts.get(out)
             if first is not None and self._known.get(first) == key and page.mtime is not None:
                 used = assets.setdefault(tuple(page.assets), len(assets))
-                pages[first] = [key, page.size, page.mtime, used]
+                pages[first] = [key, page.size, page.mtime, used, int(key in unread)]
         value = {"published": inputs.published, "assets": list(assets), "pages": pages}
         self._cache.put(self.KIND, _TABLE, value)
 

@@ -25,7 +25,7 @@ Likewise its views read the published set only through facts.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -45,6 +45,8 @@ class Inputs:
     published: str  # hash of the whole published set
     drops: Mapping[str, str]  # drop file -> its record's key (a hash), as the build read it
     steady: Callable[[], Collection[str] | None]  # files still as hashed (see `_steady`)
+    # drop file -> its record's key in the last build, if its text alone changed since
+    before: Mapping[str, str] = field(default_factory=dict)
 
     def reading(self, asked: str) -> Inputs:
         """These inputs, with `asked` (a hash of what every page reads of the
@@ -64,6 +66,21 @@ class Inputs:
             parts.append(found)
         return digest("reads", out, self.site, templates, "".join(parts))
 
+    def key_before(self, out: str, templates: str, shown: Iterable[Drop]) -> str | None:
+        """The page's `key` with each drop it shows whose text alone changed
+        (`before`) as the last build knew it, all else as now; None if it
+        shows no such drop (or one with no known key)."""
+        known, before = self.drops, self.before
+        parts = []
+        for d in shown:
+            found = before.get(d.span.path) or known.get(d.span.path)
+            if found is None:
+                return None
+            parts.append(found)
+        if not any(d.span.path in before for d in shown):
+            return None
+        return digest("reads", out, self.site, templates, "".join(parts))
+
     def now(self, key: str) -> str:
         """A page's `key` with the whole published set: the two hashes side by
         side (each of a fixed length), not hashed again for every page."""
@@ -74,12 +91,19 @@ class Inputs:
         return self.drops.get(d.span.path)
 
 
-def inputs(sources: Sources, drops: Mapping[str, str], pub: Published) -> Inputs:
+def inputs(
+    sources: Sources,
+    drops: Mapping[str, str],
+    pub: Published,
+    before: Mapping[str, str] | None = None,
+) -> Inputs:
     """`drops`: each drop record's key, as validation made or found it;
-    `sources` knows the rest."""
+    `before`: the last build's, of drops whose text alone changed since
+    (`validate.Validated.before`); `sources` knows the rest."""
     others = sources.digest_except(drops)
     site = digest("site-reads", others, pub.graph.urls.base_url, repr(pub.preview))
-    return Inputs(site, published(pub), drops, partial(_steady, sources, drops))
+    steady = partial(_steady, sources, drops)
+    return Inputs(site, published(pub), drops, steady, before or {})
 
 
 def _steady(sources: Sources, drops: Mapping[str, str]) -> Collection[str] | None:

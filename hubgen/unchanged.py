@@ -290,6 +290,14 @@ class Sources:
             return known[4]
         return None
 
+    def recorded_hash(self, name: str) -> str | None:
+        """The hash the last build recorded of a file's bytes (`read_hashes`),
+        whatever it holds now."""
+        known = self._recorded.get(name)
+        if isinstance(known, list) and len(known) == 5 and isinstance(known[4], str):
+            return known[4]
+        return None
+
     def file_hashes(self) -> dict[str, list[object]]:
         """The hashes found this build, with their stats, for files settled enough
         to vouch for them next time."""

@@ -85,6 +85,9 @@ class Validated:
     # drop path -> what the safe-messaging review found in its own text
     # (`safemessaging.review_file`), made or kept with its record
     reviewed: dict[str, list[Diagnostic]] = field(default_factory=dict)
+    # drop path -> the key of its record in the last build, for each drop whose
+    # text alone changed since (its new record is the same but for its body)
+    before: dict[str, str] = field(default_factory=dict)
 
 
 def validate_site(
@@ -97,6 +100,7 @@ def validate_site(
     jobs: int = 1,
     file_hash: Callable[[str], str | None] | None = None,
     hashed: Callable[[str, str], None] | None = None,
+    recorded: Callable[[str], str | None] | None = None,
 ) -> Validated:
     """Validate every file; `need_base_url` (for builds) requires a base_url somewhere.
 
@@ -104,6 +108,9 @@ def validate_site(
     can (`unchanged.Sources.file_hash`): drops and creators the cache knows by
     it are not parsed. When the cache knows no drop, no drop file is hashed
     before it is parsed: `hashed` is told each one's hash as it was read.
+    `recorded` gives the hash the last build recorded of a file: a drop parsed
+    now whose record then differs from its new one in its body alone is in
+    `Validated.before`.
     """
     site = _site(tree.site, diags)
     if site is not None and need_base_url and not (base_url or site.base_url):
@@ -118,7 +125,7 @@ def validate_site(
     v.prefetch([*tree.organisations, *tree.pages], jobs)
     campaigns = [c for doc in tree.campaigns if (c := v.campaign(doc))]
     zones = {c.slug: c.timezone for c in campaigns}
-    drops = _Drops(v, tree, zones, file_hash or _unknown, hashed or _ignored)
+    drops = _Drops(v, tree, zones, file_hash or _unknown, hashed or _ignored, recorded or _unknown)
     creators = _Creators(v, tree.root, tree.creators, file_hash or _unknown)
     _parse(drops, creators, jobs=jobs)
     drops.finish()
@@ -139,6 +146,7 @@ def validate_site(
         keys=drops.keys,
         kept=drops.kept,
         reviewed=drops.reviewed,
+        before=drops.before(),
     )
 
 
@@ -259,12 +267,14 @@ class _Drops:
         zones: dict[str, ZoneInfo],
         file_hash: Callable[[str], str | None],
         hashed: Callable[[str, str], None],
+        recorded: Callable[[str], str | None],
     ) -> None:
         self.v = v
         self.tree = tree
         self.zones = zones
         self.file_hash = file_hash
         self.hashed = hashed
+        self.recorded = recorded
         self.records: list[Drop] = []
         self.sources: dict[str, str] = {}  # path -> hash, of each record's file
         self.keys: dict[str, str] = {}  # path -> key, of each record
@@ -346,6 +356,28 @@ class _Drops:
                 self.keys[record.span.path] = key
                 self.sources[record.span.path] = source
 
+    def before(self) -> dict[str, str]:
+        """Of the drops parsed now (after `finish`), those whose record in the
+        last build (by the hash it recorded of the file) the cache still holds
+        and is the same but for its body: path -> that record's key. A page
+        that shows such a drop and read no body is the same page (`produce`)."""
+        earlier: dict[str, tuple[str, Drop]] = {}  # its key then -> path, record now
+        for i in self.todo:
+            drop = self.tree.drops[i]
+            record, _key, source = self._found[i]
+            then = self.recorded(drop.path)
+            if record is not None and source is not None and then and then != source:
+                earlier[self.key(drop, then)] = (drop.path, record)
+        if not earlier:
+            return {}
+        known = self.v.cache.decoded("drop", earlier, _known)
+        found = {}
+        for key, (path, record) in earlier.items():
+            then_record = known[key][0] if key in known else None
+            if then_record is not None and _head(then_record) == _head(record):
+                found[path] = key
+        return found
+
     def job(self, i: int) -> _Made:
         """One drop file, made into a record here in the worker."""
         from hubgen import safemessaging  # which imports this module
@@ -423,6 +455,11 @@ class DropBodies:
         if key not in found:  # another hubgen replaced the cache file meanwhile
             raise _changed(d.span.path, "the build cache")
         return found[key]
+
+
+def _head(d: Drop) -> object:
+    """A drop's record but its body, as plain data."""
+    return records.encode(replace(d, body=None), d.span.path)
 
 
 def _changed(path: str, what: str = "the file") -> ContentErrors:

@@ -142,8 +142,10 @@ def test_a_drop_edit_makes_views_only_for_the_pages_that_show_it(
     warm: Path, tmp_path: Path, made: list[str]
 ) -> None:
     """Each page's reads (the drops it shows, everything else as one hash) are
-    recorded: after a drop edit, only pages showing that drop are looked at."""
-    edit(drop_file(warm), "Ada talks about sleep.", "Ada talks about sleep, and rest.")
+    recorded: after a drop edit, only pages showing that drop are looked at
+    (after an edit of its text alone, only those that read its body: see
+    the test below)."""
+    edit(drop_file(warm), "title: Meet Ada", "title: Meet Ada again")
     files, _ = rebuilt(warm, tmp_path)
     assert sorted(made) == [
         "creators/ada-example/index.html",  # credited
@@ -192,8 +194,9 @@ def test_a_drop_edit_looks_up_the_reads_of_only_the_pages_that_show_it(
     assert len(pages) == len([rel for rel in read_tree(tmp_path / "out") if rel.endswith(".html")])
     edit(drop_file(warm), "Ada talks about sleep.", "Ada talks about sleep, and rest.")
     files, rewritten = rebuilt(warm, tmp_path)
-    assert ("reads", len(SHOWING_ADA)) in looked_up
-    assert max(n for kind, n in looked_up if kind in ("reads", "page")) == len(SHOWING_ADA)
+    # Her own page: the others that show her read no body, and her text alone changed.
+    assert ("reads", 1) in looked_up
+    assert max(n for kind, n in looked_up if kind in ("reads", "page")) == 1
     assert files == full(warm, tmp_path)
     assert {rel for rel in rewritten if rel.endswith(".html")} == {
         "spring-2023/meet-ada/index.html"
@@ -386,20 +389,35 @@ def test_a_drop_the_cache_knew_saved_during_the_build_keeps_its_pages_recorded(
     assert files == full(warm, tmp_path)
 
 
-def test_a_body_edit_renders_only_the_pages_that_read_the_body(warm: Path, tmp_path: Path) -> None:
+def test_a_body_edit_renders_only_the_pages_that_read_the_body(
+    warm: Path, tmp_path: Path, made: list[str]
+) -> None:
     """The default theme's lists show no drop's body: after an edit of Ada's
-    text only her page is rendered, the campaign, topic, creator and home
-    pages that list her taken as they were (see `bodyread`)."""
+    text alone only her page is looked at and rendered, the campaign, topic,
+    creator and home pages that list her taken as they were (see `bodyread`),
+    found by the key their reads had before. Likewise after a second such edit;
+    an edit of her title shows in the lists, which are made again."""
     from datetime import datetime
 
     from hubgen import pipeline
 
-    edit(drop_file(warm), "Ada talks about sleep.", "Ada talks about rest.")
     now = datetime.fromisoformat(NOW)
-    assert pipeline.build(warm, tmp_path / "out", now=now, jobs=2).rendered == 1
-    files = read_tree(tmp_path / "out")
-    assert b"Ada talks about rest." in files["spring-2023/meet-ada/index.html"]
-    assert files == full(warm, tmp_path)
+    for old, new in [
+        ("talks about sleep", "talks about rest"),
+        ("talks about rest", "talks of naps"),
+    ]:
+        edit(drop_file(warm), old, new)
+        assert pipeline.build(warm, tmp_path / "out", now=now, jobs=2).rendered == 1
+        assert made == ["spring-2023/meet-ada/index.html"]
+        made.clear()
+        files = read_tree(tmp_path / "out")
+        assert f"Ada {new}.".encode() in files["spring-2023/meet-ada/index.html"]
+        assert files == full(warm, tmp_path)
+        made.clear()
+    edit(drop_file(warm), "title: Meet Ada", "title: Meet Ada again")
+    assert pipeline.build(warm, tmp_path / "out", now=now, jobs=2).rendered == 5
+    assert sorted(made) == SHOWING_ADA
+    assert read_tree(tmp_path / "out") == full(warm, tmp_path)
 
 
 def test_lists_that_show_a_teaser_of_each_body_are_rendered_again_after_a_body_edit(
@@ -1147,12 +1165,13 @@ def as_a_fresh_ci_clone(
 def test_a_fresh_ci_clone_with_the_cache_and_output_restored_renders_only_what_changed(
     warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, made: list[str]
 ) -> None:
-    """Only the pages showing the edited drop are looked at and rendered. Without
-    the last output every page would be rendered again."""
+    """Only the pages showing the edited drop are looked at and rendered (of
+    those, after an edit of its text alone, the ones that read it: its own).
+    Without the last output every page would be rendered again."""
     as_a_fresh_ci_clone(warm, tmp_path, monkeypatch)
     edit(drop_file(warm), "Ada talks about sleep.", "Ada talks about sleep, and rest.")
     files, rewritten = rebuilt(warm, tmp_path)
-    assert len(made) == 5  # the drop's page, campaign, topic, creator and the home page
+    assert made == ["spring-2023/meet-ada/index.html"]
     assert {rel for rel in rewritten if rel.endswith(".html")} <= set(made)
     assert files == full(warm, tmp_path)
 
@@ -1426,7 +1445,7 @@ def test_a_drop_edit_parses_only_that_drop(
 
     from hubgen import pipeline
 
-    edit(drop_file(warm), "title:", "title: ")
+    edit(drop_file(warm), "title: Meet Ada", "title: Meet Ada again")
     now = datetime.fromisoformat(NOW)
     pipeline.build(warm, tmp_path / "out", now=now, jobs=1)
     assert drops_read == ["content/drops/spring-2023/2023-05-03-meet-ada.md"]
