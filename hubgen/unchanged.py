@@ -299,12 +299,13 @@ class Sources:
         return None
 
     def file_hashes(self) -> dict[str, list[object]]:
-        """The hashes found this build, with their stats, for files settled enough
-        to vouch for them next time."""
+        """The hashes found this build, with their stats for files settled enough
+        to vouch for them next time; with stats no file has for the others,
+        whose hash is still the one this build used (`recorded_hash`: a drop
+        saved just before each build, as by an editor, is compared with it)."""
         return {
-            name: [*self.stats[name], found]
+            name: [*(st if self._settled(st := self.stats[name]) else _NO_STATS), found]
             for name, found in self._hashes.items()
-            if self._settled(self.stats[name])
         }
 
     def same_as(self, digest: object, stats: object) -> bool:
@@ -313,6 +314,9 @@ class Sources:
             self._digest = digest  # the files are those it was taken of: no need to read them
             return True
         return digest == self.digest()
+
+
+_NO_STATS = [-1, -1, -1, -1]  # never a file's: vouches for nothing (`_vouched`)
 
 
 def _folder(name: str) -> str:
