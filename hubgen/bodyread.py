@@ -16,18 +16,18 @@ noted. A body is not a string here (C code could read a string's text without
 asking it), so a template learns of it only by asking: printing it, its
 length, comparing or hashing it, iterating it, any of its attributes or
 methods (`__getattribute__` notes every look, even at its slot). Each of
-those is a method of this class, and notes the read.
+those is a method of this class, or of `packed.HtmlStandIn`, which makes
+every use of a string of the text `__html__` gives, and `__html__` notes it.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 from markupsafe import Markup as Html
 
-from hubgen.packed import PackedHtml
+from hubgen.packed import HtmlStandIn, PackedHtml
 
 _noted = threading.local()  # .read: whether the page rendered in this thread read a body
 
@@ -46,8 +46,9 @@ def _note() -> None:
     _noted.read = True
 
 
-class Body:
-    """A drop's body HTML (held compressed or not), noting each look at it."""
+class Body(HtmlStandIn):
+    """A drop's body HTML (held compressed or not), noting each look at it:
+    its own methods note it, and those of `HtmlStandIn` ask `__html__`."""
 
     __slots__ = ("_html",)
 
@@ -58,30 +59,12 @@ class Body:
         _note()
         return object.__getattribute__(self, name)
 
-    def __getattr__(self, name: str) -> Any:
-        """Every other method of `Markup` (`striptags`, `split`, ...), on the text."""
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self.__html__(), name)
-
     def __html__(self) -> Html:
         _note()
         return _html_of(self).__html__()  # type: ignore[no-any-return]
 
-    def __str__(self) -> str:
-        return self.__html__()
-
     def __repr__(self) -> str:
         return f"Body({str(self)!r})"
-
-    def __format__(self, spec: str) -> str:
-        return format(self.__html__(), spec)
-
-    def __len__(self) -> int:
-        return len(self.__html__())
-
-    def __bool__(self) -> bool:
-        return len(self) > 0
 
     def __eq__(self, other: object) -> bool:
         return self.__html__() == (other.__html__() if isinstance(other, Body) else other)
@@ -89,54 +72,11 @@ class Body:
     def __ne__(self, other: object) -> bool:
         return not self == other
 
-    def __lt__(self, other: object) -> bool:
-        return self.__html__() < _text(other)
-
-    def __le__(self, other: object) -> bool:
-        return self.__html__() <= _text(other)
-
-    def __gt__(self, other: object) -> bool:
-        return self.__html__() > _text(other)
-
-    def __ge__(self, other: object) -> bool:
-        return self.__html__() >= _text(other)
-
     def __hash__(self) -> int:
         return hash(self.__html__())
 
-    def __contains__(self, part: str) -> bool:
-        return part in self.__html__()
-
-    def __getitem__(self, index: int | slice) -> Html:
-        return self.__html__()[index]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.__html__())
-
-    def __reversed__(self) -> Iterator[str]:
-        return reversed(self.__html__())
-
-    def __add__(self, other: str) -> Html:
-        return self.__html__() + other
-
-    def __radd__(self, other: str) -> Html:
-        text = self.__html__()
-        return Html(other) + text if isinstance(other, Html) else other + str(text)
-
-    def __mul__(self, count: int) -> Html:
-        return self.__html__() * count
-
-    __rmul__ = __mul__
-
-    def __mod__(self, values: Any) -> Html:
-        return self.__html__() % values
-
     def __reduce__(self) -> tuple[Any, tuple[Html | PackedHtml]]:
         return Body, (_html_of(self),)
-
-
-def _text(value: object) -> object:
-    return value.__html__() if isinstance(value, Body) else value
 
 
 _slot = Body.__dict__["_html"]  # read and set without a note: for this module and `unwrap`

@@ -37,7 +37,79 @@ _WINDOW = 13
 _HASHED = 1024
 
 
-class PackedHtml:
+class HtmlStandIn:
+    """What stands for safe HTML to templates without being a string: its
+    `__html__` makes the text, and every other use of a string (printing,
+    `length`, `striptags`, comparing, ...) is made of that text."""
+
+    __slots__ = ()
+
+    def __html__(self) -> Html:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.__html__()  # still safe to the filters that take text
+
+    def __format__(self, spec: str) -> str:
+        return format(self.__html__(), spec)
+
+    def __len__(self) -> int:
+        return len(self.__html__())
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def __lt__(self, other: object) -> bool:
+        return self.__html__() < _text(other)
+
+    def __le__(self, other: object) -> bool:
+        return self.__html__() <= _text(other)
+
+    def __gt__(self, other: object) -> bool:
+        return self.__html__() > _text(other)
+
+    def __ge__(self, other: object) -> bool:
+        return self.__html__() >= _text(other)
+
+    def __contains__(self, part: str) -> bool:
+        return part in self.__html__()
+
+    def __getitem__(self, index: int | slice) -> Html:
+        return self.__html__()[index]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.__html__())
+
+    def __reversed__(self) -> Iterator[str]:
+        return reversed(self.__html__())
+
+    def __add__(self, other: str) -> Html:
+        return self.__html__() + other
+
+    def __radd__(self, other: str) -> Html:
+        text = self.__html__()
+        return Html(other) + text if isinstance(other, Html) else other + str(text)
+
+    def __mul__(self, count: int) -> Html:
+        return self.__html__() * count
+
+    __rmul__ = __mul__
+
+    def __mod__(self, values: Any) -> Html:
+        return self.__html__() % values
+
+    def __getattr__(self, name: str) -> Any:
+        """Every other method of `Markup` (`striptags`, `split`, ...), on the text."""
+        if name.startswith("_"):  # not a slot before it is set (unpickling)
+            raise AttributeError(name)
+        return getattr(self.__html__(), name)
+
+
+def _text(value: object) -> object:
+    return value.__html__() if isinstance(value, HtmlStandIn) else value
+
+
+class PackedHtml(HtmlStandIn):
     """Safe HTML, held compressed and made again each time it is shown."""
 
     __slots__ = ("_data", "_hash")
@@ -50,17 +122,8 @@ class PackedHtml:
     def __html__(self) -> Html:
         return Html(zlib.decompress(self._data).decode("utf-8", "surrogatepass"))
 
-    def __str__(self) -> str:
-        return self.__html__()  # still safe to the filters that take text
-
     def __repr__(self) -> str:
         return f"PackedHtml({str(self)!r})"
-
-    def __len__(self) -> int:
-        return len(self.__html__())
-
-    def __bool__(self) -> bool:
-        return len(self) > 0
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, PackedHtml):
@@ -69,27 +132,6 @@ class PackedHtml:
 
     def __hash__(self) -> int:
         return hash(str(self))
-
-    def __contains__(self, part: str) -> bool:
-        return part in self.__html__()
-
-    def __getitem__(self, index: int | slice) -> Html:
-        return self.__html__()[index]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.__html__())
-
-    def __add__(self, other: str) -> Html:
-        return self.__html__() + other
-
-    def __radd__(self, other: str) -> Html:
-        return Html(other) + self.__html__() if isinstance(other, Html) else other + str(self)
-
-    def __getattr__(self, name: str) -> Any:
-        """Every other method of `Markup` (`striptags`, `split`, ...), on the text."""
-        if name.startswith("_"):  # not `_data` before it is set (unpickling)
-            raise AttributeError(name)
-        return getattr(self.__html__(), name)
 
     def __reduce__(self) -> tuple[Any, tuple[bytes, bytes | None]]:
         return _from_data, (self._data, self._hash)  # sent between processes still compressed
