@@ -134,7 +134,8 @@ class Sources:
         walk found them, and, for a file saved just before the walk (a fresh
         clone in CI), whose stats cannot vouch for a second save within their
         resolution, with the same bytes as hashed. A file saved during a build
-        is not. The files taken by their hash alone (`taken_by_hash`) are, unlooked at."""
+        is not. Those taken by their hash alone (`taken_by_hash`) count as
+        steady without a look."""
         found = set()
         for name, path, _link in self.entries:
             st = self.stats.get(name)
