@@ -24,6 +24,7 @@ from hubgen import urls
 from hubgen.cache import Cache, digest
 from hubgen.load import Theme
 from hubgen.once import Once
+from hubgen.packed import HtmlStandIn
 
 
 def fingerprint(name: str, data: bytes) -> str:
@@ -106,6 +107,7 @@ class Themes:
             extensions=[Once],
         )
         env.once_assets = self.used  # type: ignore[attr-defined]
+        env.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": _as_text}
         assets: dict[str, bytes] = {}
         for theme in reversed(chain):
             assets.update(theme.assets)
@@ -189,3 +191,12 @@ class Themes:
         if self._cache is not None:
             self._cache.put("template-refs", key, refs)
         return refs
+
+
+def _as_text(value: object) -> str:
+    """What `tojson` makes of a value JSON has no type for: a drop's body (held
+    compressed, or noting that it is read) as the HTML it stands for, as it
+    would a plain string of HTML."""
+    if isinstance(value, HtmlStandIn):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} cannot be written as JSON")

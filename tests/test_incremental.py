@@ -469,6 +469,26 @@ def test_lists_that_show_a_teaser_of_each_body_are_rendered_again_after_a_body_e
     assert files == full(site, tmp_path)
 
 
+def test_a_theme_can_write_a_body_as_json_in_a_full_build_and_a_rebuild(
+    site: Path, tmp_path: Path
+) -> None:
+    """`{{ drop.body|tojson }}` (for a script's data, say) writes the body's HTML
+    as a JSON string, whether the build holds it compressed (a full build) or
+    as it was cached (a rebuild), and counts as reading it."""
+    default = FIXTURES.parents[1] / "themes/default/templates/drop.html"
+    page = site / "themes/default/templates/drop.html"
+    page.parent.mkdir(parents=True)
+    data = '<script type="application/json">{{ drop.body|tojson }}</script></article>'
+    page.write_text(default.read_text("utf-8").replace("</article>", data, 1), "utf-8")
+    build(site, tmp_path / "out")
+    ada = "spring-2023/meet-ada/index.html"
+    assert b'"\\u003cp\\u003eAda talks about sleep.' in read_tree(tmp_path / "out")[ada]
+    edit(drop_file(site), "Ada talks about sleep.", "Ada talks about rest.")
+    files, _ = rebuilt(site, tmp_path)
+    assert b'"\\u003cp\\u003eAda talks about rest.' in files[ada]
+    assert files == full(site, tmp_path)
+
+
 def test_a_creator_edit_equals_a_full_build(warm: Path, tmp_path: Path) -> None:
     creator = sorted((warm / "content/creators").glob("*.md"))[0]
     edit(creator, "name: ", "name: Renamed ")
