@@ -426,20 +426,17 @@ class _Output:
                 ):
                     if isinstance(outcome, TemplateProblem):
                         raise outcome
-                    blind.rendered(job, outcome.read_bodies)
-                    if not self.reusable:  # fingerprinted only now: as it read
-                        key = _fingerprint(
-                            rendered, out, job, context, values, bodies=outcome.read_bodies
-                        )
-                        if key and not outcome.read_bodies:
-                            self.unread.add(key)
-                    elif key and not outcome.read_bodies:
-                        found = unread or _fingerprint(
+                    read = outcome.read_bodies
+                    blind.rendered(job, read)
+                    # Not fingerprinted before if no page could be taken (`reusable`).
+                    if read and not self.reusable:
+                        key = _fingerprint(rendered, out, job, context, values)
+                    elif not read and (key or not self.reusable):
+                        if found := unread or _fingerprint(
                             rendered, out, job, context, values, bodies=False
-                        )
-                        if found:
+                        ):
                             key = found
-                            self.unread.add(key)
+                            self.unread.add(found)
                     self._note(out, key, outcome)
         finally:
             _work = None

@@ -24,6 +24,7 @@ Likewise its views read the published set only through facts.
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from functools import partial
@@ -57,28 +58,25 @@ class Inputs:
         """The page's key, all but the published set; None if a drop it shows
         has no known key. The drops' keys are joined as they are: hashes of
         one length, each naming its file."""
-        known = self.drops
-        parts = []
-        for d in shown:
-            found = known.get(d.span.path)
-            if found is None:
-                return None
-            parts.append(found)
-        return digest("reads", out, self.site, templates, "".join(parts))
+        return self._key(out, templates, shown, self.drops)
 
     def key_before(self, out: str, templates: str, shown: Iterable[Drop]) -> str | None:
         """The page's `key` with each drop it shows whose text alone changed
         (`before`) as the last build knew it, all else as now; None if it
         shows no such drop (or one with no known key)."""
-        known, before = self.drops, self.before
+        if not any(d.span.path in self.before for d in shown):
+            return None
+        return self._key(out, templates, shown, ChainMap(self.before, self.drops))
+
+    def _key(
+        self, out: str, templates: str, shown: Iterable[Drop], keys: Mapping[str, str]
+    ) -> str | None:
         parts = []
         for d in shown:
-            found = before.get(d.span.path) or known.get(d.span.path)
+            found = keys.get(d.span.path)
             if found is None:
                 return None
             parts.append(found)
-        if not any(d.span.path in before for d in shown):
-            return None
         return digest("reads", out, self.site, templates, "".join(parts))
 
     def now(self, key: str) -> str:

@@ -279,17 +279,10 @@ class Sources:
 
     def _vouched(self, name: str) -> str | None:
         """The hash recorded with this file, if its stats are still those and settled."""
-        st, known = self.stats.get(name), self._recorded.get(name)
-        if (
-            st is not None
-            and isinstance(known, list)
-            and len(known) == 5
-            and known[:4] == st
-            and isinstance(known[4], str)
-            and self._settled(st)
-        ):
-            return known[4]
-        return None
+        st, hashed = self.stats.get(name), self.recorded_hash(name)
+        if st is None or hashed is None or not self._settled(st):
+            return None
+        return hashed if self._recorded[name][:4] == st else None  # type: ignore[index]
 
     def recorded_hash(self, name: str) -> str | None:
         """The hash the last build recorded of a file's bytes (`read_hashes`),

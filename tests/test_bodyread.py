@@ -7,6 +7,8 @@ must count as reading it, whatever the template does with the body.
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from jinja2 import Environment
 from markupsafe import Markup
@@ -98,3 +100,8 @@ def test_a_new_page_starts_unread_and_nothing_started_counts_as_read() -> None:
     assert bodyread.read()
     bodyread.start()
     assert not bodyread.read()
+    elsewhere: list[bool] = []  # a thread that started nothing: as if it read
+    thread = threading.Thread(target=lambda: elsewhere.append(bodyread.read()))
+    thread.start()
+    thread.join()
+    assert elsewhere == [True]

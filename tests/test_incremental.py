@@ -413,7 +413,7 @@ def test_a_body_edit_renders_only_the_pages_that_read_the_body(
         files = read_tree(tmp_path / "out")
         assert f"Ada {new}.".encode() in files["spring-2023/meet-ada/index.html"]
         assert files == full(warm, tmp_path)
-        made.clear()
+        made.clear()  # the full build's: every page's
     edit(drop_file(warm), "title: Meet Ada", "title: Meet Ada again")
     assert pipeline.build(warm, tmp_path / "out", now=now, jobs=2).rendered == 5
     assert sorted(made) == SHOWING_ADA
