@@ -775,8 +775,10 @@ def _render_page(i: int) -> _Done | TemplateProblem:
     try:
         template = themes.env(job.theme).get_template(job.template)
         html = template.render(url=themes.href, **context)
-    except (TemplateError, LookupError) as exc:
-        return TemplateProblem.from_exception(exc, job.template)
+    except Exception as exc:
+        if (problem := TemplateProblem.raised_by_template(exc, job.template)) is None:
+            raise
+        return problem
     read_bodies = bodyread.read()
     data = html.encode("utf-8")
     mtime = None

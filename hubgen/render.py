@@ -149,13 +149,36 @@ class TemplateProblem(Exception):
 
     @classmethod
     def from_exception(cls, exc: Exception, template: str) -> TemplateProblem:
+        """Where Jinja's error (or a missing template's) arose: at the
+        innermost template line in its traceback, else at `template`."""
         if isinstance(exc, TemplateSyntaxError) and exc.filename:
             return cls(exc.filename, exc.lineno, f"template syntax: {exc.message}")
-        filename, line = template, 1
-        for frame in traceback.extract_tb(exc.__traceback__):
-            if frame.filename.endswith((".html", ".xml", ".txt")):
-                filename, line = frame.filename, frame.lineno or 1
+        filename, line = _template_line(exc) or (template, 1)
         return cls(filename, line, f"template failed: {exc}")
+
+    @classmethod
+    def raised_by_template(cls, exc: Exception, template: str) -> TemplateProblem | None:
+        """Any error raised while a page renders, as the theme's problem at
+        the template line it came from: Jinja's own, and also Python's when a
+        template line raised it (adding text to a number, dividing by zero, a
+        filter given what it cannot take), named by its type. None when no
+        template line is in its traceback: an error of hubgen's own, which
+        keeps its traceback."""
+        if isinstance(exc, (TemplateError, LookupError)):
+            return cls.from_exception(exc, template)
+        if (where := _template_line(exc)) is None:
+            return None
+        return cls(*where, f"template failed: {type(exc).__name__}: {exc}")
+
+
+def _template_line(exc: BaseException) -> tuple[str, int] | None:
+    """The innermost template file and line in `exc`'s traceback (Jinja
+    rewrites a render's traceback to show the template's own lines)."""
+    found = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.endswith((".html", ".xml", ".txt")):
+            found = frame.filename, frame.lineno or 1
+    return found
 
 
 def render_site(

@@ -1097,8 +1097,20 @@ def test_pages_rendered_a_few_at_a_time_by_workers_are_the_same_bytes(
     assert forks.count(3) >= pages // 3 - 1  # chunk after chunk, not all at once
 
 
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("<p>\n{{ no.such.thing }}</p>\n", "template failed: 'no' is undefined"),
+        ("<p>\n{{ drop.title / 2 }}</p>\n", "template failed: TypeError: unsupported operand"),
+    ],
+)
 def test_a_page_that_fails_in_a_worker_stops_the_build_and_its_workers(
-    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    site: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    template: str,
+    expected: str,
 ) -> None:
     from multiprocessing import active_children
 
@@ -1108,11 +1120,9 @@ def test_a_page_that_fails_in_a_worker_stops_the_build_and_its_workers(
     monkeypatch.setattr(workers, "MIN_PER_WORKER", 1)
     templates = site / "themes/default/templates"
     templates.mkdir(parents=True)
-    (templates / "drop.html").write_text("<p>\n{{ no.such.thing }}</p>\n")
+    (templates / "drop.html").write_text(template)
     assert run("build", "--site", site, "--out", tmp_path / "out", "--now", NOW, "--jobs", "2") == 1
-    assert "themes/default/templates/drop.html:2:1: error: template failed: 'no' is undefined" in (
-        capsys.readouterr().err
-    )
+    assert f"themes/default/templates/drop.html:2:1: error: {expected}" in capsys.readouterr().err
     assert active_children() == []
     assert not (tmp_path / "out").exists()
 

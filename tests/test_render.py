@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, run
 
+from hubgen.render import TemplateProblem
+
 
 class Page(HTMLParser):
     """The parts of a page these tests look at."""
@@ -163,6 +165,16 @@ def test_unknown_theme_is_an_error(
             "themes/default/templates/404.html:2:1: error: template failed: "
             "'no_such_thing' is undefined",
         ),
+        (
+            "<p>\n\n{{ 'Day ' + 1 }}</p>",
+            "themes/default/templates/404.html:3:1: error: template failed: "
+            'TypeError: can only concatenate str (not "int") to str',
+        ),
+        (
+            "{% block content %}\n{{ 1 // (site.nav|length * 0) }}{% endblock %}",
+            "themes/default/templates/404.html:2:1: error: template failed: "
+            "ZeroDivisionError: integer division or modulo by zero",
+        ),
     ],
 )
 def test_a_broken_template_is_a_diagnostic_not_a_traceback(
@@ -176,6 +188,13 @@ def test_a_broken_template_is_a_diagnostic_not_a_traceback(
     assert run("build", "--site", site, "--out", tmp_path / "o") == 1
     assert capsys.readouterr().err == expected + "\n1 error, 0 warnings\n"
     assert not (tmp_path / "o").exists()
+
+
+def test_an_error_no_template_line_raised_is_not_called_the_templates() -> None:
+    try:
+        raise RuntimeError("a bug of hubgen's own")
+    except RuntimeError as exc:
+        assert TemplateProblem.raised_by_template(exc, "drop.html") is None
 
 
 def test_help_block_without_any_crisis_line_is_an_error(
