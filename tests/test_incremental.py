@@ -1097,6 +1097,35 @@ def test_pages_rendered_a_few_at_a_time_by_workers_are_the_same_bytes(
     assert forks.count(3) >= pages // 3 - 1  # chunk after chunk, not all at once
 
 
+def test_a_larger_site_renders_larger_chunks_not_more_of_them(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each chunk costs a fork, and a fork costs more as the site grows: at
+    most `CHUNKS` chunks (here three, of at least two pages), the same bytes."""
+    from hubgen import produce
+
+    one, chunked = tmp_path / "one", tmp_path / "chunked"
+    assert run("build", "--site", site, "--out", one, "--now", NOW, "--jobs", "1") == 0
+    chunks: list[int] = []
+    each = workers.each
+
+    def counted(task, items, *, jobs):  # type: ignore[no-untyped-def]
+        if task is produce._render_page:
+            chunks.append(len(items))
+        return each(task, items, jobs=jobs)
+
+    monkeypatch.setattr(produce, "CHUNK", 2)
+    monkeypatch.setattr(produce, "CHUNKS", 3)
+    monkeypatch.setattr(workers, "MIN_PER_WORKER", 1)
+    monkeypatch.setattr(workers, "each", counted)
+    shutil.rmtree(site / CACHE_DIR)  # render every page again
+    assert run("build", "--site", site, "--out", chunked, "--now", NOW, "--jobs", "2") == 0
+    assert read_tree(chunked) == read_tree(one)
+    assert sum(chunks) > 6  # more pages than three chunks of two
+    assert len(chunks) == 3
+    assert chunks[0] == chunks[1] == -(-sum(chunks) // 3)
+
+
 @pytest.mark.parametrize(
     ("template", "expected"),
     [
