@@ -1070,31 +1070,41 @@ def test_creators_parsed_by_the_drops_workers_are_as_one_process_makes_them(
     assert told[1] == told[0]
 
 
-def test_pages_rendered_a_few_at_a_time_by_workers_are_the_same_bytes(
-    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A large site's pages are made and rendered a chunk at a time, each chunk
-    by newly forked workers: here chunks of three pages, forked even when that
-    small, against one process doing every page at once."""
+def _render_chunks(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, chunk: int, chunks: int
+) -> list[int]:
+    """The number of pages in each chunk a cold build over two processes
+    rendered, with these `produce.CHUNK` and `CHUNKS` (forked even for a few
+    pages); its output is checked against one process doing every page at once."""
     from hubgen import produce
 
     one, chunked = tmp_path / "one", tmp_path / "chunked"
     assert run("build", "--site", site, "--out", one, "--now", NOW, "--jobs", "1") == 0
-    forks: list[int] = []
+    sizes: list[int] = []
     each = workers.each
 
     def counted(task, items, *, jobs):  # type: ignore[no-untyped-def]
-        forks.append(len(items))
+        if task is produce._render_page:
+            sizes.append(len(items))
         return each(task, items, jobs=jobs)
 
-    monkeypatch.setattr(produce, "CHUNK", 3)
+    monkeypatch.setattr(produce, "CHUNK", chunk)
+    monkeypatch.setattr(produce, "CHUNKS", chunks)
     monkeypatch.setattr(workers, "MIN_PER_WORKER", 1)
     monkeypatch.setattr(workers, "each", counted)
     shutil.rmtree(site / CACHE_DIR)  # render every page again
     assert run("build", "--site", site, "--out", chunked, "--now", NOW, "--jobs", "2") == 0
     assert read_tree(chunked) == read_tree(one)
-    pages = sum(1 for p in one.rglob("*.html"))
-    assert forks.count(3) >= pages // 3 - 1  # chunk after chunk, not all at once
+    return sizes
+
+
+def test_pages_rendered_a_few_at_a_time_by_workers_are_the_same_bytes(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large site's pages are made and rendered a chunk at a time, each chunk
+    by newly forked workers: here chunks of three pages."""
+    sizes = _render_chunks(site, tmp_path, monkeypatch, chunk=3, chunks=1000)
+    assert sizes.count(3) >= sum(sizes) // 3 - 1  # chunk after chunk, not all at once
 
 
 def test_a_larger_site_renders_larger_chunks_not_more_of_them(
@@ -1102,28 +1112,10 @@ def test_a_larger_site_renders_larger_chunks_not_more_of_them(
 ) -> None:
     """Each chunk costs a fork, and a fork costs more as the site grows: at
     most `CHUNKS` chunks (here three, of at least two pages), the same bytes."""
-    from hubgen import produce
-
-    one, chunked = tmp_path / "one", tmp_path / "chunked"
-    assert run("build", "--site", site, "--out", one, "--now", NOW, "--jobs", "1") == 0
-    chunks: list[int] = []
-    each = workers.each
-
-    def counted(task, items, *, jobs):  # type: ignore[no-untyped-def]
-        if task is produce._render_page:
-            chunks.append(len(items))
-        return each(task, items, jobs=jobs)
-
-    monkeypatch.setattr(produce, "CHUNK", 2)
-    monkeypatch.setattr(produce, "CHUNKS", 3)
-    monkeypatch.setattr(workers, "MIN_PER_WORKER", 1)
-    monkeypatch.setattr(workers, "each", counted)
-    shutil.rmtree(site / CACHE_DIR)  # render every page again
-    assert run("build", "--site", site, "--out", chunked, "--now", NOW, "--jobs", "2") == 0
-    assert read_tree(chunked) == read_tree(one)
-    assert sum(chunks) > 6  # more pages than three chunks of two
-    assert len(chunks) == 3
-    assert chunks[0] == chunks[1] == -(-sum(chunks) // 3)
+    sizes = _render_chunks(site, tmp_path, monkeypatch, chunk=2, chunks=3)
+    assert sum(sizes) > 6  # more pages than three chunks of two
+    assert len(sizes) == 3
+    assert sizes[0] == sizes[1] == -(-sum(sizes) // 3)
 
 
 @pytest.mark.parametrize(
