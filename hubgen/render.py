@@ -11,6 +11,7 @@ memory.
 
 from __future__ import annotations
 
+import os
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -153,7 +154,8 @@ class TemplateProblem(Exception):
         innermost template line in its traceback, else at `template`."""
         if isinstance(exc, TemplateSyntaxError) and exc.filename:
             return cls(exc.filename, exc.lineno, f"template syntax: {exc.message}")
-        filename, line = _template_line(exc) or (template, 1)
+        frames = traceback.extract_tb(exc.__traceback__)
+        filename, line, _frame = _template_line(frames) or (template, 1, 0)
         return cls(filename, line, f"template failed: {exc}")
 
     @classmethod
@@ -161,23 +163,29 @@ class TemplateProblem(Exception):
         """Any error raised while a page renders, as the theme's problem at
         the template line it came from: Jinja's own, and also Python's when a
         template line raised it (adding text to a number, dividing by zero, a
-        filter given what it cannot take), named by its type. None when no
-        template line is in its traceback: an error of hubgen's own, which
-        keeps its traceback."""
+        filter given what it cannot take), named by its type. None when it
+        was raised in hubgen's own code (a view, a helper), or no template
+        line is in its traceback: a bug of hubgen's, which keeps its traceback."""
         if isinstance(exc, (TemplateError, LookupError)):
             return cls.from_exception(exc, template)
-        if (where := _template_line(exc)) is None:
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = _template_line(frames)
+        if where is None or any(f.filename.startswith(_HUBGEN) for f in frames[where[2] :]):
             return None
-        return cls(*where, f"template failed: {type(exc).__name__}: {exc}")
+        return cls(where[0], where[1], f"template failed: {type(exc).__name__}: {exc}")
 
 
-def _template_line(exc: BaseException) -> tuple[str, int] | None:
-    """The innermost template file and line in `exc`'s traceback (Jinja
-    rewrites a render's traceback to show the template's own lines)."""
+_HUBGEN = os.path.join(os.path.dirname(__file__), "")  # this package's folder, with its separator
+
+
+def _template_line(frames: list[traceback.FrameSummary]) -> tuple[str, int, int] | None:
+    """The innermost template file and line of a traceback's `frames` (Jinja
+    rewrites a render's traceback to show the template's own lines), and the
+    number of that frame."""
     found = None
-    for frame in traceback.extract_tb(exc.__traceback__):
+    for i, frame in enumerate(frames):
         if frame.filename.endswith((".html", ".xml", ".txt")):
-            found = frame.filename, frame.lineno or 1
+            found = frame.filename, frame.lineno or 1, i
     return found
 
 

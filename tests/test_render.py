@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+import traceback
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, run
+from jinja2 import Environment, FileSystemLoader
 
-from hubgen.render import TemplateProblem
+from hubgen.render import TemplateProblem, _template_line
+from hubgen.urls import output_file
 
 
 class Page(HTMLParser):
@@ -190,11 +193,22 @@ def test_a_broken_template_is_a_diagnostic_not_a_traceback(
     assert not (tmp_path / "o").exists()
 
 
-def test_an_error_no_template_line_raised_is_not_called_the_templates() -> None:
+def test_an_error_no_template_line_raised_is_not_called_the_templates(tmp_path: Path) -> None:
     try:
         raise RuntimeError("a bug of hubgen's own")
     except RuntimeError as exc:
         assert TemplateProblem.raised_by_template(exc, "drop.html") is None
+    # Raised in hubgen's own code that a template line called: hubgen's too.
+    (tmp_path / "x.html").write_text("<p>\n{{ output_file(3) }}</p>")
+    env = Environment(loader=FileSystemLoader(tmp_path))
+    env.globals["output_file"] = output_file
+    try:
+        env.get_template("x.html").render()
+    except AttributeError as exc:
+        assert TemplateProblem.raised_by_template(exc, "x.html") is None
+        assert _template_line(traceback.extract_tb(exc.__traceback__)) is not None
+    else:
+        pytest.fail("output_file(3) raised nothing")
 
 
 def test_help_block_without_any_crisis_line_is_an_error(
