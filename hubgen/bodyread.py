@@ -27,7 +27,7 @@ from typing import Any
 
 from markupsafe import Markup as Html
 
-from hubgen.packed import HtmlStandIn, PackedHtml
+from hubgen.packed import HtmlStandIn, PackedHtml, text_of
 
 _noted = threading.local()  # .read: whether the page rendered in this thread read a body
 
@@ -66,11 +66,8 @@ class Body(HtmlStandIn):
     def __repr__(self) -> str:
         return f"Body({str(self)!r})"
 
-    def __eq__(self, other: object) -> bool:
-        return self.__html__() == (other.__html__() if isinstance(other, Body) else other)
-
-    def __ne__(self, other: object) -> bool:
-        return not self == other
+    def __eq__(self, other: object) -> bool:  # `!=` too: Python makes it of this
+        return self.__html__() == text_of(other)
 
     def __hash__(self) -> int:
         return hash(self.__html__())

@@ -60,16 +60,16 @@ class HtmlStandIn:
         return len(self) > 0
 
     def __lt__(self, other: object) -> bool:
-        return self.__html__() < _text(other)
+        return self.__html__() < text_of(other)
 
     def __le__(self, other: object) -> bool:
-        return self.__html__() <= _text(other)
+        return self.__html__() <= text_of(other)
 
     def __gt__(self, other: object) -> bool:
-        return self.__html__() > _text(other)
+        return self.__html__() > text_of(other)
 
     def __ge__(self, other: object) -> bool:
-        return self.__html__() >= _text(other)
+        return self.__html__() >= text_of(other)
 
     def __contains__(self, part: str) -> bool:
         return part in self.__html__()
@@ -105,7 +105,8 @@ class HtmlStandIn:
         return getattr(self.__html__(), name)
 
 
-def _text(value: object) -> object:
+def text_of(value: object) -> object:
+    """A stand-in as the HTML it stands for, to compare with; any other value as it is."""
     return value.__html__() if isinstance(value, HtmlStandIn) else value
 
 
