@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
+from xml.etree.ElementTree import SubElement
 
 import pytest
 from hypothesis import given, settings
@@ -137,6 +139,7 @@ _INLINE = st.lists(
         + ["[x](<a b>)", "[x](/p(1))", '[x](/a "b)', "![i][r]", "[r] [r]", " \\]"]
         + ["\t", "\r", "\r\n", " \n", "\n \n", "\u0002", "\u0003", "~~~\n", "---\n", "* * *"]
         + ["\n[q]:/q/\n", "[q]", "  [q]:\n  /q/ 'Q'\n"]
+        + ["=", "-", "\n===\n", "\n--", "Title\n=", "_ _", "*  *", "- -", " - "]
     ),
     max_size=40,
 ).map("".join)
@@ -153,15 +156,18 @@ def _stock(allow_html: bool) -> Converter:
         HashHeaderProcessor,
         HRProcessor,
         ReferenceProcessor,
+        SetextHeaderProcessor,
     )
     from markdown.extensions.fenced_code import FencedBlockPreprocessor
     from markdown.extensions.sane_lists import SaneOListProcessor
     from markdown.extensions.tables import TableProcessor
     from markdown.preprocessors import NormalizeWhitespace
     from markdown.treeprocessors import InlineProcessor, UnescapeTreeprocessor
+    from markdown.util import Registry
 
     converter = Converter(allow_html=allow_html)
     md = converter.md
+    del md.is_block_level  # the stock method: the names looked up at each call
     md.treeprocessors.register(InlineProcessor(md), "inline", 20)
     md.treeprocessors.register(UnescapeTreeprocessor(md), "unescape", 0)
     md.preprocessors.register(NormalizeWhitespace(md), "normalize_whitespace", 30)
@@ -178,8 +184,10 @@ def _stock(allow_html: bool) -> Converter:
     short_image = stock.ShortImageReferenceInlineProcessor(stock.IMAGE_REFERENCE_RE, md)
     links.register(short_image, "short_image_ref", 125)
     blocks = md.parser.blockprocessors
+    blocks.__class__ = Registry  # listed afresh for each block
     blocks.register(TableProcessor(md.parser, {"use_align_attribute": True}), "table", 75)
     blocks.register(HashHeaderProcessor(md.parser), "hashheader", 70)
+    blocks.register(SetextHeaderProcessor(md.parser), "setextheader", 60)
     blocks.register(SaneOListProcessor(md.parser), "olist", 40)
     blocks.register(HRProcessor(md.parser), "hr", 50)
     blocks.register(BlockQuoteProcessor(md.parser), "quote", 20)
@@ -220,6 +228,51 @@ def test_horizontal_rules_of_every_spacing_render_as_with_every_test_made(
     assert "<hr" in _FAST[False].convert(rule, origin=ORIGIN, rewrite=str).html
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# Title",
+        "Text\n## Title ##\nmore",
+        "Text #not a title",
+        " # not a title",
+        "Title\n=====",
+        "Title\n---  \n",
+        "Title\n=\nText",
+        "One\nTwo\n---",
+        "Title\n- item",
+        "Title\n ===",
+        "- item\n---",
+    ],
+)
+def test_headers_of_both_kinds_render_as_with_every_test_made(text: str) -> None:
+    for allow_html in (False, True):
+        _same_as_stock(text, allow_html)
+
+
+def test_processors_and_block_names_changed_after_a_conversion_are_used() -> None:
+    """The quick converter lists its block processors and remembers which tags
+    are block-level once per change, not never again."""
+    from markdown.blockprocessors import BlockProcessor
+
+    class Shout(BlockProcessor):
+        def test(self, parent: object, block: str) -> bool:
+            return block.startswith("!!")
+
+        def run(self, parent: Any, blocks: list[str]) -> None:
+            SubElement(parent, "strong").text = blocks.pop(0)[2:]
+
+    converter = Converter(allow_html=False)
+    md = converter.md
+    assert converter.convert("!!hey", origin=ORIGIN, rewrite=str).html == "<p>!!hey</p>"
+    md.parser.blockprocessors.register(Shout(md.parser), "shout", 200)
+    assert converter.convert("!!hey", origin=ORIGIN, rewrite=str).html == "<strong>hey</strong>"
+    assert not md.is_block_level("strong")
+    md.block_level_elements.append("strong")
+    assert md.is_block_level("strong")
+    md.parser.blockprocessors.deregister("shout")
+    assert converter.convert("!!hey", origin=ORIGIN, rewrite=str).html == "<p>!!hey</p>"
+
+
 def test_the_projects_markdown_renders_as_with_every_pattern_tried() -> None:
     root = Path(__file__).parent.parent
     files = sorted({*root.glob("content/**/*.md"), *root.glob("tests/**/*.md"), root / "README.md"})
@@ -230,10 +283,15 @@ def test_the_projects_markdown_renders_as_with_every_pattern_tried() -> None:
             _same_as_stock(text, allow_html)
     assert type(_FAST[False].md.treeprocessors["inline"]).__name__ == "_SkippingInline"
     blocks = _FAST[False].md.parser.blockprocessors
-    names = ("table", "hashheader", "hr", "olist", "quote", "reference")
+    assert type(blocks).__name__ == "_Listed"
+    assert type(_SLOW[False].md.parser.blockprocessors).__name__ == "Registry"
+    assert "is_block_level" in vars(_FAST[False].md)
+    assert "is_block_level" not in vars(_SLOW[False].md)
+    names = ("table", "hashheader", "setextheader", "hr", "olist", "quote", "reference")
     assert [type(blocks[name]).__name__ for name in names] == [
         "_PipedTable",
         "_HashHeader",
+        "_Setext",
         "_HR",
         "_SaneOList",
         "_BlockQuote",
