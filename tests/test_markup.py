@@ -249,6 +249,21 @@ def test_headers_of_both_kinds_render_as_with_every_test_made(text: str) -> None
         _same_as_stock(text, allow_html)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[a][r] and [r] and ![i][r] and ![r]\n\n[r]: /x/",
+        "[a][r] and [r] and ![i][r] and ![r]",
+        "[a] [R]\n\n[r]: /x/ 'T'",
+        "[a](/p/) [b][] [c]\n\n[c]: /c/",
+    ],
+)
+def test_references_render_as_with_every_pattern_tried(text: str) -> None:
+    """A document that defines no reference is not searched for them."""
+    for allow_html in (False, True):
+        _same_as_stock(text, allow_html)
+
+
 def test_processors_and_block_names_changed_after_a_conversion_are_used() -> None:
     """The quick converter lists its block processors and remembers which tags
     are block-level once per change, not never again."""
