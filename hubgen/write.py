@@ -300,15 +300,40 @@ class Staging:
 
     def clear(self, rel: str) -> Path:
         """The path for a new file at `rel`: its folder made, anything there removed."""
+        return Path(self._clear(rel))
+
+    def _clear(self, rel: str) -> str:
+        """`clear`, as a string: made for every page, with os calls rather than
+        pathlib's (see `write`)."""
         self.ready()
-        target = self.root / rel
+        target = os.path.join(self.root, rel)
         if self.inodes.pop(rel, None) is not None:
             os.unlink(target)
             return target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if self.spare and target.is_dir():  # an empty folder a killed build left
+        folder = os.path.dirname(target)
+        try:
+            os.mkdir(folder)
+        except FileNotFoundError:
+            os.makedirs(folder, exist_ok=True)
+        except FileExistsError:
+            pass  # made for another file (were it a file, making this one fails)
+        if self.spare and os.path.isdir(target):  # an empty folder a killed build left
             shutil.rmtree(target)
         return target
+
+    def write(self, rel: str, data: bytes) -> tuple[int, int]:
+        """A new file at `rel` holding `data` (see `clear`); its size and mtime
+        (`size_and_time`). Written with os calls: through pathlib and `open`
+        (a file object, a look at whether it is a terminal, a stat after),
+        writing a page's file took 20 to 50 us more, of about 230."""
+        fd = os.open(self._clear(rel), _NEW_FILE, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            return size_and_time(os.fstat(fd))
+        finally:
+            os.close(fd)
 
 
 @dataclass(frozen=True)
@@ -448,14 +473,16 @@ def place(staging: Staging, rel: str, content: bytes | Path, *, previous: Path) 
     same = _unchanged(content, previous)
     if same is not None:
         staging.adopt(rel, previous, same)
-    else:
+    elif isinstance(content, Path):
         target = staging.clear(rel)
-        if isinstance(content, Path):
-            shutil.copyfile(content, target)
-        else:
-            target.write_bytes(content)
+        shutil.copyfile(content, target)
         staging.placed[rel] = size_and_time(os.stat(target, follow_symlinks=False))
+    else:
+        staging.placed[rel] = staging.write(rel, content)
     return Placed(*staging.placed[rel], same is not None)
+
+
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)  # not inherited
 
 
 def size_and_time(st: os.stat_result) -> tuple[int, int]:

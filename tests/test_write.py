@@ -384,3 +384,25 @@ def test_a_foreign_file_beside_a_spare_is_refused_and_nothing_is_swapped(
     assert "1 file(s) hubgen did not write (precious.txt)" in capsys.readouterr().err
     assert read_tree(out) == before
     assert read_tree(spare) == spare_before
+
+
+def test_a_staged_file_is_a_new_file_whatever_stood_at_its_place(tmp_path: Path) -> None:
+    """`Staging.write` makes the folders it needs, reports the size and time the
+    file has, replaces a leftover empty folder, and never writes through a file
+    the spare held (its inode may be the live output's)."""
+    root = tmp_path / "spare"
+    (root / "kept").mkdir(parents=True)
+    (root / "kept/index.html").write_bytes(b"old")
+    os.link(root / "kept/index.html", tmp_path / "live.html")  # the same inode, as served
+    (root / "gone/index.html").mkdir(parents=True)  # a folder a killed build left
+    inodes = {"kept/index.html": (root / "kept/index.html").stat().st_ino}
+    staging = write.Staging(root, inodes, True, os.stat(root).st_dev)
+    for rel in ("kept/index.html", "gone/index.html", "new/deep/index.html"):
+        size, mtime = staging.write(rel, b"<p>new</p>")
+        st = (root / rel).stat()
+        assert (root / rel).read_bytes() == b"<p>new</p>"
+        assert (size, mtime) == (st.st_size, st.st_mtime_ns)
+    assert (tmp_path / "live.html").read_bytes() == b"old"
+    (root / "file").write_bytes(b"x")
+    with pytest.raises(OSError):
+        staging.write("file/index.html", b"a file's folder is a file")
