@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from sys import intern
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -194,6 +194,12 @@ def topic_name(slug: str) -> str:
 
 def day(value: date) -> str:
     return f"{value.day} {value:%B %Y}"
+
+
+# A day has many drops: each day's text made once (strftime's month name is
+# slow), and held once however many views show it.
+_day = lru_cache(maxsize=4096)(day)
+_iso_day = lru_cache(maxsize=4096)(date.isoformat)
 
 
 def moment(value: datetime, zone: ZoneInfo) -> str:
@@ -602,14 +608,15 @@ class Views:
     def _drop(self, d: Drop) -> DropView:
         c = self.g.campaign_of(d)
         status = self._status(d)
+        local = d.publish_at.astimezone(c.timezone).date()
         return DropView(
             title=d.title,
             href=self.u.href(urls.drop(d.campaign, d.slug)),
             summary=d.summary,
             kind=d.kind,
             kind_label=KIND_LABELS[d.kind],
-            date=intern(day(d.publish_at.astimezone(c.timezone))),  # a day has many drops
-            date_iso=intern(d.publish_at.astimezone(c.timezone).date().isoformat()),
+            date=_day(local),
+            date_iso=_iso_day(local),
             campaign=self._anchor(urls.campaign(c.slug), True, lambda: c.title),
             creators=tuple(self.creator_anchor(r.slug) for r in d.creators),
             organisations=tuple(self.organisation_anchor(r.slug) for r in d.organisations),
