@@ -18,7 +18,9 @@ Headers of both kinds and rules are tested by where their marks must stand,
 the block processors are listed once per change of their registry, not for
 each block, which tags are block-level is remembered, and a document that
 defines no reference is not searched for references (`_SkippingInline`):
-the 10,000-drop site's bodies, in one process, 5.31 -> 4.41 s.
+the 10,000-drop site's bodies, in one process, 5.31 -> 4.41 s; and a text
+holding nothing any pattern needs is passed over in one search, not pattern
+by pattern (4.41 -> 4.32 s).
 
 `QuickTests`, last among a converter's extensions, puts these in place of
 the processors registered before it, under the same names and priorities,
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -321,6 +324,15 @@ _NEEDS = _needs()
 _NEVER: tuple[str, ...] = ()  # needs nothing a text can hold: never tried
 
 
+@lru_cache(maxsize=8)
+def _any_of(needs: tuple[tuple[str, ...], ...]) -> re.Pattern[str]:
+    """One search for every text any of the patterns needs: a text holding
+    none (most texts: a plain sentence, a list item) is passed over at once,
+    not pattern by pattern."""
+    texts = sorted({text for each in needs for text in each}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, texts)) or "(?!)")
+
+
 def _needs_of(pattern: inlinepatterns.Pattern, references: bool) -> tuple[str, ...] | None:
     """The texts one of which a match of this stock (or quick) pattern holds;
     None: try it on every text."""
@@ -356,6 +368,8 @@ class _SkippingInline(InlineProcessor):
             (p, _needs_of(p, defined) if type(p).__module__ in _KNOWN else None)
             for p in self.inlinePatterns
         ]
+        needs = tuple(needs for _p, needs in self._table)
+        self._any = None if None in needs else _any_of(needs)  # type: ignore[arg-type]
         return super().run(tree, ancestors)
 
     # Overrides InlineProcessor.__handleInline, which it calls for each text:
@@ -363,6 +377,8 @@ class _SkippingInline(InlineProcessor):
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803
         if isinstance(data, AtomicString):
             return data
+        if self._any is not None and self._any.search(data) is None:
+            return data  # what no pattern needs: each would be passed over
         apply = self._InlineProcessor__applyPattern
         table = self._table
         index, start, count = patternIndex, 0, len(table)
