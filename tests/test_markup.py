@@ -242,24 +242,15 @@ def test_horizontal_rules_of_every_spacing_render_as_with_every_test_made(
         "Title\n- item",
         "Title\n ===",
         "- item\n---",
-    ],
-)
-def test_headers_of_both_kinds_render_as_with_every_test_made(text: str) -> None:
-    for allow_html in (False, True):
-        _same_as_stock(text, allow_html)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
         "[a][r] and [r] and ![i][r] and ![r]\n\n[r]: /x/",
         "[a][r] and [r] and ![i][r] and ![r]",
         "[a] [R]\n\n[r]: /x/ 'T'",
         "[a](/p/) [b][] [c]\n\n[c]: /c/",
     ],
 )
-def test_references_render_as_with_every_pattern_tried(text: str) -> None:
-    """A document that defines no reference is not searched for them."""
+def test_headers_and_references_render_as_with_every_test_made(text: str) -> None:
+    """Headers of both kinds are tested only where their marks can stand, and
+    a document that defines no reference is not searched for references."""
     for allow_html in (False, True):
         _same_as_stock(text, allow_html)
 
