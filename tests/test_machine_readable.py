@@ -123,6 +123,33 @@ def test_sitemap_lists_every_published_page_once(out: Path) -> None:
     assert lastmod == ["2023-05-03"]
 
 
+def test_sitemap_escapes_what_a_link_may_hold_and_reads_back() -> None:
+    """Written as a stream, it escapes like the tree it replaced (the same
+    bytes as ElementTree's, laid out by `indent`), and lxml reads every entry back."""
+    import xml.etree.ElementTree as ET
+
+    from hubgen import sitemap
+
+    entries = [
+        ("https://example.org/a?b=1&c=<2>", "2023-05-03"),
+        ('https://example.org/caf\u00e9/"q"/', None),
+    ]
+    root = ET.Element("urlset", {"xmlns": sitemap.SITEMAP_NS})
+    for loc, lastmod in entries:
+        url = ET.SubElement(root, "url")
+        ET.SubElement(url, "loc").text = loc
+        if lastmod is not None:
+            ET.SubElement(url, "lastmod").text = lastmod
+    ET.indent(root)
+    tree = ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    written = sitemap._xml(entries)
+    assert written == tree
+    ns = {"s": sitemap.SITEMAP_NS}
+    read = etree.fromstring(written)
+    assert read.xpath("//s:loc/text()", namespaces=ns) == [loc for loc, _ in entries]
+    assert read.xpath("//s:lastmod/text()", namespaces=ns) == ["2023-05-03"]
+
+
 def test_robots_points_at_the_sitemap_and_preview_disallows(out: Path, tmp_path: Path) -> None:
     assert (out / "robots.txt").read_text() == (
         "User-agent: *\nAllow: /\n\nSitemap: https://example.org/hub/sitemap.xml\n"
