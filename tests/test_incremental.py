@@ -1795,16 +1795,16 @@ def test_values_are_read_in_the_order_they_lie_in_the_file(tmp_path: Path, wante
 def test_values_written_at_once_are_committed_in_batches(tmp_path: Path) -> None:
     """Another hubgen on the same cache (a check beside serve) sees them, and is not
     kept waiting for the file till this build ends."""
-    from hubgen.cache import _BATCH, Cache
+    from hubgen.cache import _COMMIT, Cache
 
     folder = tmp_path / CACHE_DIR
     cache = Cache(folder)
-    for i in range(_BATCH):
+    for i in range(_COMMIT):
         cache.write("drop", f"k{i}", [i])
     other = sqlite3.connect(folder / "cache.sqlite", timeout=0)
     try:
         (count,) = other.execute("SELECT count(*) FROM entries WHERE kind = 'drop'").fetchone()
-        assert count == _BATCH
+        assert count == _COMMIT
         with other:  # and it can write now: no lock is held
             other.execute("INSERT INTO meta VALUES ('other', 'x')")
     finally:
