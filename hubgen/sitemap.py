@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import io
 from datetime import date
-from xml.sax.saxutils import XMLGenerator
+from typing import TYPE_CHECKING
 
 from hubgen import urls
 from hubgen.cache import Cache
+
+if TYPE_CHECKING:
+    from xml.sax.saxutils import XMLGenerator
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 SITEMAP = "/sitemap.xml"
@@ -41,7 +44,13 @@ def render_sitemap(pages: dict[str, date | None], absolute: urls.Urls, *, cache:
 def _xml(entries: list[tuple[str, str | None]]) -> bytes:
     """Streamed by the standard library's XMLGenerator (it escapes), laid out
     as ElementTree's `indent` lays out a tree: building that tree for 10,568
-    entries took 52 ms and 5.2 MB at its peak, streaming 38 ms and 1.2 MB."""
+    entries took 52 ms and 5.2 MB at its peak, streaming 38 ms and 1.2 MB.
+    Imported here, when a sitemap is written: `xml.sax.saxutils` imports
+    `urllib.request` (and with it `http.client`, `ssl` and `email`), 14 to 18
+    ms that a build taking its sitemap from the cache (a one-drop edit) need
+    not spend."""
+    from xml.sax.saxutils import XMLGenerator
+
     out = io.BytesIO()
     out.write(b"<?xml version='1.0' encoding='utf-8'?>\n")
     xml = XMLGenerator(out, encoding="utf-8")
