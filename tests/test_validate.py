@@ -173,3 +173,35 @@ def test_time_order_errors_show_the_resolved_utc_instants(make_site: Callable[..
         "2023-05-03 00:00 EDT (2023-05-03 04:00 UTC) comes before "
         "2023-05-04 09:00 EDT (2023-05-04 13:00 UTC)"
     ]
+
+
+def test_records_share_the_strings_they_repeat(make_site: Callable[..., Path]) -> None:
+    """Records made over two processes hold one object for each repeated value
+    (a topic, a kind, a link's URL), and are equal to those one process makes."""
+    drop = (
+        "---\ntitle: Drop {n}\npublish_at: 2023-05-{n:02}\nkind: video\n"
+        "topics: [sleep, anxiety]\ncontent_warning: Talks about sleep loss.\n"
+        "links:\n  - title: Mind\n    url: https://www.mind.org.uk/\n"
+        "---\nSee [help](/help/) and [Mind](https://www.mind.org.uk/).\n"
+    )
+    site = make_site(
+        {f"content/drops/may/2023-05-{n:02}-d{n}.md": drop.format(n=n) for n in range(1, 29)}
+        | {f"content/drops/june/2023-06-{n:02}-d{n}.md": drop.format(n=n) for n in range(1, 29)}
+    )
+    made = {}
+    for jobs in (1, 2):
+        diags = Diagnostics()
+        v = validate_site(load_site(site, diags), diags, base_url=None, jobs=jobs)
+        assert [d.format() for d in diags.sorted()] == []
+        made[jobs] = v.drops
+    assert made[1] == made[2]
+    drops = made[2]
+    assert len(drops) == 56
+    first = drops[0]
+    for d in drops:
+        assert d.topics is first.topics and d.kind is first.kind
+        assert d.content_warning is first.content_warning
+        assert d.links[0].url is first.links[0].url is first.body.refs.urls()[1]
+        assert d.body.refs.urls()[0] is first.body.refs.urls()[0]  # "/help/"
+    assert {d.campaign for d in drops} == {"may", "june"}
+    assert len({id(d.campaign) for d in drops}) == 2
