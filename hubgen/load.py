@@ -167,6 +167,12 @@ def read_markdown(root: Path, path: str, diags: Diagnostics) -> tuple[Document, 
     return doc, reader.digests.get(path)
 
 
+def file_text(data: bytes) -> str:
+    """A text file's bytes as the text every position in it counts in: UTF-8,
+    without a byte order mark, every line ending a newline."""
+    return data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+
+
 Accept = Callable[[Path], bool]
 
 
@@ -418,7 +424,7 @@ class _Reader:
             return None
         self.digests[rel] = file_hash(data)
         try:
-            text = data.decode("utf-8-sig")
+            text = file_text(data)
         except UnicodeDecodeError as exc:
             before = data[: exc.start]
             line = before.count(b"\n") + 1
@@ -429,7 +435,6 @@ class _Reader:
                 f"the file is not UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8",
             )
             return None
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
         if not text.strip():
             self.diags.error(Span(rel), "empty-file", "the file is empty")
             return None

@@ -123,29 +123,39 @@ def _check(
         except TimeError as exc:
             raise UsageError(f"--now: {exc}") from None
     check_helplines(tree, validated, diags, now=now)
-    review_content(tree, validated, diags, now=now, cache=cache, jobs=jobs)
-    if diags.has_errors(strict=strict):
-        raise ContentErrors(diags.sorted(strict=strict))
-    themes, drop_keys, before = tree.themes, validated.keys, validated.before
-    bodies = DropBodies(site_dir, cache, validated.kept)
-    del tree, validated  # the parsed files: only the graph is needed from here on
-    published = publish(graph, now, preview=preview)
-    # What each page reads is only worth hashing for a later build to find.
-    inputs = reads.inputs(sources, drop_keys, published, before) if cache.lasting else None
-    settle()
+    # The drops parsed now are reviewed while the build goes on (`aside`);
+    # what it finds in them is told before the output is.
+    drop_reviews = review_content(tree, validated, diags, now=now, cache=cache, jobs=jobs)
     try:
-        rendered = render_site(
-            published,
-            themes,
-            cache=cache,
-            jobs=jobs,
-            inputs=inputs,
-            bodies=bodies,
-        )
-        produced = produce(rendered, cache=cache, jobs=jobs, dest=dest)
-    except TemplateProblem as exc:
-        span = Span(_relative(exc.filename, site_dir), exc.line, 1)
-        raise ContentErrors([Diagnostic(span, "error", "template", exc.message)]) from None
+        if diags.has_errors(strict=strict):
+            drop_reviews.finish()  # every problem in one run
+            raise ContentErrors(diags.sorted(strict=strict))
+        themes, drop_keys, before = tree.themes, validated.keys, validated.before
+        bodies = DropBodies(site_dir, cache, validated.kept)
+        del tree, validated  # the parsed files: only the graph is needed from here on
+        published = publish(graph, now, preview=preview)
+        # What each page reads is only worth hashing for a later build to find.
+        inputs = reads.inputs(sources, drop_keys, published, before) if cache.lasting else None
+        settle()
+        try:
+            rendered = render_site(
+                published,
+                themes,
+                cache=cache,
+                jobs=jobs,
+                inputs=inputs,
+                bodies=bodies,
+            )
+            produced = produce(rendered, cache=cache, jobs=jobs, dest=dest)
+        except TemplateProblem as exc:
+            drop_reviews.finish()
+            span = Span(_relative(exc.filename, site_dir), exc.line, 1)
+            template = Diagnostic(span, "error", "template", exc.message)
+            errors = [d for d in diags.sorted(strict=strict) if d.severity == "error"]
+            raise ContentErrors(sorted([*errors, template], key=Diagnostic.sort_key)) from None
+        drop_reviews.finish()
+    finally:
+        drop_reviews.close()
     problems = check_links(
         produced.links, produced.files, rendered.sources, graph.urls, produced.unreadable
     )

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup as Html
 
-from hubgen import markup, records, workers
+from hubgen import aside, markup, records, workers
 from hubgen.cache import Cache, Encoded, digest, encode
 from hubgen.diagnostics import Diagnostic, Diagnostics, Span
 from hubgen.errors import ContentErrors
@@ -50,6 +50,7 @@ from hubgen.model import (
     TextLine,
 )
 from hubgen.packed import PackedHtml
+from hubgen.ruleset import safe_messaging
 from hubgen.schema import (
     CAMPAIGN,
     CREATOR,
@@ -60,6 +61,7 @@ from hubgen.schema import (
     SENSITIVE_TOPICS,
     SITE,
 )
+from hubgen.textreview import DROP_REVIEW, Item, Marks, drop_subject, review_file
 from hubgen.urls import Urls
 
 Rows = list[list[str | int]]  # diagnostics as cache data (`Diagnostic.as_row`)
@@ -85,8 +87,11 @@ class Validated:
     keys: dict[str, str] = field(default_factory=dict)
     kept: dict[str, str] = field(default_factory=dict)  # drop path -> its record's key, if cached
     # drop path -> what the safe-messaging review found in its own text
-    # (`safemessaging.review_file`), made or kept with its record
+    # (`textreview.review_file`), kept in the cache with its record
     reviewed: dict[str, list[Diagnostic]] = field(default_factory=dict)
+    # drop path -> its record's key and what reviewing it needs, for each drop
+    # parsed now: reviewed once the rest of the build is under way (`aside`)
+    unreviewed: dict[str, tuple[str, Item]] = field(default_factory=dict)
     # drop path -> the key of its record in the last build, for each drop whose
     # text alone changed since (its new record is the same but for its body)
     before: dict[str, str] = field(default_factory=dict)
@@ -129,6 +134,9 @@ def validate_site(
     zones = {c.slug: c.timezone for c in campaigns}
     drops = _Drops(v, tree, zones, file_hash or _unknown, hashed or _ignored, recorded or _unknown)
     creators = _Creators(v, tree.root, tree.creators, file_hash or _unknown)
+    # Many drops to parse: their review waits for CPU the build leaves idle
+    # (not in `serve`, whose drops are read once: a file saved meanwhile is the norm).
+    drops.review_later = not v.cache.warm and aside.worth(len(drops.todo), jobs)
     _parse(drops, creators, jobs=jobs)
     drops.finish()
     return Validated(
@@ -148,6 +156,7 @@ def validate_site(
         keys=drops.keys,
         kept=drops.kept,
         reviewed=drops.reviewed,
+        unreviewed=drops.unreviewed,
         before=drops.before(),
     )
 
@@ -254,12 +263,13 @@ class _MadeCreator(NamedTuple):
 class _Drops:
     """Every drop file as a record, each parsed at most once per change of its bytes.
 
-    Drops are most of a site. Each is read, parsed, validated, its body
-    rendered and its text reviewed (`safemessaging.review_file`) in one job,
-    over worker processes; the record, the file's diagnostics and what the
-    review found are kept in the build cache (`records`) under a hash of the
-    file's bytes and of the settings they depend on. A drop the cache knows is
-    not even read.
+    Drops are most of a site. Each is read, parsed, validated and its body
+    rendered in one job, over worker processes; the record and the file's
+    diagnostics are kept in the build cache (`records`) under a hash of the
+    file's bytes and of the settings they depend on, and so is what the
+    safe-messaging review finds in its text, once it is reviewed (`aside`:
+    after the parse, from where the job found its parts). A drop the cache
+    knows is not even read.
     """
 
     def __init__(
@@ -282,6 +292,8 @@ class _Drops:
         self.keys: dict[str, str] = {}  # path -> key, of each record
         self.kept: dict[str, str] = {}  # path -> key, of each record read from the cache
         self.reviewed: dict[str, list[Diagnostic]] = {}  # path -> the review's findings
+        self.unreviewed: dict[str, tuple[str, Item]] = {}  # see `Validated`
+        self.review_later = False  # whether `job` leaves the review to `aside`
         self._settings_of: dict[str, str] = {}
         self._strings: dict[object, Any] = {}  # see `_shared`
         self.todo: list[int] = []  # the files to parse
@@ -318,18 +330,24 @@ class _Drops:
         keys = [self.key(d, h) if h else None for d, h in zip(drops, hashes, strict=True)]
         cached = self.v.cache.decoded("drop", [k for k in keys if k], _known)
         with_html = self.v.cache.holding("drop-html")
+        reviews = self.v.cache.decoded(
+            DROP_REVIEW, [k for k, known in cached.items() if known[0]], Diagnostic.from_rows
+        )
         for i, key in enumerate(keys):
             known = cached.get(key) if key else None
-            if known is None or (known[0] is not None and key not in with_html):
-                self.todo.append(i)  # a record is only known with its body's HTML beside it
+            if known is None or (
+                known[0] is not None and (key not in with_html or key not in reviews)
+            ):
+                # A record is only known with its body's HTML and its review beside it.
+                self.todo.append(i)
                 known = None
             else:
                 self.v.diags.extend(known[1])
                 if known[0] is not None and key:
                     self.kept[known[0].span.path] = key
-                    self.reviewed[known[0].span.path] = known[2]
+                    self.reviewed[known[0].span.path] = reviews[key]
             self._found.append((known[0] if known else None, key, hashes[i]))
-        del with_html
+        del with_html, reviews
         self.v.cache.keep("drop-html", self.kept.values())
 
     def take(self, i: int, made: _Made) -> None:
@@ -337,18 +355,23 @@ class _Drops:
         drop = self.tree.drops[i]
         record, source = made.record, made.source
         diagnostics = Diagnostic.from_rows(made.rows) or []
-        reviewed = Diagnostic.from_rows(made.review or []) or []
         key = self.key(drop, source) if source is not None else None
         if source is not None and not self._looked_up:
             self.hashed(drop.path, source)
         if record is not None:
             record = _shared(record, self._strings)
         if key is not None:
-            self.v.cache.write_decoded("drop", key, made.value, (record, diagnostics, reviewed))
+            self.v.cache.write_decoded("drop", key, made.value, (record, diagnostics))
             if made.html is not None:
                 self.v.cache.write("drop-html", key, made.html)
-        if record is not None and made.review is not None:
-            self.reviewed[record.span.path] = reviewed
+        if record is not None and source is not None and key is not None:
+            path = record.span.path
+            if made.review is not None:
+                found = Diagnostic.from_rows(made.review) or []
+                self.v.cache.write_decoded(DROP_REVIEW, key, made.review, found)
+                self.reviewed[path] = found
+            elif made.marks is not None:
+                self.unreviewed[path] = (key, (drop_subject(record, source), made.marks))
         self.v.diags.extend(diagnostics)
         self._found[i] = (record, key, source)
 
@@ -385,17 +408,20 @@ class _Drops:
 
     def job(self, i: int) -> _Made:
         """One drop file, made into a record here in the worker."""
-        from hubgen import safemessaging  # which imports this module
+        from hubgen.safemessaging import marks_of  # which imports this module
 
         drop = self.tree.drops[i]
         diags = Diagnostics()
         doc, source = read_drop(self.tree.root, drop, diags)
         record = self.v.alone(diags).drop(doc, drop.folder, self.zones)
-        review = None
+        review = marks = None
         if record is not None and source is not None:
-            subject = safemessaging.drop_subject(record, source, lambda: doc)
-            sensitive = self.v.site.sensitive_topics
-            review = safemessaging.review_file(subject, safemessaging.safe_messaging(), sensitive)
+            marks = marks_of(doc, "drop")  # where the review finds what it reads
+            if not self.review_later:
+                subject = drop_subject(record, source)
+                sensitive = self.v.site.sensitive_topics
+                review = review_file(subject, doc.text, marks, safe_messaging(), sensitive)
+                marks = None
         rows = [d.as_row() for d in diags.sorted()]
         # Kept without the body's text and HTML (see `Markup`); `DropBodies` reads them back.
         kept = record and replace(record, body=replace(record.body, source=None, html=None))
@@ -404,7 +430,6 @@ class _Drops:
             "record": records.encode(kept, home) if kept is not None else None,
             "home": home,
             "diagnostics": rows,
-            "review": review or [],
         }
         html = Encoded(encode(record.body.html)) if record is not None else None
         if record is not None and not self.v.cache.warm:
@@ -415,7 +440,7 @@ class _Drops:
             # Its HTML is held compressed till the last page is rendered (`packed`).
             body = replace(record.body, source=None, html=PackedHtml(record.body.html))
             record = replace(record, body=body)
-        return _Made(Encoded(encode(value)), html, record, rows, source, review)
+        return _Made(Encoded(encode(value)), html, record, rows, source, review, marks)
 
 
 def _shared(d: Drop, known: dict[object, Any]) -> Drop:
@@ -473,6 +498,7 @@ class _Made(NamedTuple):
     rows: Rows  # its diagnostics
     source: str | None  # the hash of the bytes it was made from
     review: Rows | None  # what the safe-messaging review found in its text
+    marks: Marks | None  # or, for it to be reviewed later, where its parse found what it reads
 
 
 class DropBodies:
@@ -522,14 +548,10 @@ def _html(value: object) -> Html | None:
     return Html(value) if type(value) is str else None
 
 
-def _known(value: object) -> tuple[Drop | None, list[Diagnostic], list[Diagnostic]] | None:
-    """A cached drop: its record (None: the file made none), its diagnostics and
-    what the review found in it; None for a value of another shape, a miss."""
-    found = _kept(value, Drop)
-    review = Diagnostic.from_rows(value.get("review")) if found else None  # type: ignore[union-attr]
-    if found is None or review is None:
-        return None
-    return found[0], found[1], review
+def _known(value: object) -> tuple[Drop | None, list[Diagnostic]] | None:
+    """A cached drop: its record (None: the file made none) and its
+    diagnostics; None for a value of another shape, a miss."""
+    return _kept(value, Drop)
 
 
 def _known_creator(value: object) -> tuple[Creator | None, list[Diagnostic]] | None:

@@ -1,0 +1,163 @@
+"""The drops' safe-messaging review beside the build (`aside`): the same
+findings, at the same places, as the review in the parse; whatever part of it
+the process beside the build did."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from conftest import run
+
+from hubgen import aside
+from hubgen.diagnostics import Diagnostics
+from hubgen.load import load_site
+from hubgen.ruleset import safe_messaging
+from hubgen.validate import Validated, validate_site
+
+NOW = "2023-05-10T12:00"
+CRISIS_LINE = """\
+---
+name: Lifeline
+website: https://lifeline.example
+helplines:
+  - name: Lifeline
+    phone: "988"
+    crisis: true
+---
+"""
+DROPS = 240  # more than aside.MIN_DROPS
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="the review beside the build needs Linux"
+)
+
+
+def _drop(n: int) -> str:
+    """A drop; one in eight with a finding in its body, one in twelve on a
+    sensitive topic with no content warning (an error), one in twenty with an
+    allow that silences nothing, one in thirty with CRLF line ends."""
+    topics = "[suicide]" if n % 12 == 0 else "[sleep]"
+    allow = "allow:\n  - rule: SM013\n    reason: Quotes a listener.\n" if n % 20 == 0 else ""
+    body = "He committed suicide, she said.\n" if n % 8 == 0 else "A calm evening.\n"
+    text = f"---\ntitle: Drop {n}\npublish_at: 2023-05-01\ntopics: {topics}\n{allow}---\n{body}"
+    return text.replace("\n", "\r\n") if n % 30 == 0 else text
+
+
+@pytest.fixture
+def site(make_site: Callable[..., Path]) -> Path:
+    files = {f"content/drops/may/d{n:03}.md": _drop(n) for n in range(DROPS)}
+    return make_site({"content/organisations/lifeline.md": CRISIS_LINE, **files})
+
+
+BROKEN = "---\ntitle: Broken\npublish_at: someday\n---\nHe committed suicide.\n"
+
+
+def _check(site: Path, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = run("check", "--site", site, "--now", NOW, *argv)
+    return code, capsys.readouterr().err
+
+
+def test_the_findings_are_those_of_the_review_in_the_parse(
+    site: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reviewed beside the build, then taken from the build cache, then after
+    the cache lost the drops' findings: the same report as one process makes."""
+    started = []
+    real = aside.Aside.start.__func__  # type: ignore[attr-defined]
+
+    def start(cls: type[aside.Aside], *args: object, **kwargs: object) -> aside.Aside | None:
+        found = real(cls, *args, **kwargs)
+        if found is not None:
+            started.append(found)
+        return found
+
+    monkeypatch.setattr(aside.Aside, "start", classmethod(start))
+    one = _check(site, capsys, "--jobs", "1", "--no-cache")
+    assert started == []  # one process: reviewed in the parse
+    assert one[0] == 1
+    err = one[1]
+    assert "content/drops/may/d008.md:6:4: warning[SM001]" in err
+    assert "content/drops/may/d012.md:4:1: error[SM032]" in err
+    assert "content/drops/may/d020.md:6:5: warning: unused allow: SM013" in err
+    assert "content/drops/may/d120.md:9:4: warning[SM001]" in err  # CRLF: the same lines
+    assert err.endswith("20 errors, 42 warnings\n")  # 30 SM001, 12 allows; 20 SM032
+    assert _check(site, capsys, "--jobs", "2") == one
+    assert len(started) == 1
+    assert _check(site, capsys, "--jobs", "2") == one  # from the cache: nothing parsed
+    assert len(started) == 1
+    db = sqlite3.connect(site / ".hubgen-cache" / "cache.sqlite")
+    with db:
+        db.execute("DELETE FROM entries WHERE kind = 'drop-review'")
+    db.close()
+    assert _check(site, capsys, "--jobs", "2") == one  # parsed and reviewed again
+    assert len(started) == 2
+    # A problem found in the parse stops the build before any page is made:
+    # the review is asked for at once, and told with it.
+    (site / "content/drops/may/broken.md").write_text(BROKEN)
+    one = _check(site, capsys, "--jobs", "1", "--no-cache")
+    assert "content/drops/may/broken.md:3:13: error" in one[1]
+    assert one[1].endswith("21 errors, 42 warnings\n")
+    (site / ".hubgen-cache" / "cache.sqlite").unlink()
+    assert _check(site, capsys, "--jobs", "2") == one
+    assert len(started) == 3
+
+
+def _validated(site: Path) -> Validated:
+    diags = Diagnostics()
+    v = validate_site(load_site(site, diags), diags, base_url=None, jobs=2)
+    assert len(v.unreviewed) == DROPS and not v.reviewed
+    return v
+
+
+@pytest.mark.parametrize("stage", ["killed", "asked at once", "finished"])
+def test_whatever_the_process_did_the_rest_is_done_here(site: Path, stage: str) -> None:
+    """Killed before it sent anything, stopped as soon as it started, or done
+    with every drop: the same findings, in order."""
+    v = _validated(site)
+    items = [item for _key, item in v.unreviewed.values()]
+    rules, sensitive = safe_messaging(), v.site.sensitive_topics
+    expected = [aside.review_drop(site, item, rules, sensitive) for item in items]
+    assert sum(bool(rows) for rows in expected) == 44  # drops with a finding (see `_drop`)
+    beside = aside.Aside.start(site, sensitive, items, jobs=2)
+    assert beside is not None
+    process = beside._process
+    assert process is not None
+    if stage == "killed":
+        process.kill()
+    elif stage == "finished":
+        process.wait(timeout=120)  # it sends what it did (a few kB) and ends
+        assert process.returncode == 0
+    assert beside.finish(jobs=2) == expected
+    assert process.returncode is not None  # it ended, and was waited for
+
+
+def test_a_drop_saved_before_it_is_reviewed_stops_the_build(site: Path) -> None:
+    """Its text is no longer the one parsed: the build says so, and to build again."""
+    from hubgen.safemessaging import review_content
+
+    v = _validated(site)
+    drop = site / "content/drops/may/d005.md"
+    drop.write_text(drop.read_text() + "Edited.\n")
+    diags = Diagnostics()
+    now = datetime(2023, 5, 10, tzinfo=UTC)
+    review_content(load_site(site, Diagnostics()), v, diags, now=now, jobs=2).finish()
+    assert [d.format() for d in diags.sorted() if d.code == "changed-during-build"] == [
+        "content/drops/may/d005.md:1:1: error: the file changed while the site was "
+        "being built; build again"
+    ]
+
+
+def test_the_process_is_ended_when_the_build_stops(site: Path) -> None:
+    v = _validated(site)
+    items = [item for _key, item in v.unreviewed.values()]
+    beside = aside.Aside.start(site, v.site.sensitive_topics, items, jobs=2)
+    assert beside is not None
+    process = beside._process
+    assert process is not None
+    beside.close()
+    assert process.returncode is not None
