@@ -149,10 +149,10 @@ def _check(
             produced = produce(rendered, cache=cache, jobs=jobs, dest=dest)
         except TemplateProblem as exc:
             drop_reviews.finish()
+            if diags.has_errors(strict=strict):  # told as if reviewed with the parse: alone
+                raise ContentErrors(diags.sorted(strict=strict)) from None
             span = Span(_relative(exc.filename, site_dir), exc.line, 1)
-            template = Diagnostic(span, "error", "template", exc.message)
-            errors = [d for d in diags.sorted(strict=strict) if d.severity == "error"]
-            raise ContentErrors(sorted([*errors, template], key=Diagnostic.sort_key)) from None
+            raise ContentErrors([Diagnostic(span, "error", "template", exc.message)]) from None
         drop_reviews.finish()
     finally:
         drop_reviews.close()

@@ -107,6 +107,31 @@ def test_the_findings_are_those_of_the_review_in_the_parse(
     assert len(started) == 3
 
 
+def test_the_report_does_not_depend_on_where_the_review_ran(
+    site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Reviewed with the parse, the drops' errors stop a build before any page
+    is made, so a broken template is not reached; reviewed beside the build,
+    they are known after the pages: they are told alone all the same, and
+    once they are fixed, the template's error is."""
+    (site / "themes/default/templates").mkdir(parents=True)
+    (site / "themes/default/templates/404.html").write_text("{% block content %}{% if %}")
+    reports = [
+        run("build", "--site", site, "--out", tmp_path / f"o{jobs}", "--jobs", jobs)
+        for jobs in ("1", "2")
+    ]
+    one, two = capsys.readouterr().err.split("warnings\n")[:2]
+    assert reports == [1, 1] and one == two and "error[SM032]" in one and "404.html" not in one
+    for n in range(0, DROPS, 12):  # what the errors ask for
+        drop = site / f"content/drops/may/d{n:03}.md"
+        drop.write_text(drop.read_text().replace("title:", "content_warning: Suicide.\ntitle:", 1))
+    assert run("build", "--site", site, "--out", tmp_path / "o", "--jobs", "2") == 1
+    err = capsys.readouterr().err
+    assert err.startswith("themes/default/templates/404.html:1:1: error: template syntax")
+    assert err.endswith("1 error, 0 warnings\n")
+    assert not any((tmp_path / out).exists() for out in ("o", "o1", "o2"))
+
+
 def _validated(site: Path) -> Validated:
     diags = Diagnostics()
     v = validate_site(load_site(site, diags), diags, base_url=None, jobs=2)
