@@ -156,6 +156,8 @@ def _check(
         drop_reviews.finish()
     finally:
         drop_reviews.close()
+    if diags.has_errors(strict=strict):  # told as if reviewed with the parse: alone
+        raise ContentErrors(diags.sorted(strict=strict))
     problems = check_links(
         produced.links, produced.files, rendered.sources, graph.urls, produced.unreadable
     )

@@ -117,8 +117,8 @@ def test_the_report_does_not_depend_on_where_the_review_ran(
     (site / "themes/default/templates").mkdir(parents=True)
     (site / "themes/default/templates/404.html").write_text("{% block content %}{% if %}")
     reports = [
-        run("build", "--site", site, "--out", tmp_path / f"o{jobs}", "--jobs", jobs)
-        for jobs in ("1", "2")
+        run("build", "--site", site, "--out", tmp_path / f"o{jobs}", "--jobs", jobs, "--no-cache")
+        for jobs in ("1", "2")  # not from the cache: the second parses every drop too
     ]
     one, two = capsys.readouterr().err.split("warnings\n")[:2]
     assert reports == [1, 1] and one == two and "error[SM032]" in one and "404.html" not in one
@@ -137,6 +137,26 @@ def _validated(site: Path) -> Validated:
     v = validate_site(load_site(site, diags), diags, base_url=None, jobs=2)
     assert len(v.unreviewed) == DROPS and not v.reviewed
     return v
+
+
+def test_a_broken_link_is_told_as_after_a_review_with_the_parse(
+    site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The link check comes after the pages: the drops' errors are told alone,
+    wherever they were reviewed."""
+    (site / "themes/default/templates").mkdir(parents=True)
+    (site / "themes/default/templates/404.html").write_text('<a href="/nowhere/">x</a>')
+    reports = [
+        run("build", "--site", site, "--out", tmp_path / f"o{jobs}", "--jobs", jobs, "--no-cache")
+        for jobs in ("1", "2")  # not from the cache: the second parses every drop too
+    ]
+    one, two = capsys.readouterr().err.split("warnings\n")[:2]
+    assert reports == [1, 1] and one == two and "error[SM032]" in one and "nowhere" not in one
+    for n in range(0, DROPS, 12):  # what the errors ask for
+        drop = site / f"content/drops/may/d{n:03}.md"
+        drop.write_text(drop.read_text().replace("title:", "content_warning: Suicide.\ntitle:", 1))
+    assert run("build", "--site", site, "--out", tmp_path / "o", "--jobs", "2") == 1
+    assert "404.html links to /nowhere/, which is not in the output" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("stage", ["killed", "asked at once", "finished"])
