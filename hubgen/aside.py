@@ -19,7 +19,10 @@ wrote its own copies), past the memory a large build may take. A new one
 holds the rules and little else: the drops are handed over in a file, which
 it reads a batch at a time, and which this process reads again for those it
 did not review. It imports only what the review needs (this module's own
-imports; those of the side that starts it are made there).
+imports; those of the side that starts it are made there). It writes each
+batch's findings to a file as it goes, so the build never waits for it: when
+the findings are due, the build ends it, reads what it wrote, and reviews the
+rest itself.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ if TYPE_CHECKING:
 # Fewer drops than this are reviewed where their findings are needed: a
 # process costs more to start than they take.
 MIN_DROPS = 200
-_BATCH = 100  # drops handed over in one pickle: read, and let go, together
+_BATCH = 100  # drops handed over, and their findings written, in one pickle
 _NOTHING: Rows = []  # one object for the findings of every drop with none
 
 # What the new interpreter runs: it finds hubgen where this process did.
@@ -53,7 +56,7 @@ _BOOT = (
     "import pickle, sys\n"
     "sys.path[:] = pickle.load(sys.stdin.buffer)\n"
     "from hubgen.aside import _serve\n"
-    "_serve(sys.stdin.buffer, sys.stdout.buffer, int(sys.argv[1]))\n"
+    "_serve(sys.stdin.buffer, sys.stdout.buffer)\n"
 )
 
 
@@ -86,11 +89,11 @@ class Aside:
         batches: list[int],
         count: int,
         process: subprocess.Popen[bytes],
-        ask: int,
+        found: IO[bytes],
     ) -> None:
         self._given, self._batches, self._count = given, batches, count  # batches: where each is
         self._process: subprocess.Popen[bytes] | None = process
-        self._ask = ask  # the pipe the process is told to stop by
+        self._found = found  # what the process writes
 
     @classmethod
     def start(
@@ -103,9 +106,9 @@ class Aside:
 
         if not worth(len(items), jobs):
             return None
-        # Handed over in a file, not a pipe: this process never waits for one
+        # Handed over in files, not pipes: this process never waits for one
         # that runs only when a CPU is idle.
-        given = tempfile.TemporaryFile()
+        given, found = tempfile.TemporaryFile(), tempfile.TemporaryFile()
         batches = []
         try:
             pickle.dump(sys.path, given, pickle.HIGHEST_PROTOCOL)
@@ -114,75 +117,70 @@ class Aside:
                 batches.append(given.tell())
                 pickle.dump(items[at : at + _BATCH], given, pickle.HIGHEST_PROTOCOL)
             given.seek(0)
-            asked, ask = os.pipe()  # closed by this process: stop (see `_serve`)
-        except OSError:  # no room for the file: reviewed here
-            given.close()
-            return None
-        try:
             process = subprocess.Popen(
-                [sys.executable, "-c", _BOOT, str(asked)],
+                [sys.executable, "-c", _BOOT],
                 stdin=given,
-                stdout=subprocess.PIPE,
+                stdout=found,
                 stderr=subprocess.DEVNULL,  # what fails there is done here, and told here
-                pass_fds=(asked,),
             )
-        except OSError:  # no process to be had: reviewed here
+        except OSError:  # no room for the file, no process to be had: reviewed here
             given.close()
-            os.close(ask)
+            found.close()
             return None
-        finally:
-            os.close(asked)
-        return cls(given, batches, len(items), process, ask)
+        return cls(given, batches, len(items), process, found)
 
     def finish(self, jobs: int) -> list[Rows | None]:
-        """Each drop's findings (None: its file changed), in order: the process
-        is stopped after the drop it is reviewing, and the rest are reviewed
-        here, over `jobs` processes."""
+        """Each drop's findings (None: its file changed), in order: those the
+        process wrote, and the rest reviewed here, over `jobs` processes."""
         from hubgen import workers  # not in the process beside the build
 
-        done = self._stop()
+        done = self._written()
         with self._given as given:  # the process has ended: the file is ours alone
             given.seek(0)
             pickle.load(given)  # the search path
             root, sensitive, _count = pickle.load(given)
             rest: list[Item] = []
-            for batch in range(len(done) // _BATCH, len(self._batches)):
-                given.seek(self._batches[batch])
+            for batch in self._batches[len(done) // _BATCH :]:
+                given.seek(batch)
                 rest += pickle.load(given)
-            rest = rest[len(done) % _BATCH :]
+            rest = rest[len(done) % _BATCH :]  # the last batch, when all are done
         rules = safe_messaging()
         return done + workers.run(
             lambda i: review_drop(root, rest[i], rules, sensitive), range(len(rest)), jobs=jobs
         )
 
-    def _stop(self) -> list[Rows | None]:
-        """What the process reviewed, once it has stopped (none if it failed)."""
-        process, self._process = self._process, None
-        if process is None:
-            return []
-        assert process.stdout is not None
-        os.close(self._ask)
-        try:
-            done = pickle.loads(process.stdout.read())
-        except Exception:  # it died, or sent what cannot be read: all is done here
-            done = []
-        finally:
-            process.stdout.close()
-            process.wait()
-        if not isinstance(done, list) or len(done) > self._count:
-            return []
+    def _written(self) -> list[Rows | None]:
+        """The findings of the batches the process wrote whole, once it has
+        ended: ended now, however far it got (at once, however busy the
+        machine: a process that runs on idle CPU only could take minutes to
+        answer a question)."""
+        self._end()
+        done: list[Rows | None] = []
+        with self._found as found:
+            found.seek(0)
+            while len(done) < self._count:
+                try:
+                    batch = pickle.load(found)
+                except Exception:  # the end, or a batch cut short
+                    break
+                if not isinstance(batch, list) or len(batch) != min(
+                    _BATCH, self._count - len(done)
+                ):
+                    break
+                done += batch
         return done
 
     def close(self) -> None:
-        """End the process, if it still runs (the build stopped early)."""
+        """End the process, if it still runs (the build stopped early), and let go of its files."""
+        self._end()
+        self._given.close()
+        self._found.close()
+
+    def _end(self) -> None:
         process, self._process = self._process, None
         if process is not None:
-            os.close(self._ask)
             process.kill()
             process.wait()
-            if process.stdout is not None:
-                process.stdout.close()
-        self._given.close()
 
 
 def _can_start() -> bool:
@@ -190,24 +188,16 @@ def _can_start() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "SCHED_IDLE") and bool(sys.executable)
 
 
-def _serve(given: BinaryIO, results: BinaryIO, asked: int) -> None:
+def _serve(given: BinaryIO, found: BinaryIO) -> None:
     """In the process beside the build: review the drops in order, on idle
-    CPU only, until the pipe `asked` is closed (by the build asking for the
-    findings, or ending), then send the findings of those done."""
-    import select
-
+    CPU only, writing each batch's findings as it is done, until all are (or
+    the build ends this process)."""
     os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle
     root, sensitive, count = pickle.load(given)
     rules = safe_messaging()
-    done: list[Rows | None] = []
-    stop = False
-    while len(done) < count and not stop:
-        for item in pickle.load(given):  # a batch at a time
-            stop = bool(select.select([asked], [], [], 0)[0])  # closed: readable, at its end
-            if stop:
-                break
-            found = review_drop(root, item, rules, sensitive)
-            done.append(_NOTHING if found == [] else found)
-    results.write(pickle.dumps(done, pickle.HIGHEST_PROTOCOL))
-    results.flush()
+    for _batch in range(-(-count // _BATCH)):
+        rows = [review_drop(root, item, rules, sensitive) for item in pickle.load(given)]
+        rows = [_NOTHING if r == [] else r for r in rows]
+        found.write(pickle.dumps(rows, pickle.HIGHEST_PROTOCOL))  # in one write
+        found.flush()

@@ -4,6 +4,7 @@ the process beside the build did."""
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -159,10 +160,11 @@ def test_a_broken_link_is_told_as_after_a_review_with_the_parse(
     assert "404.html links to /nowhere/, which is not in the output" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("stage", ["killed", "asked at once", "finished"])
+@pytest.mark.parametrize("stage", ["killed", "asked at once", "finished", "stopped dead"])
 def test_whatever_the_process_did_the_rest_is_done_here(site: Path, stage: str) -> None:
-    """Killed before it sent anything, stopped as soon as it started, or done
-    with every drop: the same findings, in order."""
+    """Killed before it sent anything, stopped as soon as it started, done
+    with every drop, or stopped dead (a machine whose CPUs are all busy with
+    other work): the same findings, in order."""
     v = _validated(site)
     items = [item for _key, item in v.unreviewed.values()]
     rules, sensitive = safe_messaging(), v.site.sensitive_topics
@@ -174,8 +176,10 @@ def test_whatever_the_process_did_the_rest_is_done_here(site: Path, stage: str) 
     assert process is not None
     if stage == "killed":
         process.kill()
+    elif stage == "stopped dead":
+        process.send_signal(signal.SIGSTOP)
     elif stage == "finished":
-        process.wait(timeout=120)  # it sends what it did (a few kB) and ends
+        process.wait(timeout=120)  # it ends once every drop's findings are written
         assert process.returncode == 0
     assert beside.finish(jobs=2) == expected
     assert process.returncode is not None  # it ended, and was waited for
