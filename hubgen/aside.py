@@ -79,6 +79,18 @@ def review_drop(root: Path, item: Item, rules: RuleSet, sensitive: tuple[str, ..
     return review_file(subject, file_text(data), marks, rules, sensitive)
 
 
+def review_drops(
+    root: Path, items: list[Item], sensitive: tuple[str, ...], jobs: int
+) -> list[Rows | None]:
+    """Each drop's findings (see `review_drop`), in order, over `jobs` processes."""
+    from hubgen import workers  # not in the process beside the build
+
+    rules = safe_messaging()
+    return workers.run(
+        lambda i: review_drop(root, items[i], rules, sensitive), range(len(items)), jobs=jobs
+    )
+
+
 class Aside:
     """The drops' review, begun in a process of its own (`start`) and finished
     by this one (`finish`)."""
@@ -132,8 +144,6 @@ class Aside:
     def finish(self, jobs: int) -> list[Rows | None]:
         """Each drop's findings (None: its file changed), in order: those the
         process wrote, and the rest reviewed here, over `jobs` processes."""
-        from hubgen import workers  # not in the process beside the build
-
         done = self._written()
         with self._given as given:  # the process has ended: the file is ours alone
             given.seek(0)
@@ -144,10 +154,7 @@ class Aside:
                 given.seek(batch)
                 rest += pickle.load(given)
             rest = rest[len(done) % _BATCH :]  # the last batch, when all are done
-        rules = safe_messaging()
-        return done + workers.run(
-            lambda i: review_drop(root, rest[i], rules, sensitive), range(len(rest)), jobs=jobs
-        )
+        return done + review_drops(root, rest, sensitive, jobs)
 
     def _written(self) -> list[Rows | None]:
         """The findings of the batches the process wrote whole, once it has

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hubgen import workers
-from hubgen.aside import Aside, review_drop
+from hubgen.aside import Aside, review_drops
 from hubgen.cache import Cache, digest, file_hash
 from hubgen.diagnostics import Diagnostic, Diagnostics, Span
 from hubgen.helpcheck import shows_crisis_line
@@ -123,13 +123,7 @@ class DropReviews:
             found = self._aside.finish(self._jobs)
             self._aside = None
         else:
-            rules, root, sensitive = safe_messaging(), self._root, self._sensitive
-            items = self._items
-            found = workers.run(
-                lambda i: review_drop(root, items[i], rules, sensitive),
-                range(len(items)),
-                jobs=self._jobs,
-            )
+            found = review_drops(self._root, self._items, self._sensitive, self._jobs)
         for key, path, rows in zip(self._keys, self._paths, found, strict=True):
             if rows is None:
                 self._diags.error(

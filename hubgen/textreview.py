@@ -41,7 +41,7 @@ REQUIRED = {
 
 class Subject(NamedTuple):
     """One file under review and what its record says the checks need (a
-    tuple: 10,000 are handed to `aside` at once)."""
+    tuple: cheap to pickle, and `aside` is handed one per drop parsed)."""
 
     kind: str  # "campaign", "drop" or "page"
     path: str

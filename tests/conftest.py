@@ -18,6 +18,17 @@ MINIMAL_SITE = {
     "site.yaml": "title: Mini\nbase_url: https://example.org/\n",
     "campaigns/may.yaml": "title: May\nstarts: 2023-05-01\nends: 2023-05-31\n",
 }
+# An organisation with a crisis line: the help block has one to show (SM030).
+CRISIS_LINE = """\
+---
+name: Lifeline
+website: https://lifeline.example
+helplines:
+  - name: Lifeline
+    phone: "988"
+    crisis: true
+---
+"""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

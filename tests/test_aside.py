@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import run
+from conftest import CRISIS_LINE, run
 
 from hubgen import aside
 from hubgen.diagnostics import Diagnostics
@@ -21,16 +21,6 @@ from hubgen.ruleset import safe_messaging
 from hubgen.validate import Validated, validate_site
 
 NOW = "2023-05-10T12:00"
-CRISIS_LINE = """\
----
-name: Lifeline
-website: https://lifeline.example
-helplines:
-  - name: Lifeline
-    phone: "988"
-    crisis: true
----
-"""
 DROPS = 240  # more than aside.MIN_DROPS
 
 pytestmark = pytest.mark.skipif(
@@ -108,6 +98,29 @@ def test_the_findings_are_those_of_the_review_in_the_parse(
     assert len(started) == 3
 
 
+def _over_one_and_two_jobs(
+    site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], page_404: str
+) -> str:
+    """The report of builds over one and two jobs, with this 404.html, once
+    checked to be the same and to tell the drops' errors."""
+    (site / "themes/default/templates").mkdir(parents=True)
+    (site / "themes/default/templates/404.html").write_text(page_404)
+    reports = [
+        run("build", "--site", site, "--out", tmp_path / f"o{jobs}", "--jobs", jobs, "--no-cache")
+        for jobs in ("1", "2")  # not from the cache: the second parses every drop too
+    ]
+    one, two = capsys.readouterr().err.split("warnings\n")[:2]
+    assert reports == [1, 1] and one == two and "error[SM032]" in one
+    return one
+
+
+def _warn_on_sensitive_topics(site: Path) -> None:
+    """What the drops' errors ask for: a content warning on each on a sensitive topic."""
+    for n in range(0, DROPS, 12):
+        drop = site / f"content/drops/may/d{n:03}.md"
+        drop.write_text(drop.read_text().replace("title:", "content_warning: Suicide.\ntitle:", 1))
+
+
 def test_the_report_does_not_depend_on_where_the_review_ran(
     site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -115,17 +128,9 @@ def test_the_report_does_not_depend_on_where_the_review_ran(
     is made, so a broken template is not reached; reviewed beside the build,
     they are known after the pages: they are told alone all the same, and
     once they are fixed, the template's error is."""
-    (site / "themes/default/templates").mkdir(parents=True)
-    (site / "themes/default/templates/404.html").write_text("{% block content %}{% if %}")
-    reports = [
-        run("build", "--site", site, "--out", tmp_path / f"o{jobs}", "--jobs", jobs, "--no-cache")
-        for jobs in ("1", "2")  # not from the cache: the second parses every drop too
-    ]
-    one, two = capsys.readouterr().err.split("warnings\n")[:2]
-    assert reports == [1, 1] and one == two and "error[SM032]" in one and "404.html" not in one
-    for n in range(0, DROPS, 12):  # what the errors ask for
-        drop = site / f"content/drops/may/d{n:03}.md"
-        drop.write_text(drop.read_text().replace("title:", "content_warning: Suicide.\ntitle:", 1))
+    one = _over_one_and_two_jobs(site, tmp_path, capsys, "{% block content %}{% if %}")
+    assert "404.html" not in one
+    _warn_on_sensitive_topics(site)
     assert run("build", "--site", site, "--out", tmp_path / "o", "--jobs", "2") == 1
     err = capsys.readouterr().err
     assert err.startswith("themes/default/templates/404.html:1:1: error: template syntax")
@@ -145,17 +150,9 @@ def test_a_broken_link_is_told_as_after_a_review_with_the_parse(
 ) -> None:
     """The link check comes after the pages: the drops' errors are told alone,
     wherever they were reviewed."""
-    (site / "themes/default/templates").mkdir(parents=True)
-    (site / "themes/default/templates/404.html").write_text('<a href="/nowhere/">x</a>')
-    reports = [
-        run("build", "--site", site, "--out", tmp_path / f"o{jobs}", "--jobs", jobs, "--no-cache")
-        for jobs in ("1", "2")  # not from the cache: the second parses every drop too
-    ]
-    one, two = capsys.readouterr().err.split("warnings\n")[:2]
-    assert reports == [1, 1] and one == two and "error[SM032]" in one and "nowhere" not in one
-    for n in range(0, DROPS, 12):  # what the errors ask for
-        drop = site / f"content/drops/may/d{n:03}.md"
-        drop.write_text(drop.read_text().replace("title:", "content_warning: Suicide.\ntitle:", 1))
+    one = _over_one_and_two_jobs(site, tmp_path, capsys, '<a href="/nowhere/">x</a>')
+    assert "nowhere" not in one
+    _warn_on_sensitive_topics(site)
     assert run("build", "--site", site, "--out", tmp_path / "o", "--jobs", "2") == 1
     assert "404.html links to /nowhere/, which is not in the output" in capsys.readouterr().err
 

@@ -7,21 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import run
+from conftest import CRISIS_LINE, run
 
 from hubgen.ruleset import Rule, safe_messaging
 
 NOW = "2023-05-10T12:00"
-CRISIS_LINE = """\
----
-name: Lifeline
-website: https://lifeline.example
-helplines:
-  - name: Lifeline
-    phone: "988"
-    crisis: true
----
-"""
 RULES = safe_messaging().rules
 
 
