@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from hubgen.cli import main  # noqa: E402 (after the path is set)
+from hubgen.cli import console  # noqa: E402 (after the path is set)
 
 if __name__ == "__main__":
-    sys.exit(main(["build", *sys.argv[1:]]))
+    console(["build", *sys.argv[1:]])

@@ -192,15 +192,17 @@ def _site_and_now(p: argparse.ArgumentParser) -> None:
     )
 
 
-def console() -> NoReturn:
-    """`hubgen` as a command (and `python -m hubgen`): `main`, then exit without
-    freeing the heap object by object. A build of a large site leaves a
-    million objects, many in cycles that only a full collection would free:
-    at 10,000 drops, 0.5 to 0.8 s of tearing down for a process that is
-    ending anyway (mypy exits the same way). Files are closed and the cache
-    saved by then; only the standard streams need flushing, and when that
-    fails the status is 120, as Python's own exit makes it."""
-    code = main()
+def console(argv: Sequence[str] | None = None) -> NoReturn:
+    """`hubgen` as a command (and `python -m hubgen`, `build.py`): `main`, then
+    exit without freeing the heap object by object. A build of a large site
+    leaves a million objects, many in cycles that only a full collection
+    would free: at 10,000 drops, 0.5 to 0.8 s of tearing down for a process
+    that is ending anyway (mypy exits the same way). Nor is the build's work
+    let go when it returns (`hold`). Files are closed and the cache saved by
+    then; only the standard streams need flushing, and when that fails the
+    status is 120, as Python's own exit makes it."""
+    held: list[object] = []  # what the command made, kept till the process ends
+    code = main(argv, hold=held)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -209,7 +211,10 @@ def console() -> NoReturn:
     os._exit(code)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, hold: list[object] | None = None) -> int:
+    """The command `argv` names, run; its exit status. `hold` is handed a build's
+    work, not to be let go object by object: the process ends right after,
+    without freeing its heap (`console`)."""
     parser = _parser()
     try:
         args = parser.parse_args(argv)
@@ -222,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "new":
             return _new(args)
         if args.command == "build":
-            return _build(args, now)
+            return _build(args, now, hold=hold)
         if args.command == "schedule":
             return _schedule(args, now)
         if args.command == "serve":
@@ -255,7 +260,7 @@ def _now(text: str | None) -> datetime:
         raise UsageError(f"--now: {exc}") from None
 
 
-def _build(args: argparse.Namespace, now: datetime) -> int:
+def _build(args: argparse.Namespace, now: datetime, *, hold: list[object] | None) -> int:
     out = args.out if args.out is not None else args.site / "public"
     built = build(
         args.site,
@@ -267,6 +272,7 @@ def _build(args: argparse.Namespace, now: datetime) -> int:
         force=args.force,
         jobs=args.jobs,
         cache=args.cache,
+        hold=hold,
     )
     _warn(built.diagnostics)
     preview = " (preview)" if args.preview else ""

@@ -196,6 +196,7 @@ def build(
     warm: Warm | None = None,
     record: bool = True,
     ready: Callable[[Built], None] | None = None,
+    hold: list[object] | None = None,
 ) -> Built:
     """Check, then write the site; the output folder is only swapped on success.
 
@@ -211,7 +212,11 @@ def build(
     leaves `hubgen build`'s record of its output as it was). `ready` is told
     the result as soon as the output is in place, before the cache is saved and
     the build's work let go (`serve` shows the new site then: 10 % of a
-    rebuild at 1,000 drops).
+    rebuild at 1,000 drops). `hold` is handed that work (the site graph, its
+    pages, the listings of the sources and of the output) instead: `hubgen
+    build` as a command ends its process right after, without freeing its
+    heap (`cli.console`), and letting it go object by object took 40 ms of a
+    1.3 s rebuild at 10,000 drops.
     """
     surveyed = previous is None and spare is None  # the spare beside the output is used
     with during_build(), claim_output(out_dir, site_dir, force=force, spare=surveyed) as claim:
@@ -232,6 +237,8 @@ def build(
                 )
                 if ready is not None:
                     ready(built)
+                if hold is not None:
+                    hold.append((sources, known, claim))
                 return built
             from hubgen import schedule  # see _check: not needed when up to date
             from hubgen.produce import Destination
@@ -300,6 +307,8 @@ def build(
             )
             if ready is not None:
                 ready(built)
+            if hold is not None:
+                hold.append((checked, sources, claim, output, store))
     return built
 
 

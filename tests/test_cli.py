@@ -159,6 +159,55 @@ def test_the_command_exits_with_its_status_and_all_it_printed(
         assert result.stderr.endswith("\n") and not result.stdout
 
 
+def test_a_build_run_as_a_command_hands_its_work_over_instead_of_freeing_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`hubgen build` as a command (`console`) ends its process without freeing
+    the heap, so the build hands what it made to it (`pipeline.build`'s `hold`)
+    rather than let it go object by object; run by a process that goes on
+    (`main`), it lets it go. Both are the same build to the user."""
+    from hubgen import cli, pipeline
+
+    told: list[object] = []
+
+    def build(*args: object, **kwargs: object) -> pipeline.Built:
+        told.append(kwargs["hold"])
+        return pipeline.build(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli, "build", build)
+    argv = ["build", "--site", str(FIXTURES / "site"), "--out", str(tmp_path / "o")]
+    argv += ["--now", "2023-05-10T12:00"]
+    assert cli.main(argv) == 0
+    assert told == [None]
+    # The command, in a process of its own: what each build held, as it ends.
+    show = (
+        "import sys\n"
+        "from hubgen import cli, pipeline\n"
+        "def build(*args, **kwargs):\n"
+        "    built = pipeline.build(*args, **kwargs)\n"
+        "    held = [type(o).__name__ for work in kwargs['hold'] for o in work]\n"
+        "    print('held', *held, file=sys.stderr)\n"
+        "    return built\n"
+        "cli.build = build\n"
+        "cli.console(sys.argv[1:])\n"
+    )
+    for extra, held in [
+        (["--no-cache"], "held Checked Sources Claim "),  # and the output's listing, the cache
+        ([], "held Sources Previous Claim"),  # up to date: the other way out
+    ]:
+        done = subprocess.run(
+            [sys.executable, "-c", show, *argv, *extra],
+            capture_output=True,
+            text=True,
+            env=_env(),
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert any(line.startswith(held) for line in done.stderr.splitlines())
+        said = "built 31 files" if extra else f"{tmp_path / 'o'} is up to date"
+        assert done.stdout.startswith(said)
+
+
 def test_a_reader_gone_before_the_output_is_flushed_makes_status_120(tmp_path: Path) -> None:
     """As Python's own exit does when flushing the standard streams fails."""
     env = {k: v for k, v in _env().items() if k != "PYTHONUNBUFFERED"}
