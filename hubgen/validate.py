@@ -330,8 +330,11 @@ class _Drops:
         keys = [self.key(d, h) if h else None for d, h in zip(drops, hashes, strict=True)]
         cached = self.v.cache.decoded("drop", [k for k in keys if k], _known)
         with_html = self.v.cache.holding("drop-html")
-        reviews = self.v.cache.decoded(
-            DROP_REVIEW, [k for k, known in cached.items() if known[0]], Diagnostic.from_rows
+        reviews = self.v.cache.decoded_mostly(  # nearly all none: `[]`
+            DROP_REVIEW,
+            [k for k, known in cached.items() if known[0]],
+            Diagnostic.from_rows,
+            usual="[]",
         )
         for i, key in enumerate(keys):
             known = cached.get(key) if key else None

@@ -87,6 +87,16 @@ def test_the_findings_are_those_of_the_review_in_the_parse(
     db.close()
     assert _check(site, capsys, "--jobs", "2") == one  # parsed and reviewed again
     assert len(started) == 2
+    # Findings of another shape are a miss, with none or some (most are `[]`).
+    db = sqlite3.connect(site / ".hubgen-cache" / "cache.sqlite")
+    with db:
+        db.execute(
+            "UPDATE entries SET value = '[[1]]' WHERE rowid IN (SELECT rowid FROM entries"
+            " WHERE kind = 'drop-review' ORDER BY value = '[]', key LIMIT 3)"
+        )
+    assert _check(site, capsys, "--jobs", "2") == one  # those three parsed again
+    assert db.execute("SELECT count(*) FROM entries WHERE value = '[[1]]'").fetchone() == (0,)
+    db.close()
     # A problem found in the parse stops the build before any page is made:
     # the review is asked for at once, and told with it.
     (site / "content/drops/may/broken.md").write_text(BROKEN)
