@@ -245,16 +245,25 @@ class Staging:
     # The claim on the output, confirmed before anything is written; if it
     # surveyed this very folder (the spare), its files are taken then too.
     claim: Claim | None = None
+    # Or the spare, being made from the output by a forked process (`_made_spare`).
+    making: workers.Pending[dict[str, int] | None] | None = None
 
     def ready(self) -> None:
-        """Confirm the claim and take the survey's inodes; done by the first
-        write (`keep_only`, which `produce` and `finish_output` call first)."""
+        """Confirm the claim and take the survey's inodes (or the made spare's);
+        done by the first write (`keep_only`, which `produce` and
+        `finish_output` call first)."""
         claim = self.claim
         if claim is None:
             return
         claim.confirm()  # refused: nothing is written, and the build stops here
         self.claim = None
-        if claim.survey.spare == self.root:
+        if self.making is not None:
+            made, self.making = self.making.result(), None
+            if made is None:  # not made (see `_made_spare`): a fresh folder
+                shutil.rmtree(self.root, ignore_errors=True)
+                self.root.mkdir()
+            self.inodes = made or {}
+        elif claim.survey.spare == self.root:
             inodes = claim.survey.spare_inodes()
             if inodes is None:  # unsound: emptied, then a fresh folder
                 shutil.rmtree(self.root)
@@ -371,10 +380,19 @@ def staging_for(
     out.parent.mkdir(parents=True, exist_ok=True)
     if reuse is None and spare and out.is_dir():
         reuse = _spare_of(out)
-        if claim is not None and claim.survey.spare == reuse and _spare_folder(reuse):
+        if claim is not None and claim.survey.spare == reuse:
             # kept as it is if the build fails: still a sound spare, by inode
-            device = reuse.stat().st_dev
-            yield Staging(reuse, {}, spare=True, device=device, claim=claim)
+            if _spare_folder(reuse):
+                device = reuse.stat().st_dev
+                yield Staging(reuse, {}, spare=True, device=device, claim=claim)
+                return
+            # None yet (the first build after a cold one): made while the site is read.
+            making = workers.Pending(functools.partial(_made_spare, out, reuse))
+            try:
+                device = out.parent.stat().st_dev
+                yield Staging(reuse, {}, spare=True, device=device, claim=claim, making=making)
+            finally:
+                making.close()  # the build failed before its first write: as far as it got
             return
     if isinstance(reuse, Surveyed) and reuse.folder.is_dir() and not reuse.folder.is_symlink():
         reuse, inodes = reuse.folder, dict(reuse.inodes)
@@ -415,6 +433,44 @@ def _spare_folder(spare: Path) -> bool:
             spare.unlink()
         return False
     return True
+
+
+def _made_spare(out: Path, spare: Path) -> dict[str, int] | None:
+    """A spare for an output that has none (the first build after a cold one):
+    each file of the output hard-linked into it, so that the build, like any
+    other, writes only the files that changed. Linking them one by one while
+    pages were written was most of that build at 10,000 drops (0.4 to 2 s, on
+    a file system still writing out the cold build's files); a forked process
+    links them while the build reads the site. Its files by inode; None, and
+    no spare, if the output holds anything hubgen did not write (a build
+    refused for it must leave nothing behind) or a link cannot be made (an
+    output on a file system of its own: a fresh folder, then)."""
+    try:
+        ours = set((out / MANIFEST).read_text("utf-8").splitlines())
+        listed = [
+            (rel, entry)
+            for rel, entry in _walk(out)
+            if rel != MANIFEST or not entry.is_file(follow_symlinks=False)
+        ]
+    except (OSError, UnicodeDecodeError):
+        return None
+    if any(rel not in ours or not entry.is_file(follow_symlinks=False) for rel, entry in listed):
+        return None
+    inodes: dict[str, int] = {}
+    folders = {""}
+    try:
+        spare.mkdir()
+        for rel, entry in listed:
+            folder = rel.rpartition("/")[0]
+            if folder not in folders:
+                os.makedirs(spare / folder, exist_ok=True)
+                folders.add(folder)
+            os.link(entry.path, spare / rel, follow_symlinks=False)
+            inodes[rel] = entry.inode()
+    except OSError:
+        shutil.rmtree(spare, ignore_errors=True)
+        return None
+    return inodes
 
 
 def _spare_inodes(spare: Path) -> dict[str, int] | None:

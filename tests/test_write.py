@@ -282,6 +282,71 @@ def test_the_previous_output_is_kept_as_the_spare_and_brought_up_to_date(
     assert read_tree(out) == _full_build(site, tmp_path)
 
 
+def test_with_no_spare_the_build_makes_one_from_the_output_while_it_reads_the_site(
+    tmp_path: Path,
+) -> None:
+    """The first build after a cold one has no spare: a forked process links the
+    output's files into one while the site is read (`write._made_spare`), so
+    that build too writes only what changed. Kept if the build fails (here once
+    it has written pages: a template breaks one kind), as any spare is; the
+    output stays as it was, and the next build is exactly right."""
+    _exchange_or_skip(tmp_path)
+    site = _fixture_site(tmp_path)
+    out, spare = tmp_path / "out", tmp_path / ".out.spare"
+    assert build(site, out) == 0
+    first = read_tree(out)
+    drop = site / DROP
+    drop.write_text(drop.read_text("utf-8").replace("title: Meet Ada", "title: Meet Ada L."))
+    broken = site / "themes/default/templates/page.html"
+    broken.parent.mkdir(parents=True)
+    broken.write_text('{% extends "base.html" %}{% block content %}{{ no.such }}{% endblock %}')
+    assert build(site, out) == 1
+    assert read_tree(out) == first
+    media = "media/moon.svg"  # unchanged, written before the pages: still the link
+    assert (spare / media).stat().st_ino == (out / media).stat().st_ino
+    broken.unlink()
+    assert build(site, out) == 0
+    assert read_tree(spare) == first
+    assert read_tree(out) == _full_build(site, tmp_path)
+    unchanged = [r for r in first if r != write.MANIFEST and (out / r).read_bytes() == first[r]]
+    assert len(unchanged) > 10
+    for rel in unchanged:  # linked, not written again
+        assert (out / rel).stat().st_ino == (spare / rel).stat().st_ino
+
+
+def test_a_spare_is_made_only_of_an_output_holding_nothing_but_hubgens_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nor when a link cannot be made (an output on a file system of its own):
+    then none is left, and the build writes every file into a fresh folder."""
+    site = _fixture_site(tmp_path)
+    out, spare = tmp_path / "out", tmp_path / ".out.spare"
+    assert build(site, out, "--no-cache") == 0
+    made = write._made_spare(out, spare)
+    assert made is not None and set(made) == set(read_tree(out)) - {write.MANIFEST}
+    assert read_tree(spare) == {k: v for k, v in read_tree(out).items() if k != write.MANIFEST}
+    shutil.rmtree(spare)
+    (out / "precious.txt").write_text("mine")
+    assert write._made_spare(out, spare) is None and not spare.exists()
+    (out / "precious.txt").unlink()
+    (out / "about/index.html").unlink()
+    (out / "about/index.html").symlink_to(tmp_path / "elsewhere")
+    assert write._made_spare(out, spare) is None and not spare.exists()
+    shutil.rmtree(out)
+    assert build(site, out, "--no-cache") == 0
+
+    def no_link(*args: object, **kwargs: object) -> None:
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(write.os, "link", no_link)  # in the forked process too
+    assert write._made_spare(out, spare) is None and not spare.exists()
+    drop = site / DROP
+    drop.write_text(drop.read_text("utf-8").replace("title: Meet Ada", "title: Meet Ada L."))
+    assert build(site, out, "--no-cache") == 0
+    monkeypatch.undo()
+    assert read_tree(out) == _full_build(site, tmp_path)
+
+
 @pytest.fixture
 def with_spare(tmp_path: Path) -> tuple[Path, Path, Path]:
     """The fixture site built twice into `out`: the spare beside it shares every file."""

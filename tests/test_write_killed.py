@@ -57,7 +57,9 @@ def start_build(site: Path, out: Path, now: str) -> subprocess.Popen[bytes]:
 
 
 def staging_dirs(parent: Path) -> list[Path]:
-    return [p for p in parent.iterdir() if p.name.startswith(".out.new-")]
+    """The folders a build assembles the new output in: a fresh one, or the
+    spare (here, with none before the build, made from the output by it)."""
+    return [p for p in parent.iterdir() if p.name.startswith(".out.new-") or p.name == ".out.spare"]
 
 
 def kill_when(proc: subprocess.Popen[bytes], ready: Callable[[], bool]) -> bool:
