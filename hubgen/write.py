@@ -447,19 +447,18 @@ def _made_spare(out: Path, spare: Path) -> dict[str, int] | None:
     output on a file system of its own: a fresh folder, then)."""
     try:
         ours = set((out / MANIFEST).read_text("utf-8").splitlines())
-        listed = [
-            (rel, entry)
-            for rel, entry in _walk(out)
-            if rel != MANIFEST or not entry.is_file(follow_symlinks=False)
-        ]
+        listed = [(rel, entry) for rel, entry in _walk(out) if rel != MANIFEST]
     except (OSError, UnicodeDecodeError):
         return None
     if any(rel not in ours or not entry.is_file(follow_symlinks=False) for rel, entry in listed):
         return None
+    try:
+        spare.mkdir()
+    except OSError:  # there after all: the build starts it afresh (`Staging.ready`)
+        return None
     inodes: dict[str, int] = {}
     folders = {""}
     try:
-        spare.mkdir()
         for rel, entry in listed:
             folder = rel.rpartition("/")[0]
             if folder not in folders:
