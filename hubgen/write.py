@@ -446,11 +446,12 @@ def _made_spare(out: Path, spare: Path) -> dict[str, int] | None:
     refused for it must leave nothing behind) or a link cannot be made (an
     output on a file system of its own: a fresh folder, then)."""
     try:
-        ours = set((out / MANIFEST).read_text("utf-8").splitlines())
         listed = [(rel, entry) for rel, entry in _walk(out) if rel != MANIFEST]
+        if _foreign_files(out, [rel for rel, _entry in listed]):  # as the claim judges them
+            return None
     except (OSError, UnicodeDecodeError):
         return None
-    if any(rel not in ours or not entry.is_file(follow_symlinks=False) for rel, entry in listed):
+    if not all(entry.is_file(follow_symlinks=False) for _rel, entry in listed):
         return None
     try:
         spare.mkdir()
