@@ -16,7 +16,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from hubgen import urls
-from hubgen.cache import Cache, digest
+from hubgen.cache import Cache, CachedFile, digest
 from hubgen.model import Campaign, Drop
 from hubgen.publish import Published
 from hubgen.reads import Inputs
@@ -50,8 +50,8 @@ class FeedReads(NamedTuple):
 
 def render_feeds(
     pub: Published, views: Views, *, cache: Cache, jobs: int = 1, inputs: Inputs | None = None
-) -> tuple[dict[str, bytes], list[FeedReads]]:
-    """The site feed and every campaign's feed, as output path -> bytes; and,
+) -> tuple[dict[str, CachedFile], list[FeedReads]]:
+    """The site feed and every campaign's feed, as output path -> file; and,
     with `inputs`, the reads of those worked out, to record.
 
     Each feed is worked out as plain values first, each entry's body as the
@@ -86,7 +86,7 @@ def render_feeds(
             drops=shown[:FEED_LIMIT],
             fallback=c.opens,
         )
-    files: dict[str, bytes] = {}
+    files: dict[str, CachedFile] = {}
     plans: dict[str, tuple[_Feed, list[Drop]]] = {}
     keys: dict[str, str] = {}  # output path -> reads key, of the feeds worked out
     for out, spec in specs.items():
@@ -129,15 +129,15 @@ def _reads_key(inputs: Inputs, out: str, drops: list[Drop]) -> str | None:
     return digest(READS, out, inputs.site, inputs.published, "".join(shown))  # type: ignore[arg-type]
 
 
-def _known(cache: Cache, key: str) -> bytes | None:
+def _known(cache: Cache, key: str) -> CachedFile | None:
     """The feed the cache knows by these reads, its bodies kept for a later build."""
     value = cache.get(READS, key)
     if not (isinstance(value, list) and value and all(type(k) is str for k in value)):
         return None
-    data = cache.written_as("feed", value[0])
-    if data is not None:
+    found = cache.stored_file("feed", value[0])
+    if found is not None:
         cache.keep("relink", value[1:])
-    return data
+    return found
 
 
 class _Spec(NamedTuple):

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hubgen import workers
-from hubgen.cache import Cache, Writing
+from hubgen.cache import Cache, CachedFile, Writing
 
 
 class Meanwhile:
@@ -33,8 +33,8 @@ class Meanwhile:
         self._keys = {
             out: (kind, cache.written_key(kind, parts)) for out, (kind, parts, _w) in files.items()
         }
-        self._known = {out: cache.written_as(kind, key) for out, (kind, key) in self._keys.items()}
-        self._writes = [(out, files[out][2]) for out, data in self._known.items() if data is None]
+        self._known = {out: cache.stored_file(kind, key) for out, (kind, key) in self._keys.items()}
+        self._writes = [(out, files[out][2]) for out, file in self._known.items() if file is None]
         self._then = then
         self._made: workers.Pending[list[tuple[bytes, Any]]] | None = None
         if self._writes and jobs > 1:
@@ -48,16 +48,17 @@ class Meanwhile:
             done.append((data, self._then(out, data) if self._then is not None else None))
         return done
 
-    def files(self) -> dict[str, bytes]:
+    def files(self) -> dict[str, CachedFile]:
         """Each file, those made now kept in the cache."""
         made = iter(self._made.result() if self._made is not None else self._write_all())
         files = {}
-        for out, data in self._known.items():
-            if data is None:
+        for out, file in self._known.items():
+            if file is None:
                 data, self._after[out] = next(made)
                 kind, key = self._keys[out]
                 self._cache.write(kind, key, data.decode("utf-8"))
-            files[out] = data
+                file = CachedFile(kind, key, data)
+            files[out] = file
         return files
 
     def then(self) -> dict[str, Any]:

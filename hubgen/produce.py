@@ -42,7 +42,7 @@ from jinja2 import TemplateError
 
 from hubgen import bodyread, feeds, linkcheck, model, render, views, workers
 from hubgen.bodyread import Body, unwrap
-from hubgen.cache import Cache, Encoded, digest, encode
+from hubgen.cache import Cache, CachedFile, Encoded, digest, encode
 from hubgen.diagnostics import Diagnostic, Span
 from hubgen.errors import ContentErrors
 from hubgen.model import Drop
@@ -168,7 +168,7 @@ def produce(rendered: Rendered, *, cache: Cache, jobs: int, dest: Destination | 
     # takes each page in, neither holds nor judges 400,000 links.
     targets = linkcheck.Targets([*result.files, *others], Urls(rendered.base_url))
     output = _Output(cache, dest, result, targets)
-    kept: dict[str, bytes] = {}  # the others that are the previous output's files as they were
+    kept: dict[str, bytes | CachedFile] = {}  # the others: the previous output's files as they were
     _write_others(_taken(rendered.files), cache, dest, result, kept, rendered.read_links)
     firsts = _read_keys(rendered, pages)
     table = _Table(cache, rendered.inputs, dest)
@@ -257,11 +257,11 @@ def _taken(files: dict[str, Any]) -> Iterator[tuple[str, Any]]:
 
 
 def _write_others(
-    files: Iterable[tuple[str, bytes | Path]],
+    files: Iterable[tuple[str, bytes | Path | CachedFile]],
     cache: Cache,
     dest: Destination | None,
     result: Produced,
-    kept: dict[str, bytes],
+    kept: dict[str, bytes | CachedFile],
     read: Mapping[str, list[str] | None] | None = None,
 ) -> None:
     """Write the files that are not pages, and note their links (`read`:
@@ -270,15 +270,43 @@ def _write_others(
     link check needs them, as for pages reused: into `kept`
     (`_Output.check_reused`)."""
     for out, content in files:
+        written = content if isinstance(content, CachedFile) else None
+        if written is not None:
+            if dest is not None and _placed_before(dest, cache, out, written):
+                kept[out] = written  # the previous output's file, never read
+                continue
+            content = _contents(cache, out, written)
         if dest is not None:
             if isinstance(content, Path):
                 _copy(dest, cache, out, content)
                 continue
-            if place(dest.staging, out, content, previous=dest.previous / out).kept:
+            placed = place(dest.staging, out, content, previous=dest.previous / out)
+            if written is not None:  # the file that holds these bytes, for a later build
+                cache.put("placed", _placed_key(out, written), [placed.size, placed.mtime])
+            if placed.kept:
                 kept[out] = content
                 continue
         if isinstance(content, bytes):
             _note_links(out, content, cache, result, read.get(out) if read else None)
+
+
+def _placed_key(out: str, written: CachedFile) -> str:
+    return digest("placed", out, written.kind, written.key)
+
+
+def _placed_before(dest: Destination, cache: Cache, out: str, written: CachedFile) -> bool:
+    """Take the previous output's file unread, if the cache records it (by its
+    size and time) as the one an earlier build wrote from these very bytes."""
+    known = cache.get("placed", _placed_key(out, written))
+    shaped = isinstance(known, list) and len(known) == 2 and all(type(x) is int for x in known)
+    return shaped and _reuse(dest, out, *known)
+
+
+def _contents(cache: Cache, out: str, written: CachedFile) -> bytes:
+    data = cache.contents(written)
+    if data is None:  # lost since the build found it (another hubgen saved the cache)
+        raise ContentErrors([Diagnostic(Span(out), "error", "changed-during-build", _CACHE_LOST)])
+    return data
 
 
 def _note_links(
@@ -322,6 +350,7 @@ def _copy(dest: Destination, cache: Cache, out: str, source: Path) -> None:
 
 
 _CACHE_CHANGED = "the build cache changed while the site was being checked; check again"
+_CACHE_LOST = "the build cache changed while the site was being built; build again"
 
 
 class _Output:
@@ -367,7 +396,7 @@ class _Output:
         self.assets.update(known.assets)
         return True
 
-    def check_reused(self, files: list[str], kept: dict[str, bytes]) -> None:
+    def check_reused(self, files: list[str], kept: dict[str, bytes | CachedFile]) -> None:
         """Give the link check the links of the pages reused, and of the other
         files `kept` as they were, unless it needs none of them: each is the
         very file of the previous output, whose links all named files of that
@@ -378,6 +407,9 @@ class _Output:
         if self.dest is not None and self._previous_files() <= set(files):
             return  # (the kept files' links, unread, go from the cache: rarely read again)
         for out, data in kept.items():
+            if isinstance(data, CachedFile):  # taken unread: the very file in the output
+                assert self.dest is not None  # (nothing is taken without one)
+                data = (self.dest.staging.root / out).read_bytes()
             _note_links(out, data, self.cache, self.result)
         links = self.cache.decoded("page-links", set(self._reused.values()), _links)
         for out, key in self._reused.items():

@@ -24,7 +24,7 @@ from jinja2 import TemplateError, TemplateSyntaxError
 from markupsafe import Markup as Html
 
 from hubgen import feeds, ical, linkcheck, sitemap, structured, urls
-from hubgen.cache import Cache
+from hubgen.cache import Cache, CachedFile
 from hubgen.headers import render_headers
 from hubgen.load import Theme
 from hubgen.meanwhile import Meanwhile
@@ -62,7 +62,7 @@ class PageJob:
 class Rendered:
     """The output files (pages still as jobs), and for each page its source file."""
 
-    files: dict[str, bytes | Path | PageJob]
+    files: dict[str, bytes | Path | CachedFile | PageJob]
     sources: dict[str, str]  # output path -> site-relative source path or template
     themes: Themes  # renders the page jobs, and knows the theme assets they use
     base_url: str  # templates read it too: url() and rel() depend on it
@@ -236,7 +236,7 @@ class _Renderer:
         )
         # What every page shows, and what it read of the published set.
         self.info, self.info_asked = self.views.asking(self._site_info)
-        self.out: dict[str, bytes | Path | PageJob] = {}
+        self.out: dict[str, bytes | Path | CachedFile | PageJob] = {}
         self.sources: dict[str, str] = {}
         self.lastmods: dict[str, date | None] = {}  # published pages, for the sitemap
         self._published_days: dict[int, date] | None = None  # by id of drop: see `_latest`

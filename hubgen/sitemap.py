@@ -12,7 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from hubgen import urls
-from hubgen.cache import Cache
+from hubgen.cache import Cache, CachedFile
 
 if TYPE_CHECKING:
     from xml.sax.saxutils import XMLGenerator
@@ -22,7 +22,9 @@ SITEMAP = "/sitemap.xml"
 ROBOTS = "/robots.txt"
 
 
-def render_sitemap(pages: dict[str, date | None], absolute: urls.Urls, *, cache: Cache) -> bytes:
+def render_sitemap(
+    pages: dict[str, date | None], absolute: urls.Urls, *, cache: Cache
+) -> CachedFile:
     """`pages` maps each published page's site path to its content date, if any.
 
     A sitemap of the same entries is taken from the build cache: writing out

@@ -987,6 +987,57 @@ def test_unchanged_calendars_feeds_and_sitemaps_are_taken_from_the_cache(
     assert read_tree(tmp_path / "other-out") == full(warm, tmp_path)  # (made counts on here)
 
 
+UNCHANGED_BY_A_BODY_EDIT = [
+    "autumn-2023/feed.xml",  # the other campaign's feed
+    "autumn-2023/calendar.ics",
+    "spring-2023/calendar.ics",  # (a body is not in the calendar)
+    "sitemap.xml",
+]
+
+
+def test_unchanged_feeds_calendars_and_sitemaps_are_taken_from_the_output_unread(
+    warm: Path, tmp_path: Path
+) -> None:
+    """A feed, calendar or sitemap the cache holds from an earlier build is the
+    previous output's file, taken as it is, when that file is still the one
+    written from those bytes (by its size and time): neither is read. So the
+    cache's copies here, changed behind the build's back, are not what the
+    output gets; the files made anew (the feeds that show the edited drop)
+    are."""
+    db = sqlite3.connect(warm / CACHE_DIR / "cache.sqlite")
+    with db:
+        db.execute(
+            "UPDATE entries SET value = '\"not read\"' "
+            "WHERE kind IN ('feed', 'calendar', 'sitemap')"
+        )
+    db.close()
+    path = warm / "content/drops/spring-2023/2023-05-08-live-chat.md"
+    path.write_text(path.read_text("utf-8") + "\nA second paragraph.\n", "utf-8")
+    files, rewritten = rebuilt(warm, tmp_path)
+    assert files == full(warm, tmp_path)
+    assert {"feed.xml", "spring-2023/feed.xml"} <= rewritten
+    assert rewritten.isdisjoint(UNCHANGED_BY_A_BODY_EDIT)
+
+
+def test_a_feed_changed_in_the_output_is_written_again_from_the_cache(
+    warm: Path, tmp_path: Path
+) -> None:
+    """Where the previous output's file is not the one written (edited there
+    by hand, here), the build does not take it: it reads the cache's copy,
+    and writes that in its place."""
+    written = read_tree(tmp_path / "out")
+    for rel in UNCHANGED_BY_A_BODY_EDIT:
+        (tmp_path / "out" / rel).write_bytes(b"edited by hand")
+    path = warm / "content/drops/spring-2023/2023-05-08-live-chat.md"
+    path.write_text(path.read_text("utf-8") + "\nA second paragraph.\n", "utf-8")
+    files, rewritten = rebuilt(warm, tmp_path)
+    assert files == full(warm, tmp_path)
+    assert set(UNCHANGED_BY_A_BODY_EDIT) <= rewritten
+    assert {rel: files[rel] for rel in UNCHANGED_BY_A_BODY_EDIT} == {
+        rel: written[rel] for rel in UNCHANGED_BY_A_BODY_EDIT
+    }
+
+
 def test_a_page_file_removed_during_the_build_is_made_again(
     warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1685,15 +1736,48 @@ def test_files_written_meanwhile_are_those_written_here_and_kept(tmp_path: Path,
     )
     files = meanwhile.files()
     meanwhile.close()
-    assert files["b.ics"] == known
-    made_by = int(files["a.ics"].split()[-1])
-    assert (made_by == os.getpid()) == (jobs == 1 or not workers.can_fork())
+    assert files["b.ics"] == (*known[:2], None)  # known: not read out of the cache
+    assert cache.contents(files["b.ics"]) == known.data == b"known already"
+    made = files["a.ics"].data
+    assert made is not None
+    assert (int(made.split()[-1]) == os.getpid()) == (jobs == 1 or not workers.can_fork())
     cache.save()
     cache.close()
     again = Cache(folder)
-    later = Meanwhile(again, {"a.ics": ("calendar", ["new"], _pid_file)}, jobs=jobs)
-    assert later.files() == {"a.ics": files["a.ics"]}  # not written again: kept
+    later = Meanwhile(again, {"a.ics": ("calendar", ["new"], _pid_file)}, jobs=jobs).files()
+    assert later == {"a.ics": (*files["a.ics"][:2], None)}  # not written again: kept
+    assert again.contents(later["a.ics"]) == made
     again.close()
+
+
+def test_values_sent_before_the_save_are_kept_as_put_and_stale_ones_still_go(
+    tmp_path: Path,
+) -> None:
+    """`Cache.send_held` writes what the build put so far into the file before
+    the save (while the review beside a cold build still has the other CPU):
+    those values read back as put, and the save still keeps what was put
+    after, and drops what this build did not use."""
+    from hubgen.cache import Cache
+
+    folder = tmp_path / CACHE_DIR
+    first = Cache(folder)
+    first.put("kind", "unused", [1])
+    first.put("kind", "used", [2])
+    first.save()
+    first.close()
+    cache = Cache(folder)
+    assert cache.get("kind", "used") == [2]
+    cache.put("kind", "early", {"a": [1]})
+    cache.send_held()
+    assert cache.has("kind", "early")
+    assert cache.get("kind", "early") == {"a": [1]}
+    cache.put("kind", "late", "x")
+    cache.save()
+    cache.close()
+    db = sqlite3.connect(folder / "cache.sqlite")
+    stored = dict(db.execute("SELECT key, value FROM entries WHERE kind = 'kind'").fetchall())
+    db.close()
+    assert stored == {"used": "[2]", "early": '{"a":[1]}', "late": '"x"'}
 
 
 def test_files_no_longer_wanted_are_not_waited_for() -> None:
