@@ -263,8 +263,8 @@ class Cache:
         memory, decoded values are kept for the next build. `decode` gives None
         for a value of the wrong shape (a miss), and must depend on nothing but
         the value and make no reference cycles: the collector is paused while
-        they are made (`collector.acyclic`)."""
-        with collector.acyclic():
+        they are made (`collector.paused`)."""
+        with collector.paused():
             return self._decoded(kind, keys, decode)
 
     def decoded_mostly(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from hubgen import unchanged
 from hubgen.cache import Cache, Warm, cache_for
-from hubgen.collector import during_build, settle
+from hubgen.collector import during_build, paused, settle
 from hubgen.diagnostics import Diagnostic, Diagnostics, Span
 from hubgen.errors import ContentErrors, UsageError
 from hubgen.workers import default_jobs
@@ -85,18 +85,19 @@ def _check(
 ) -> Checked:
     # The stages are imported here, not at the top: a build whose output is
     # still right (`unchanged`) needs none of them, and importing them all took
-    # a third of such a run.
-    from hubgen import reads
-    from hubgen.helpcheck import check_helplines
-    from hubgen.linkcheck import check_links
-    from hubgen.load import MAX_TEXT_BYTES, ScriptFree, load_site
-    from hubgen.produce import produce
-    from hubgen.publish import publish
-    from hubgen.render import TemplateProblem, render_site
-    from hubgen.resolve import resolve_site
-    from hubgen.safemessaging import review_content
-    from hubgen.timeparse import TimeError, localize
-    from hubgen.validate import DropBodies, validate_site
+    # a third of such a run. What they make lives as long as the process.
+    with paused():
+        from hubgen import reads
+        from hubgen.helpcheck import check_helplines
+        from hubgen.linkcheck import check_links
+        from hubgen.load import MAX_TEXT_BYTES, ScriptFree, load_site
+        from hubgen.produce import produce
+        from hubgen.publish import publish
+        from hubgen.render import TemplateProblem, render_site
+        from hubgen.resolve import resolve_site
+        from hubgen.safemessaging import review_content
+        from hubgen.timeparse import TimeError, localize
+        from hubgen.validate import DropBodies, validate_site
 
     diags = Diagnostics()
     sources.read_hashes(cache)
@@ -138,14 +139,15 @@ def _check(
         inputs = reads.inputs(sources, drop_keys, published, before) if cache.lasting else None
         settle()
         try:
-            rendered = render_site(
-                published,
-                themes,
-                cache=cache,
-                jobs=jobs,
-                inputs=inputs,
-                bodies=bodies,
-            )
+            with paused():  # its page jobs and views are kept till the pages are made
+                rendered = render_site(
+                    published,
+                    themes,
+                    cache=cache,
+                    jobs=jobs,
+                    inputs=inputs,
+                    bodies=bodies,
+                )
             produced = produce(rendered, cache=cache, jobs=jobs, dest=dest)
         except TemplateProblem as exc:
             drop_reviews.finish()

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup as Html
 
-from hubgen import aside, markup, records, workers
+from hubgen import aside, collector, markup, records, workers
 from hubgen.cache import Cache, Encoded, digest, encode
 from hubgen.diagnostics import Diagnostic, Diagnostics, Span
 from hubgen.errors import ContentErrors
@@ -191,8 +191,9 @@ def _parse(*kinds: _Files, jobs: int) -> None:
         kind, i = item
         return kind.job(i)
 
-    for (kind, i), made in zip(work, workers.each(task, work, jobs=jobs), strict=True):
-        kind.take(i, made)
+    with collector.paused():  # the records are kept: none is garbage
+        for (kind, i), made in zip(work, workers.each(task, work, jobs=jobs), strict=True):
+            kind.take(i, made)
 
 
 class _Creators:
