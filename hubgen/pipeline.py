@@ -156,11 +156,13 @@ def _check(
             span = Span(_relative(exc.filename, site_dir), exc.line, 1)
             raise ContentErrors([Diagnostic(span, "error", "template", exc.message)]) from None
         # What is left for this process alone, done while the review beside it
-        # still has the other CPU (a cold build's last 0.3 s ran on one).
+        # still has the other CPU (a cold build's last 0.3 s ran on one). Not
+        # otherwise: `serve` shows a rebuild before the cache is saved.
         problems = check_links(
             produced.links, produced.files, rendered.sources, graph.urls, produced.unreadable
         )
-        cache.send_held()
+        if drop_reviews.beside:
+            cache.send_held()
         drop_reviews.finish()
     finally:
         drop_reviews.close()

@@ -117,6 +117,11 @@ class DropReviews:
         # Held here only if reviewed here: the process beside the build has them.
         self._items = items if self._aside is None else []
 
+    @property
+    def beside(self) -> bool:
+        """Whether the review runs beside the build, on CPU it leaves idle."""
+        return self._aside is not None
+
     def finish(self) -> None:
         """Tell each drop's findings, and keep them in the cache."""
         if self._aside is not None:
