@@ -405,13 +405,19 @@ class Cache:
         Values put after this are held, and saved, as before."""
         if self._db is None:
             return
-        for kind, values in self._new.items():
-            written = self._written.setdefault(kind, set())
-            for key, value in values.items():
-                self._unsent.append((kind, key, value if type(value) is Encoded else encode(value)))
-                written.add(key)
-        self._new.clear()
         self._send()
+        try:
+            with self._db:  # each value encoded as it goes in, as `save` does
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO entries (kind, key, value) VALUES (?, ?, ?)",
+                    _rows(self._new),
+                )
+        except sqlite3.Error as exc:
+            self._failed(exc)
+            return  # still held: `save` tries again
+        for kind, values in self._new.items():
+            self._written.setdefault(kind, set()).update(values)
+        self._new.clear()
         for kind in self._used:
             self._keys(kind)  # (keys written from now on are used: never stale)
 
