@@ -52,11 +52,12 @@ def paused() -> Iterator[None]:
     """A block that makes many objects to keep, and no garbage in cycles or
     little: records decoded from the cache; the drops parsed (Python-Markdown
     leaves one cycle of five small objects for each body it converts). No
-    collection runs during it, and what it made is settled after it: a
-    collection of the youngest objects every 50,000 went over every record
-    kept since the last (11-31 ms each: 0.1 s of a cold build at 10,000 drops
-    in the building process, 30 ms of a rebuild's decoding). The few cycles
-    wait for the build's end."""
+    collection runs during it, and what it made is settled after it: in a
+    cold build at 10,000 drops, a collection of the youngest objects every
+    50,000 went over every record taken in since the last, 11-31 ms each,
+    0.12 s of the building process in all. The few cycles wait for the
+    build's end. (Processes forked in the block start with the collector off
+    too: the parse's worker, the calendars' and the feeds' writers.)"""
     if not gc.isenabled():
         yield
         return
@@ -64,7 +65,7 @@ def paused() -> Iterator[None]:
     try:
         yield
     finally:
-        # Settled first: once the collector is on again, the next object made
-        # would set off a collection of the youngest objects: all of these.
+        # Settled first, so that no object made once the collector is on
+        # again can set off a collection that goes over all of these.
         settle()
         gc.enable()

@@ -275,7 +275,7 @@ def _write_others(
             if dest is not None and _placed_before(dest, cache, out, written):
                 kept[out] = written  # the previous output's file, never read
                 continue
-            content = _contents(cache, out, written)
+            content = _contents(cache, out, written, building=dest is not None)
         if dest is not None:
             if isinstance(content, Path):
                 _copy(dest, cache, out, content)
@@ -302,10 +302,11 @@ def _placed_before(dest: Destination, cache: Cache, out: str, written: CachedFil
     return shaped and _reuse(dest, out, *known)
 
 
-def _contents(cache: Cache, out: str, written: CachedFile) -> bytes:
+def _contents(cache: Cache, out: str, written: CachedFile, *, building: bool) -> bytes:
     data = cache.contents(written)
     if data is None:  # lost since the build found it (another hubgen saved the cache)
-        raise ContentErrors([Diagnostic(Span(out), "error", "changed-during-build", _CACHE_LOST)])
+        message = _CACHE_LOST if building else _CACHE_CHANGED
+        raise ContentErrors([Diagnostic(Span(out), "error", "changed-during-build", message)])
     return data
 
 

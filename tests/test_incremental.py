@@ -1038,6 +1038,30 @@ def test_a_feed_changed_in_the_output_is_written_again_from_the_cache(
     }
 
 
+def test_a_file_the_cache_lost_during_the_build_stops_it_with_the_output_untouched(
+    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A feed the cache held when the build found it, and no longer holds when
+    it must be read (another hubgen saved the cache meanwhile), stops the
+    build, nothing written; `check` says the same in its own words."""
+    from hubgen.cache import Cache
+
+    out = tmp_path / "out"
+    (out / "autumn-2023/feed.xml").write_bytes(b"edited by hand")  # so it must be read
+    before = read_tree(out)
+    monkeypatch.setattr(Cache, "contents", lambda self, file: file.data)  # the unread: gone
+    path = warm / "content/drops/spring-2023/2023-05-08-live-chat.md"
+    path.write_text(path.read_text("utf-8") + "\nA second paragraph.\n", "utf-8")
+    capsys.readouterr()
+    assert run("build", "--site", warm, "--out", out, "--now", NOW, "--jobs", "2") == 1
+    err = capsys.readouterr().err
+    assert "autumn-2023/feed.xml:1:1: error: the build cache changed" in err
+    assert "build again" in err
+    assert read_tree(out) == before
+    assert run("check", "--site", warm, "--now", NOW) == 1
+    assert "check again" in capsys.readouterr().err
+
+
 def test_a_page_file_removed_during_the_build_is_made_again(
     warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
