@@ -52,6 +52,7 @@ _BATCH = 500  # keys per query (under SQLite's limit on parameters)
 # 10,000 drops (79 MB) took 0.39 s to write in commits of 500 on 4 KB pages,
 # 0.25 s in commits of 1,000 on 8 KB pages (`_PAGE_SIZE`).
 _COMMIT = 1000
+_INSERT = "INSERT OR REPLACE INTO entries (kind, key, value) VALUES (?, ?, ?)"
 _PAGE_SIZE = 8192  # a new file's; SQLite's default is 4,096 bytes
 
 
@@ -213,9 +214,11 @@ class Cache:
     def has(self, kind: str, key: str) -> bool:
         """Whether `key` has a value, without reading it (a later `get` will)."""
         self._used.setdefault(kind, set()).add(key)
-        if key in self._new.get(kind, {}) or key in self._written.get(kind, ()):
-            return True
-        return key in self._table(kind)
+        return self._put_now(kind, key) or key in self._table(kind)
+
+    def _put_now(self, kind: str, key: str) -> bool:
+        """Whether this build put or wrote a value under `key`."""
+        return key in self._new.get(kind, {}) or key in self._written.get(kind, ())
 
     def holding(self, kind: str) -> set[str]:
         """Every key of `kind` that has a value, without reading the values."""
@@ -409,7 +412,7 @@ class Cache:
         try:
             with self._db:  # each value encoded as it goes in, as `save` does
                 self._db.executemany(
-                    "INSERT OR REPLACE INTO entries (kind, key, value) VALUES (?, ?, ?)",
+                    _INSERT,
                     _rows(self._new),
                 )
         except sqlite3.Error as exc:
@@ -428,9 +431,7 @@ class Cache:
             return
         try:
             with self._db:
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO entries (kind, key, value) VALUES (?, ?, ?)", unsent
-                )
+                self._db.executemany(_INSERT, unsent)
         except sqlite3.Error as exc:
             self._failed(exc)  # a full disk: the next build is slower, no worse
 
@@ -459,9 +460,8 @@ class Cache:
         """The file kept under `key` (`written_key`), not read out, if the cache
         holds it (kept for a later build, whether read or not)."""
         self._used.setdefault(kind, set()).add(key)
-        if key in self._new.get(kind, {}) or key in self._written.get(kind, ()):
-            return CachedFile(kind, key, None)
-        return CachedFile(kind, key, None) if key in self._keys(kind) else None
+        held = self._put_now(kind, key) or key in self._keys(kind)
+        return CachedFile(kind, key, None) if held else None
 
     def contents(self, file: CachedFile) -> bytes | None:
         """A file's bytes: as made, or read out of the cache (None: the cache no
@@ -574,7 +574,7 @@ class Cache:
                     )
                     del stale
                 self._db.executemany(
-                    "INSERT OR REPLACE INTO entries (kind, key, value) VALUES (?, ?, ?)",
+                    _INSERT,
                     _rows(self._new),
                 )
         except sqlite3.Error as exc:  # a full disk or a read-only folder: the next build

@@ -53,7 +53,7 @@ from hubgen.theme import Themes
 from hubgen.unchanged import Sources
 from hubgen.urls import Urls
 from hubgen.views import CampaignCard, DropView, Facts, Read
-from hubgen.write import MANIFEST, Listed, Staging, place
+from hubgen.write import MANIFEST, Listed, Placed, Staging, place
 
 _SHARED_VIEWS = (DropView, SiteInfo, CampaignCard)
 # Pages whose contexts are made, then rendered, at a time. A context is most of
@@ -282,7 +282,7 @@ def _write_others(
                 continue
             placed = place(dest.staging, out, content, previous=dest.previous / out)
             if written is not None:  # the file that holds these bytes, for a later build
-                cache.put("placed", _placed_key(out, written), [placed.size, placed.mtime])
+                _recorded(cache, "placed", _placed_key(out, written), placed)
             if placed.kept:
                 kept[out] = content
                 continue
@@ -297,9 +297,20 @@ def _placed_key(out: str, written: CachedFile) -> str:
 def _placed_before(dest: Destination, cache: Cache, out: str, written: CachedFile) -> bool:
     """Take the previous output's file unread, if the cache records it (by its
     size and time) as the one an earlier build wrote from these very bytes."""
-    known = cache.get("placed", _placed_key(out, written))
+    return _taken_as_recorded(dest, cache, out, "placed", _placed_key(out, written))
+
+
+def _taken_as_recorded(dest: Destination, cache: Cache, out: str, kind: str, key: str) -> bool:
+    """Take the previous output's file at `out` as it is, if the cache records
+    it under `key` (`[size, mtime]`, see `_recorded`) and it is still that file."""
+    known = cache.get(kind, key)
     shaped = isinstance(known, list) and len(known) == 2 and all(type(x) is int for x in known)
     return shaped and _reuse(dest, out, *known)
+
+
+def _recorded(cache: Cache, kind: str, key: str, placed: Placed) -> None:
+    """Record the file just placed, by its size and time, for `_taken_as_recorded`."""
+    cache.put(kind, key, [placed.size, placed.mtime])
 
 
 def _contents(cache: Cache, out: str, written: CachedFile, *, building: bool) -> bytes:
@@ -340,14 +351,11 @@ def _copy(dest: Destination, cache: Cache, out: str, source: Path) -> None:
     fiftieth of a rebuild."""
     found = dest.sources.known_hash(source) if dest.sources is not None else None
     key = digest("copied", out, found) if found else None
-    if key is not None:
-        known = cache.get("copied", key)  # [size, mtime] of the copy
-        shaped = isinstance(known, list) and len(known) == 2 and all(type(x) is int for x in known)
-        if shaped and _reuse(dest, out, *known):
-            return
+    if key is not None and _taken_as_recorded(dest, cache, out, "copied", key):
+        return
     placed = place(dest.staging, out, source, previous=dest.previous / out)
     if key is not None and dest.sources is not None and dest.sources.as_walked(source):
-        cache.put("copied", key, [placed.size, placed.mtime])  # the bytes hashed, copied
+        _recorded(cache, "copied", key, placed)  # the bytes hashed, copied
 
 
 _CACHE_CHANGED = "the build cache changed while the site was being checked; check again"
