@@ -180,6 +180,27 @@ def test_a_big_media_file_is_fine(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert (tmp_path / "out/media/talk.mp4").stat().st_size == MAX_TEXT_BYTES + 1
 
 
+def test_a_script_past_the_first_10_mb_of_an_svg_is_found(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An SVG is read whole for the script check, whatever its size: a large
+    embedded image before the script must not hide it."""
+    site = write_site(tmp_path / "site", BASE)
+    svg = site / "content/media/big.svg"
+    svg.parent.mkdir(parents=True)
+    padding = b"A" * (MAX_TEXT_BYTES + 10)
+    image = b'<svg><image href="data:image/png;base64,' + padding + b'"/>\n'
+    svg.write_bytes(image + b"<script/>\n</svg>\n")
+    assert check(site, capsys) == (
+        1,
+        "content/media/big.svg:2:1: error: the SVG holds script ('<script'), which would run "
+        "when it is opened on its own: export it again without scripts or event handlers\n"
+        "1 error, 0 warnings\n",
+    )
+    assert build(site, tmp_path / "out", capsys)[0] == 1
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_media_name_that_cannot_be_linked_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
