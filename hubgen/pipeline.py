@@ -95,7 +95,7 @@ def _check(
         from hubgen.publish import publish
         from hubgen.render import TemplateProblem, render_site
         from hubgen.resolve import resolve_site
-        from hubgen.safemessaging import review_content
+        from hubgen.safemessaging import DropReviews, review_content
         from hubgen.timeparse import TimeError, localize
         from hubgen.validate import DropBodies, validate_site
 
@@ -114,20 +114,22 @@ def _check(
         hashed=sources.read_as,
         recorded=sources.recorded_hash,
     )
-    sources.keep_hashes(cache)
-    sources.taken_by_hash(validated.kept)  # the drops the cache knew: never read back unchecked
-    graph = resolve_site(tree, validated, diags, cache=cache)
-    settle()  # the records and the graph live till the end: never scan them again
-    if now.tzinfo is None:
-        try:
-            now = localize(now, graph.site.timezone).instant
-        except TimeError as exc:
-            raise UsageError(f"--now: {exc}") from None
-    check_helplines(tree, validated, diags, now=now)
-    # The drops parsed now are reviewed while the build goes on (`aside`);
-    # what it finds in them is told before the output is.
-    drop_reviews = review_content(tree, validated, diags, now=now, cache=cache, jobs=jobs)
+    # The drops parsed now are reviewed while the build goes on (`aside`), from
+    # here: the site is resolved on one CPU, and a cold build's review began
+    # 0.15 s later at 10,000 drops. What it finds is told before the output is.
+    drop_reviews = DropReviews(tree.root, validated, cache, diags, jobs)
     try:
+        sources.keep_hashes(cache)
+        sources.taken_by_hash(validated.kept)  # the drops the cache knew: never read back unchecked
+        graph = resolve_site(tree, validated, diags, cache=cache)
+        settle()  # the records and the graph live till the end: never scan them again
+        if now.tzinfo is None:
+            try:
+                now = localize(now, graph.site.timezone).instant
+            except TimeError as exc:
+                raise UsageError(f"--now: {exc}") from None
+        check_helplines(tree, validated, diags, now=now)
+        review_content(tree, validated, diags, now=now, cache=cache, jobs=jobs, drops=drop_reviews)
         if diags.has_errors(strict=strict):
             drop_reviews.finish()  # every problem in one run
             raise ContentErrors(diags.sorted(strict=strict))

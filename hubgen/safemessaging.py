@@ -62,19 +62,21 @@ def review_content(
     now: datetime,
     cache: Cache | None = None,
     jobs: int = 1,
+    drops: DropReviews | None = None,
 ) -> DropReviews:
     """Review every campaign, drop and page. What a file's own text decides is
     reviewed over `jobs` processes and kept in the build cache under a hash of
     that text; only the check that depends on `now` (SM030) runs every time.
 
     The drops this build parsed (`Validated.unreviewed`) are reviewed beside the
-    rest of the build where they can be: their findings are told by the
-    result's `finish`. Those of the drops the cache knew are told now.
+    rest of the build where they can be (by `drops`, begun earlier, if given):
+    their findings are told by the result's `finish`. Those of the drops the
+    cache knew are told now.
     """
     cache = cache or Cache.none()
     rules = safe_messaging()
     sensitive = v.site.sensitive_topics
-    drops = DropReviews(tree.root, v, cache, diags, jobs)
+    drops = drops or DropReviews(tree.root, v, cache, diags, jobs)
     for findings in v.reviewed.values():  # drops: kept with their records
         diags.extend(findings)
     subjects = list(_subjects(tree, v, reviewed=v.reviewed.keys() | v.unreviewed.keys()))
