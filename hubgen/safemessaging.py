@@ -76,7 +76,7 @@ def review_content(
     cache = cache or Cache.none()
     rules = safe_messaging()
     sensitive = v.site.sensitive_topics
-    drops = drops or DropReviews(tree.root, v, cache, diags, jobs)
+    drops = drops if drops is not None else DropReviews(tree.root, v, cache, diags, jobs)
     for findings in v.reviewed.values():  # drops: kept with their records
         diags.extend(findings)
     subjects = list(_subjects(tree, v, reviewed=v.reviewed.keys() | v.unreviewed.keys()))

@@ -217,3 +217,44 @@ def test_the_process_is_ended_when_the_build_stops(site: Path) -> None:
     assert process is not None
     beside.close()
     assert process.returncode is not None
+
+
+def test_the_review_runs_while_the_site_is_resolved_and_ends_if_the_build_stops(
+    site: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Begun as validation ends: resolving the site leaves the other CPU to it.
+    A build stopped before the review is asked for (here by a `--now` that
+    does not exist in the site's time zone) still ends its process."""
+    from hubgen import resolve
+
+    started: list[aside.Aside] = []
+    real_start = aside.Aside.start.__func__  # type: ignore[attr-defined]
+
+    def start(cls: type[aside.Aside], *args: object, **kwargs: object) -> aside.Aside | None:
+        found = real_start(cls, *args, **kwargs)
+        if found is not None:
+            started.append(found)
+        return found
+
+    running_when_resolved: list[bool] = []
+    real_resolve = resolve.resolve_site
+
+    def resolve_site(*args: object, **kwargs: object) -> object:
+        process = started[-1]._process if started else None
+        running_when_resolved.append(process is not None and process.poll() is None)
+        return real_resolve(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(aside.Aside, "start", classmethod(start))
+    monkeypatch.setattr(resolve, "resolve_site", resolve_site)
+    assert _check(site, capsys, "--jobs", "2", "--no-cache")[0] == 1
+    assert running_when_resolved == [True]
+    process = started[0]._process
+    assert process is None or process.returncode is not None  # finished, and ended
+    # 02:30 on 12 March 2023 never happened in New York: the build stops once
+    # the site is resolved, with the review still running.
+    yaml = site / "site.yaml"
+    yaml.write_text(yaml.read_text() + "timezone: America/New_York\n")
+    code, err = _check(site, capsys, "--jobs", "2", "--no-cache", "--now", "2023-03-12T02:30")
+    assert code == 2 and "--now" in err
+    assert len(started) == 2 and running_when_resolved == [True, True]
+    assert started[1]._process is None
