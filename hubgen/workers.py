@@ -218,12 +218,13 @@ class Pending(Generic[R]):
     fails, `task` runs here instead, when its result is first asked for: the
     same result either way."""
 
-    def __init__(self, task: Callable[[], R]) -> None:
+    def __init__(self, task: Callable[[], R], *, fork: bool = True) -> None:
+        """Without `fork`, `task` is left to run here (when it is next to nothing)."""
         self._task = task
         self._process: BaseProcess | None = None
         self._conn: Connection | None = None
         self._done: tuple[R] | None = None
-        if can_fork() and threading.active_count() == 1:
+        if fork and can_fork() and threading.active_count() == 1:
             self._process, self._conn = _fork(_alone, task)
 
     def result(self) -> R:

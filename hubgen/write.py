@@ -106,7 +106,10 @@ class _Survey:
 
     def __init__(self, out: Path, spare: Path | None) -> None:
         self.spare = spare
-        self._pending = workers.Pending(functools.partial(_survey, out, spare))
+        # Nothing to walk (a first build): no process forked for it, which
+        # also made the building process fault again on each page it wrote.
+        walks = out.is_dir() or (spare is not None and spare.is_dir())
+        self._pending = workers.Pending(functools.partial(_survey, out, spare), fork=walks)
 
     def files(self) -> dict[str, Listed]:
         return self._pending.result()[0]

@@ -191,6 +191,36 @@ def test_a_rebuild_reads_the_site_before_it_waits_for_the_output_listing(
     assert (out / "index.html").stat().st_mtime_ns == before
 
 
+def test_a_first_build_forks_no_process_to_list_an_output_that_is_not_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing to walk: the listing is worked out here, at once, and empty (a
+    forked process would make the building process fault again on every page
+    it writes). An output that is there is still listed by a forked process."""
+    from hubgen import workers
+
+    forked: list[object] = []
+    real_fork = workers._fork
+
+    def fork(body: Callable[..., None], *args: object) -> object:
+        if args and getattr(args[0], "func", None) is write._survey:
+            forked.append(args[0])
+        return real_fork(body, *args)
+
+    monkeypatch.setattr(workers, "_fork", fork)
+    site = tmp_path / "site"
+    shutil.copytree(FIXTURES / "site", site)
+    out = tmp_path / "out"
+    with write.claim_output(out, site, force=False, spare=True) as claim:
+        assert claim.files() == {}
+    assert forked == []
+    assert build(site, out) == 0
+    assert forked == []
+    with write.claim_output(out, site, force=False, spare=True) as claim:
+        assert "index.html" in claim.files()
+    assert len(forked) == (1 if workers.can_fork() else 0)
+
+
 def test_an_output_restored_with_whole_second_times_is_rendered_again_once(
     tmp_path: Path,
 ) -> None:
