@@ -411,10 +411,7 @@ class Cache:
         self._send()
         try:
             with self._db:  # each value encoded as it goes in, as `save` does
-                self._db.executemany(
-                    _INSERT,
-                    _rows(self._new),
-                )
+                self._db.executemany(_INSERT, _rows(self._new))
         except sqlite3.Error as exc:
             self._failed(exc)
             return  # still held: `save` tries again
@@ -573,10 +570,7 @@ class Cache:
                         ((kind, key) for key in stale),
                     )
                     del stale
-                self._db.executemany(
-                    _INSERT,
-                    _rows(self._new),
-                )
+                self._db.executemany(_INSERT, _rows(self._new))
         except sqlite3.Error as exc:  # a full disk or a read-only folder: the next build
             self._failed(exc)  # is slower, no worse
         self._new.clear()

@@ -271,9 +271,13 @@ def _write_others(
     (`_Output.check_reused`)."""
     for out, content in files:
         written = content if isinstance(content, CachedFile) else None
+        placed_key: str | None = None  # of a file the cache gives: a feed, a calendar, the sitemap
         if written is not None:
-            if dest is not None and _placed_before(dest, cache, out, written):
-                kept[out] = written  # the previous output's file, never read
+            # The previous output's file, never read, if the cache records it
+            # (by its size and time) as the one written from these very bytes.
+            placed_key = _placed_key(out, written)
+            if dest is not None and _taken_as_recorded(dest, cache, out, "placed", placed_key):
+                kept[out] = written
                 continue
             content = _contents(cache, out, written, building=dest is not None)
         if dest is not None:
@@ -281,8 +285,8 @@ def _write_others(
                 _copy(dest, cache, out, content)
                 continue
             placed = place(dest.staging, out, content, previous=dest.previous / out)
-            if written is not None:  # the file that holds these bytes, for a later build
-                _recorded(cache, "placed", _placed_key(out, written), placed)
+            if placed_key is not None:  # the file that holds these bytes, for a later build
+                _recorded(cache, "placed", placed_key, placed)
             if placed.kept:
                 kept[out] = content
                 continue
@@ -292,12 +296,6 @@ def _write_others(
 
 def _placed_key(out: str, written: CachedFile) -> str:
     return digest("placed", out, written.kind, written.key)
-
-
-def _placed_before(dest: Destination, cache: Cache, out: str, written: CachedFile) -> bool:
-    """Take the previous output's file unread, if the cache records it (by its
-    size and time) as the one an earlier build wrote from these very bytes."""
-    return _taken_as_recorded(dest, cache, out, "placed", _placed_key(out, written))
 
 
 def _taken_as_recorded(dest: Destination, cache: Cache, out: str, kind: str, key: str) -> bool:

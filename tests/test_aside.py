@@ -53,12 +53,9 @@ def _check(site: Path, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[
     return code, capsys.readouterr().err
 
 
-def test_the_findings_are_those_of_the_review_in_the_parse(
-    site: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Reviewed beside the build, then taken from the build cache, then after
-    the cache lost the drops' findings: the same report as one process makes."""
-    started = []
+def _started(monkeypatch: pytest.MonkeyPatch) -> list[aside.Aside]:
+    """Each review process begun beside a build from now on, as it is begun."""
+    started: list[aside.Aside] = []
     real = aside.Aside.start.__func__  # type: ignore[attr-defined]
 
     def start(cls: type[aside.Aside], *args: object, **kwargs: object) -> aside.Aside | None:
@@ -68,6 +65,15 @@ def test_the_findings_are_those_of_the_review_in_the_parse(
         return found
 
     monkeypatch.setattr(aside.Aside, "start", classmethod(start))
+    return started
+
+
+def test_the_findings_are_those_of_the_review_in_the_parse(
+    site: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reviewed beside the build, then taken from the build cache, then after
+    the cache lost the drops' findings: the same report as one process makes."""
+    started = _started(monkeypatch)
     one = _check(site, capsys, "--jobs", "1", "--no-cache")
     assert started == []  # one process: reviewed in the parse
     assert one[0] == 1
@@ -227,15 +233,7 @@ def test_the_review_runs_while_the_site_is_resolved_and_ends_if_the_build_stops(
     does not exist in the site's time zone) still ends its process."""
     from hubgen import resolve
 
-    started: list[aside.Aside] = []
-    real_start = aside.Aside.start.__func__  # type: ignore[attr-defined]
-
-    def start(cls: type[aside.Aside], *args: object, **kwargs: object) -> aside.Aside | None:
-        found = real_start(cls, *args, **kwargs)
-        if found is not None:
-            started.append(found)
-        return found
-
+    started = _started(monkeypatch)
     running_when_resolved: list[bool] = []
     real_resolve = resolve.resolve_site
 
@@ -244,7 +242,6 @@ def test_the_review_runs_while_the_site_is_resolved_and_ends_if_the_build_stops(
         running_when_resolved.append(process is not None and process.poll() is None)
         return real_resolve(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(aside.Aside, "start", classmethod(start))
     monkeypatch.setattr(resolve, "resolve_site", resolve_site)
     assert _check(site, capsys, "--jobs", "2", "--no-cache")[0] == 1
     assert running_when_resolved == [True]
