@@ -17,7 +17,9 @@ unchanged files; and Hugo's cold build and rebuild after a one-file edit, when
 that needs no output or cache finds the last run's moved aside, not removed
 (see measure.set_aside), and they are removed when the runner ends. Times are
 also given as ratios to the two-process bare loop (and to Hugo), which stay
-meaningful on a busy machine where the seconds do not.
+meaningful on a busy machine where the seconds do not; the cold builds and
+that loop's runs are taken in turn (bare, hubgen, then hubgen, bare, ...), so
+that their ratio compares runs made side by side as the machine's speed drifts.
 """
 
 from __future__ import annotations
@@ -32,9 +34,11 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from generate import NOW, SITE_TIMEZONE, generate
@@ -160,8 +164,9 @@ def _bench_size(n: int, work: Path, repeat: int, hugo: Path | None, hugo_info: s
     add_override(site)
     size.markdown_files = sum(1 for _ in (site / "content").rglob("*.md"))
     edited = drop_to_edit(site)
-    _bare(size, site, work, repeat)
-    _hubgen(size, site, work / f"out-{n}", repeat, edited)
+    out = work / f"out-{n}"
+    _bare_and_cold(size, site, work, out, repeat)
+    _hubgen(size, site, out, repeat, edited)
     if hugo is not None:
         _hugo(size, site, work, repeat, hugo, edited)
     else:
@@ -171,13 +176,25 @@ def _bench_size(n: int, work: Path, repeat: int, hugo: Path | None, hugo_info: s
     return size
 
 
-def _bare(size: Size, site: Path, work: Path, repeat: int) -> None:
+def _bare_and_cold(size: Size, site: Path, work: Path, hub_out: Path, repeat: int) -> None:
+    """The bare loop's rows, and hubgen's cold builds (into `hub_out`) alternated
+    with the runs of the bare loop over two processes that they are divided by."""
     out = work / f"bare-{size.n}"
     script = [sys.executable, HERE / "bare.py", site, out]
-    for key, jobs in (("bare_1", "1"), ("bare_2", "2")):
-        size.rows[key] = _repeat(
-            size.n, key, repeat, [*script, "--jobs", jobs], fresh=[out], trash=work / TRASH
-        )
+    size.rows["bare_1"] = _repeat(
+        size.n, "bare_1", repeat, [*script, "--jobs", "1"], fresh=[out], trash=work / TRASH
+    )
+    two = _Runs(size.n, "bare_2", repeat, [*script, "--jobs", "2"], fresh=[out], trash=work / TRASH)
+    cold = _Runs(
+        size.n,
+        "hubgen_cold",
+        repeat,
+        _build(site, hub_out),
+        fresh=[hub_out, site / CACHE_DIR],
+        trash=hub_out.parent / TRASH,
+        watch=hub_out,
+    )
+    size.rows["bare_2"], size.rows["hubgen_cold"] = _alternated(two, cold, repeat)
     size.bare_pages = _count(out, "*.html")
     state = work / f"bare-{size.n}.hashes"
     state.unlink(missing_ok=True)
@@ -186,12 +203,13 @@ def _bare(size: Size, site: Path, work: Path, repeat: int) -> None:
     size.rows["bare_hash_skip"] = _repeat(size.n, "bare_hash_skip", repeat, hashed)
 
 
+def _build(site: Path, out: Path) -> list:
+    return [sys.executable, "-m", "hubgen", "build", "--site", site, "--out", out, "--now", NOW]
+
+
 def _hubgen(size: Size, site: Path, out: Path, repeat: int, edited: Path) -> None:
-    build = [sys.executable, "-m", "hubgen", "build", "--site", site, "--out", out, "--now", NOW]
-    fresh = [out, site / CACHE_DIR]
-    size.rows["hubgen_cold"] = _repeat(
-        size.n, "hubgen_cold", repeat, build, fresh=fresh, trash=out.parent / TRASH, watch=out
-    )
+    """hubgen's rebuilds, each from the output and cache of the run before."""
+    build = _build(site, out)
     size.hubgen_files = _count(out, "*") - 1  # the manifest is not part of the site
     size.hubgen_pages = _count(out, "*.html")
     size.rows["hubgen_nochange"] = _repeat(size.n, "hubgen_nochange", repeat, build, watch=out)
@@ -253,44 +271,91 @@ def _hugo(size: Size, site: Path, work: Path, repeat: int, hugo: Path, edited: P
     )
 
 
-def _repeat(
-    n, key, repeat, argv, *, fresh=(), trash=None, before=None, after=None, watch=None
-) -> Row:
-    """Run `argv` `repeat` times (first setting the `fresh` folders aside into
-    `trash`, see `set_aside`, and calling `before(k)`; `argv` may be a function
-    of k, None for no more runs); `after(sample)` is told each run.
-
-    With `watch` (an output folder), also count the files the last run wrote there.
-    """
-    samples: list[Sample] = []
-    written = None
+def _repeat(n: int, key: str, repeat: int, argv: Argv, **how: Any) -> Row:
+    """Run `argv` `repeat` times (see `_Runs` for `how`): one row."""
+    runs = _Runs(n, key, repeat, argv, **how)
     for k in range(repeat):
-        for path in fresh:
-            set_aside(path, trash)
-        if before is not None:
-            before(k)
-        args = argv(k) if callable(argv) else argv
-        if args is None:
+        if not runs.run(k):
             break
-        old = _snapshot(watch) if watch else {}
+    return runs.row()
+
+
+def _alternated(a: _Runs, b: _Runs, repeat: int) -> tuple[Row, Row]:
+    """Two rows' runs in turn, A then B, then B then A, and so on: the ratio of
+    their medians then compares runs made side by side, whichever way the
+    machine's speed drifts meanwhile (see `ab.py`)."""
+    for k in range(repeat):
+        for runs in (a, b) if k % 2 == 0 else (b, a):
+            runs.run(k)
+    return a.row(), b.row()
+
+
+Argv = list | Callable[[int], list | None]
+
+
+class _Runs:
+    """One row's runs, taken one at a time. Before each, the `fresh` folders are
+    set aside into `trash` (see `set_aside`) and `before(k)` is called; `argv`
+    may be a function of k, None for no more runs; `after(sample)` is told
+    each run. With `watch` (an output folder), the files the last run wrote
+    there are counted."""
+
+    def __init__(
+        self,
+        n: int,
+        key: str,
+        repeat: int,
+        argv: Argv,
+        *,
+        fresh: Sequence[Path] = (),
+        trash: Path | None = None,
+        before: Callable[[int], None] | None = None,
+        after: Callable[[Sample], None] | None = None,
+        watch: Path | None = None,
+    ) -> None:
+        self.n, self.key, self.repeat, self.argv = n, key, repeat, argv
+        self.fresh, self.trash, self.before, self.after, self.watch = (
+            fresh,
+            trash,
+            before,
+            after,
+            watch,
+        )
+        self.samples: list[Sample] = []
+        self.written: int | None = None
+
+    def run(self, k: int) -> bool:
+        """Run k (counted from 0); False if `argv` says there is none."""
+        for path in self.fresh:
+            set_aside(path, self.trash)
+        if self.before is not None:
+            self.before(k)
+        args = self.argv(k) if callable(self.argv) else self.argv
+        if args is None:
+            return False
+        old = _snapshot(self.watch) if self.watch else {}
         sample = measure(args)
-        samples.append(sample)
-        if after is not None:
-            after(sample)
-        if watch:
-            new = _snapshot(watch)
-            written = sum(1 for path, stamp in new.items() if old.get(path) != stamp)
+        self.samples.append(sample)
+        if self.after is not None:
+            self.after(sample)
+        if self.watch:
+            new = _snapshot(self.watch)
+            self.written = sum(1 for path, stamp in new.items() if old.get(path) != stamp)
         _progress(
-            f"N={n}: {ROWS[key]} {k + 1}/{repeat}: {sample.wall:.2f} s wall, "
+            f"N={self.n}: {ROWS[self.key]} {k + 1}/{self.repeat}: {sample.wall:.2f} s wall, "
             f"{sample.cpu:.2f} s CPU, {sample.peak_mb:.0f} MB"
         )
-    return Row(
-        wall=statistics.median(s.wall for s in samples),
-        cpu=statistics.median(s.cpu for s in samples),
-        peak_mb=max(s.peak_mb for s in samples),
-        written=written,
-        runs=[round(s.wall, 3) for s in samples],
-    )
+        return True
+
+    def row(self) -> Row:
+        samples = self.samples
+        return Row(
+            wall=statistics.median(s.wall for s in samples),
+            cpu=statistics.median(s.cpu for s in samples),
+            peak_mb=max(s.peak_mb for s in samples),
+            written=self.written,
+            runs=[round(s.wall, 3) for s in samples],
+        )
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:

@@ -265,3 +265,23 @@ def test_each_run_starts_without_the_last_run_s_folder_which_is_moved_aside_not_
     assert len(made) == 3 and len(aside) == 2
     assert {path.stat().st_ino for path in aside} == set(made[:2])
     assert all((path / "page").is_file() for path in aside)
+
+
+def test_the_cold_build_and_the_bare_loop_it_is_divided_by_run_in_turn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The machine's speed drifts from minute to minute: the two rows whose
+    ratio is the cold-build target are measured side by side, A B, B A, A B."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    import run
+
+    log = tmp_path / "log"
+    script = "import sys; open(sys.argv[1], 'a').write(sys.argv[2])"
+
+    def runs(key: str, mark: str) -> run._Runs:
+        return run._Runs(10, key, 3, [sys.executable, "-c", script, log, mark])
+
+    bare, cold = run._alternated(runs("bare_2", "b"), runs("hubgen_cold", "h"), 3)
+    assert log.read_text() == "bhhbbh"
+    assert len(bare.runs) == len(cold.runs) == 3
+    assert bare.wall == pytest.approx(sorted(bare.runs)[1], abs=1e-3)  # the median
