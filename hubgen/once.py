@@ -10,12 +10,17 @@ kept referenced: a build makes one `site` for all its pages, so a new build
 (a rebuild in `serve`) renders the piece afresh, and a key can never match a
 different object that happens to reuse an old one's id.
 
+Each piece is kept as itself: a header and a footer both `{% once site %}`
+are two pieces (until session 41 they were known by their keys alone, and
+the second on a page was given the first's text).
+
 The theme assets the piece asks for (`asset()`) are recorded with it and asked
 for again on each page that takes it, so every page still names its assets.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +28,8 @@ from jinja2 import Environment, nodes
 from jinja2.ext import Extension
 from jinja2.parser import Parser
 
-_KEPT = 4  # pieces (or keys) held at once: one per theme in a build is the need
+# Renderings of one piece (by its keys) held at once: one per theme in a build is the need.
+_KEPT = 4
 
 
 class Once(Extension):
@@ -31,7 +37,9 @@ class Once(Extension):
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
-        self._kept: list[tuple[tuple[object, ...], str, frozenset[str]]] = []
+        # piece (a number for each `once` tag parsed) -> its renderings: keys, text, assets
+        self._kept: dict[int, list[tuple[tuple[object, ...], str, frozenset[str]]]] = {}
+        self._pieces = itertools.count()
         environment.extend(once_assets=set())  # the set `asset()` adds to (`Themes.used`)
 
     def parse(self, parser: Parser) -> nodes.Node:
@@ -40,13 +48,15 @@ class Once(Extension):
         while parser.stream.skip_if("comma"):
             keys.append(parser.parse_expression())
         body = parser.parse_statements(("name:endonce",), drop_needle=True)
-        call = self.call_method("_render", [nodes.Tuple(keys, "load")])
+        piece = nodes.Const(next(self._pieces))
+        call = self.call_method("_render", [piece, nodes.Tuple(keys, "load")])
         return nodes.CallBlock(call, [], [], body).set_lineno(lineno)
 
-    def _render(self, keys: tuple[object, ...], caller: Callable[[], Any]) -> str:
+    def _render(self, piece: int, keys: tuple[object, ...], caller: Callable[[], Any]) -> str:
         used: set[str] = self.environment.once_assets  # type: ignore[attr-defined]
-        for kept, text, assets in self._kept:
-            if len(kept) == len(keys) and all(a is b for a, b in zip(kept, keys, strict=True)):
+        kept = self._kept.setdefault(piece, [])
+        for known, text, assets in kept:
+            if len(known) == len(keys) and all(a is b for a, b in zip(known, keys, strict=True)):
                 used.update(assets)
                 return text
         before = set(used)
@@ -56,5 +66,5 @@ class Once(Extension):
             assets = frozenset(used)
         finally:
             used.update(before)
-        self._kept = [(keys, text, assets), *self._kept[: _KEPT - 1]]
+        kept[:] = [(keys, text, assets), *kept[: _KEPT - 1]]
         return text

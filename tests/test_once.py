@@ -82,3 +82,17 @@ def test_the_help_block_is_the_same_on_every_page_and_an_override_without_once_i
     assert run("build", "--site", site, "--out", out) == 0
     assert "<aside>/</aside>" in (out / "index.html").read_text()
     assert "<aside>/creators/</aside>" in (out / "creators/index.html").read_text()
+
+
+def test_two_pieces_with_the_same_key_are_each_their_own(tmp_path: Path) -> None:
+    """A header and a footer both `{% once site %}`: each is kept as itself,
+    never taken for the other (they were, when pieces were known by key alone)."""
+    t = themes(
+        tmp_path,
+        "{% once site %}<header>{{ render_number() }}</header>{% endonce %}"
+        "{% once site %}<footer>{{ render_number() }}</footer>{% endonce %}",
+    )
+    page = t.env().get_template("page.html")
+    site = Site()
+    assert page.render(site=site) == "<header>1</header><footer>2</footer>"
+    assert page.render(site=site) == "<header>1</header><footer>2</footer>"
