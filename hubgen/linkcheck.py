@@ -10,10 +10,9 @@ hubgen's own.
 from __future__ import annotations
 
 import re
-import secrets
 import threading
 import xml.etree.ElementTree as ET
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
@@ -67,116 +66,6 @@ class _Links:
 
 _parsers = threading.local()
 
-# Stands where a piece was cut out of a page (`_html_links_around`): an element
-# whose start the parser reports in the piece's place, told from any a page
-# holds of its own by a number no page can know (new in each process).
-_CUT = "x-hubgen-piece"
-_NONCE = secrets.token_hex(16)
-_MARK = f'<{_CUT} n="{_NONCE}">'.encode()
-
-
-class _MarkedLinks(_Links):
-    """`_Links`, and each `_MARK` found noted as `_CUT` (compared by identity).
-    Written out again, not a call to `_Links.start`: the parser calls this for
-    every element, and a call more for each took what cutting saves."""
-
-    def start(self, tag: str, attrib: dict[str, str]) -> None:
-        name = _LINKING.get(tag)
-        if name is not None:
-            if value := attrib.get(name):
-                self.found.append(value)
-        elif tag == _CUT and attrib.get("n") == _NONCE:
-            self.found.append(_CUT)
-
-
-def _marked_links(data: bytes) -> list[str]:
-    """`_html_links`, with each `_MARK` the parser took for an element as `_CUT`."""
-    parser = getattr(_parsers, "marked", None)
-    if parser is None:
-        _parsers.marked_links = _MarkedLinks()
-        parser = _parsers.marked = etree.HTMLParser(
-            encoding="utf-8", huge_tree=True, target=_parsers.marked_links
-        )
-    _parsers.marked_links.found = []
-    found: list[str] = etree.fromstring(data, parser)
-    return found
-
-
-def _html_links_around(data: bytes, pieces: Sequence[str]) -> list[str]:
-    """`_html_links(data)`, reading each of `pieces` (in the order the page
-    took them) once per process rather than in every page that holds it: the
-    help block, header and footer are a third of a drop page's elements (43,
-    19 and 7 of 154), each of which the parser hands to Python. Each piece is
-    cut out where it stands and parsed as one `_MARK`, which takes the links
-    of the piece, read alone (`_piece`).
-
-    The same links as the whole page's, in order: a `_MARK` taken for an
-    element shows that the parser was between tags where the piece starts (not
-    in a comment, a script or an attribute), and `_piece` that it is between
-    tags again where the piece ends, so the piece is read there as it is
-    alone, and what follows it as it follows the mark. A page where a piece is
-    not found after the one before it, or a mark is not taken for an element,
-    is read whole.
-    """
-    parts: list[bytes] = []
-    taken: list[list[str]] = []
-    end = 0
-    for text in pieces:
-        known = _piece(text)
-        if known is None:
-            continue  # read in its place
-        piece, links = known
-        at = data.find(piece, end)
-        if at == -1:  # not where the order says (one piece within another)
-            return _html_links(data)
-        parts += (data[end:at], _MARK)
-        taken.append(links)
-        end = at + len(piece)
-    if not taken:
-        return _html_links(data)
-    parts.append(data[end:])
-    found: list[str] = []
-    marks = iter(taken)
-    for link in _marked_links(b"".join(parts)):
-        if link is _CUT:
-            links = next(marks, None)
-            if links is None:  # more marks than pieces cut: cannot be
-                return _html_links(data)
-            found += links
-        else:
-            found.append(link)
-    if next(marks, None) is not None:  # a mark not taken for an element
-        return _html_links(data)
-    return found
-
-
-def _piece(text: str) -> tuple[bytes, list[str]] | None:
-    """A piece's bytes and links, if it is whole in itself: it starts with a
-    tag and ends with one (then maybe white space), so that nothing before or
-    after it can make one tag with its first or last characters, and the
-    parser ends it between tags (a `_MARK` after it is taken for an element:
-    it leaves no comment, script or quoted value open). None otherwise, and
-    such a piece is never cut out. Worked out once per process for each piece
-    (a build makes a few)."""
-    if text not in _pieces:
-        if len(_pieces) >= _PIECES:
-            _pieces.clear()
-        data = text.encode("utf-8")
-        found = _marked_links(data + _MARK)
-        whole = (
-            _BOUNDED.fullmatch(data) is not None
-            and bool(found)
-            and found[-1] is _CUT
-            and all(link is not _CUT for link in found[:-1])
-        )
-        _pieces[text] = (data, found[:-1]) if whole else None
-    return _pieces[text]
-
-
-_BOUNDED = re.compile(rb"<[a-zA-Z].*>\s*", re.DOTALL)
-_pieces: dict[str, tuple[bytes, list[str]] | None] = {}
-_PIECES = 64  # pieces known at once: a theme's few, for each build that `serve` makes
-
 
 def xml_links(data: bytes) -> Iterator[str]:
     root = ET.fromstring(data)
@@ -202,18 +91,15 @@ def ics_links(data: bytes) -> Iterator[str]:
             yield str(component["URL"])
 
 
-def links_of(out: str, content: bytes, pieces: Sequence[str] = ()) -> list[str]:
+def links_of(out: str, content: bytes) -> list[str]:
     """The links one built file holds, read by its extension (none for other files).
 
-    `pieces`: HTML that a page's template put in it whole, in order, and that
-    many pages hold (`once`): their links are read once per process
-    (`_html_links_around`).
     Raises ET.ParseError or ValueError when hubgen's own output cannot be read
     back. Pure and per file, so worker processes can call it page by page.
     """
     if out.endswith(".html"):
         content.decode("utf-8")  # output that is not UTF-8 is a bug to report, as before
-        return _html_links_around(content, pieces) if pieces else _html_links(content)
+        return _html_links(content)
     if out.endswith(".xml"):
         return list(xml_links(content))
     if out.endswith(".ics"):

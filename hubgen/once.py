@@ -16,8 +16,6 @@ the second on a page was given the first's text).
 
 The theme assets the piece asks for (`asset()`) are recorded with it and asked
 for again on each page that takes it, so every page still names its assets.
-Each page's pieces are listed as it takes them (`once_pieces`), so that the
-links they hold are read once, not in every page (`linkcheck`).
 """
 
 from __future__ import annotations
@@ -43,7 +41,6 @@ class Once(Extension):
         self._kept: dict[int, list[tuple[tuple[object, ...], str, frozenset[str]]]] = {}
         self._pieces = itertools.count()
         environment.extend(once_assets=set())  # the set `asset()` adds to (`Themes.used`)
-        environment.extend(once_pieces=[])  # each piece's HTML as a page takes it (`Themes.pieces`)
 
     def parse(self, parser: Parser) -> nodes.Node:
         lineno = next(parser.stream).lineno
@@ -57,12 +54,10 @@ class Once(Extension):
 
     def _render(self, piece: int, keys: tuple[object, ...], caller: Callable[[], Any]) -> str:
         used: set[str] = self.environment.once_assets  # type: ignore[attr-defined]
-        taken: list[str] = self.environment.once_pieces  # type: ignore[attr-defined]
         kept = self._kept.setdefault(piece, [])
         for known, text, assets in kept:
             if len(known) == len(keys) and all(a is b for a, b in zip(known, keys, strict=True)):
                 used.update(assets)
-                taken.append(text)
                 return text
         before = set(used)
         used.clear()
@@ -72,5 +67,4 @@ class Once(Extension):
         finally:
             used.update(before)
         kept[:] = [(keys, text, assets), *kept[: _KEPT - 1]]
-        taken.append(text)
         return text

@@ -819,7 +819,6 @@ def _render_page(i: int) -> _Done | TemplateProblem:
     pages, themes, dest, targets = _work
     out, job, context = pages[i]
     themes.used.clear()
-    themes.pieces.clear()
     bodyread.start()
     try:
         template = themes.env(job.theme).get_template(job.template)
@@ -833,7 +832,7 @@ def _render_page(i: int) -> _Done | TemplateProblem:
     mtime = None
     if dest is not None:
         mtime = place(dest.staging, out, data, previous=dest.previous / out).mtime
-    links = linkcheck.links_of(out, data, themes.pieces)
+    links = linkcheck.links_of(out, data)
     page = _Page(len(data), mtime, sorted(themes.used))
     return _Done(page, Encoded(encode(links)), targets.dangling(links), read_bodies)
 

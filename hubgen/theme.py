@@ -80,8 +80,6 @@ class Themes:
         self._sources: dict[tuple[str, str], tuple[str, str | None]] = {}  # and file
         self.assets: dict[str, bytes] = {}  # output path -> content, of every theme's assets
         self.used: set[str] = set()  # output paths of the assets rendered pages asked for
-        # the HTML of each `{% once %}` piece put in the page being rendered (see `linkcheck`)
-        self.pieces: list[str] = []
 
     def chain(self, name: str) -> list[Theme]:
         names = dict.fromkeys([name, self.site_theme, "default"])
@@ -109,7 +107,6 @@ class Themes:
             extensions=[Once],
         )
         env.once_assets = self.used  # type: ignore[attr-defined]
-        env.once_pieces = self.pieces  # type: ignore[attr-defined]
         env.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": _as_text}
         assets: dict[str, bytes] = {}
         for theme in reversed(chain):
