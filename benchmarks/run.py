@@ -314,13 +314,8 @@ class _Runs:
         watch: Path | None = None,
     ) -> None:
         self.n, self.key, self.repeat, self.argv = n, key, repeat, argv
-        self.fresh, self.trash, self.before, self.after, self.watch = (
-            fresh,
-            trash,
-            before,
-            after,
-            watch,
-        )
+        self.fresh, self.trash, self.watch = fresh, trash, watch
+        self.before, self.after = before, after
         self.samples: list[Sample] = []
         self.written: int | None = None
 

@@ -10,9 +10,8 @@ kept referenced: a build makes one `site` for all its pages, so a new build
 (a rebuild in `serve`) renders the piece afresh, and a key can never match a
 different object that happens to reuse an old one's id.
 
-Each piece is kept as itself: a header and a footer both `{% once site %}`
-are two pieces (until session 41 they were known by their keys alone, and
-the second on a page was given the first's text).
+Each piece is kept as itself, not by its keys alone: a header and a footer
+both `{% once site %}` are two pieces, and neither is given the other's text.
 
 The theme assets the piece asks for (`asset()`) are recorded with it and asked
 for again on each page that takes it, so every page still names its assets.
