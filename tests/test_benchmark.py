@@ -262,9 +262,10 @@ def test_each_run_starts_without_the_last_run_s_folder_which_is_moved_aside_not_
         after=lambda _sample: made.append(out.stat().st_ino),
     )
     aside = sorted(trash.glob("*/out"), key=lambda path: path.stat().st_ino)
-    assert len(made) == 3 and len(aside) == 2
-    assert {path.stat().st_ino for path in aside} == set(made[:2])
+    assert len(made) == 3 and len(aside) == 3  # the memory run moved the third aside
+    assert {path.stat().st_ino for path in aside} == set(made)
     assert all((path / "page").is_file() for path in aside)
+    assert (out / "page").is_file()  # the memory run's own
 
 
 def test_the_cold_build_and_the_bare_loop_it_is_divided_by_run_in_turn(
@@ -282,6 +283,53 @@ def test_the_cold_build_and_the_bare_loop_it_is_divided_by_run_in_turn(
         return run._Runs(10, key, 3, [sys.executable, "-c", script, log, mark])
 
     bare, cold = run._alternated(runs("bare_2", "b"), runs("hubgen_cold", "h"), 3)
-    assert log.read_text() == "bhhbbh"
+    assert log.read_text() == "bhhbbh" + "bh"  # then each row's memory run
     assert len(bare.runs) == len(cold.runs) == 3
     assert bare.wall == pytest.approx(sorted(bare.runs)[1], abs=1e-3)  # the median
+
+
+# A process that forks two workers, each holding 60 MB for a moment.
+WORKERS = """
+import os, time
+for _ in range(2):
+    if os.fork() == 0:
+        memory = bytearray(60 * 2**20)
+        time.sleep(0.4)
+        os._exit(0)
+for _ in range(2):
+    os.wait()
+"""
+
+
+def test_a_sampled_run_counts_a_process_and_its_workers_together(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Unsampled, a run's peak is its largest process's (the kernel's figure)."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    from measure import measure
+
+    argv = [sys.executable, "-c", WORKERS]
+    assert measure(argv).peak_mb >= 120
+    assert 60 <= measure(argv, sample=False).peak_mb < 100
+
+
+def test_timed_runs_are_not_sampled_and_a_memory_run_after_them_gives_the_peak(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sampling takes CPU time from the run it watches (see measure.py): each
+    row's peak comes from one more run, whose time is not counted."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    import run
+
+    log = tmp_path / "log"
+    script = (  # the fourth run: slow, and its workers hold 120 MB
+        "import sys, time; log = open(sys.argv[1], 'a+'); log.write('r'); log.seek(0)\n"
+        f"if len(log.read()) == 4:\n    time.sleep(1)\n    exec({WORKERS!r})"
+    )
+    edits: list[int] = []
+    row = run._repeat(
+        10, "hubgen_drop_edit", 3, [sys.executable, "-c", script, log], before=edits.append
+    )
+    assert log.read_text() == "rrrr" and edits == [0, 1, 2, 3]
+    assert len(row.runs) == 3 and max(row.runs) < 1  # the memory run is not timed
+    assert row.peak_mb >= 120
