@@ -22,8 +22,11 @@ so that a drift favours neither. With `--edit cold`, each run instead moves
 the copy's output and build cache aside (removed at the end: see
 measure.set_aside) and measures a cold build, as run.py's cold row does, and
 the versions swap copies at each run (one copy's folders can be slower to
-write than the other's). It prints each version's median wall time, CPU time
-and peak memory, the runs, and B's median over A's.
+write than the other's). The timed runs' memory is not sampled (that takes
+CPU time from a run, more from one with more memory: see measure.py); one
+more run of each version, made as the next would be, gives its peak. It
+prints each version's median wall time, CPU time and peak memory, the runs,
+and B's median over A's.
 """
 
 from __future__ import annotations
@@ -66,14 +69,15 @@ class Version:
     tree: Path  # its worktree
     site: Path  # its copy of the site
     samples: list[Sample] = field(default_factory=list)
+    peak_mb: float = 0.0  # sampled, in a run of its own
 
-    def build(self, out: Path) -> Sample:
+    def build(self, out: Path, *, sample: bool = False) -> Sample:
         """A build by this version's code: run in its worktree, since `python -m`
         puts the folder it runs in before PYTHONPATH (from the project's folder,
         both versions would be the checkout's code)."""
         argv = [sys.executable, "-m", "hubgen", "build", "--site", self.site, "--out", out]
         env = {**os.environ, "PYTHONPATH": str(self.tree)}
-        return measure([*argv, "--now", NOW], cwd=self.tree, env=env)
+        return measure([*argv, "--now", NOW], cwd=self.tree, env=env, sample=sample)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
                     sample = v.build(v.site.parent / "out")
                     v.samples.append(sample)
                     _progress(f"{v.label} {k + 1}/{args.runs}: {sample.wall:.2f} s")
+            for v in versions:  # memory, in one more run each (not timed)
+                _prepare(v, args.edit, edited, args.runs)
+                v.peak_mb = v.build(v.site.parent / "out", sample=True).peak_mb
+                _progress(f"{v.label}, memory run: {v.peak_mb:.0f} MB")
         finally:
             for v in versions:
                 subprocess.run(["git", "-C", REPO, "worktree", "remove", "--force", v.tree])
@@ -170,7 +178,7 @@ def report(versions: list[Version], size: int, row: str) -> str:
     for v in versions:
         wall = statistics.median(s.wall for s in v.samples)
         cpu = statistics.median(s.cpu for s in v.samples)
-        peak = max(s.peak_mb for s in v.samples)
+        peak = max(v.peak_mb, *(s.peak_mb for s in v.samples))
         runs = ", ".join(f"{s.wall:.2f}" for s in v.samples)
         lines.append(
             f"  {v.label} ({v.commit[:7]}): median {wall:.2f} s wall, {cpu:.2f} s CPU, "

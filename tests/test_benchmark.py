@@ -140,8 +140,12 @@ def test_ab_alternates_two_versions_and_leaves_no_worktree(
         assert re.search(r"peak \d+ MB \(runs: \d+\.\d\d, \d+\.\d\d s\)$", line), line
     assert re.fullmatch(rf"  {b} / {a}: \d+\.\d\d", lines[3])
     # A then B, then B then A: a drift of the machine's speed favours neither
-    timed = [line.split()[0] for line in done.stderr.splitlines() if line.endswith(" s")]
+    progress = done.stderr.splitlines()
+    timed = [line.split()[0] for line in progress if line.endswith(" s")]
     assert timed == [a, b, b, a]
+    # then one run of each, not timed, for its memory (sampling slows a run)
+    assert [line for line in progress if "memory" in line][-2:] == progress[-2:]
+    assert [line.split(",")[0] for line in progress[-2:]] == [a, b]
     after = subprocess.run(worktrees, capture_output=True, text=True, check=True).stdout
     assert after == before
 
