@@ -101,12 +101,12 @@ def measure(
             stderr=err,
             start_new_session=True,
         )
-        sampler = _SessionSampler(proc.pid)
-        if sample:
+        sampler = _SessionSampler(proc.pid) if sample else None
+        if sampler is not None:
             sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
-        if sample:
+        if sampler is not None:
             sampler.stop()
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -115,7 +115,7 @@ def measure(
         if proc.returncode != 0:
             tail = err.read().decode("utf-8", "replace")[-2000:]
             raise CommandFailed(f"{' '.join(map(str, argv))} exited {proc.returncode}:\n{tail}")
-    peak_kb = max(usage.ru_maxrss, sampler.peak_kb)
+    peak_kb = max(usage.ru_maxrss, sampler.peak_kb if sampler is not None else 0)
     return Sample(wall, usage.ru_utime + usage.ru_stime, peak_kb / 1024, stdout)
 
 
