@@ -281,7 +281,10 @@ def test_processors_and_block_names_changed_after_a_conversion_are_used() -> Non
 
 def test_the_projects_markdown_renders_as_with_every_pattern_tried() -> None:
     root = Path(__file__).parent.parent
-    files = sorted({*root.glob("content/**/*.md"), *root.glob("tests/**/*.md"), root / "README.md"})
+    files = sorted(
+        {*root.glob("content/**/*.md"), *root.glob("tests/**/*.md"), *root.glob("docs/*.md")}
+        | {root / "README.md"}
+    )
     assert len(files) > 20
     for path in files:
         text = path.read_text("utf-8", errors="replace")
