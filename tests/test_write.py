@@ -344,6 +344,23 @@ def test_with_no_spare_the_build_makes_one_from_the_output_while_it_reads_the_si
         assert (out / rel).stat().st_ino == (spare / rel).stat().st_ino
 
 
+def test_a_spare_makes_the_folders_that_hold_only_folders_too(tmp_path: Path) -> None:
+    """A folder with no file of its own (here `static/` and `static/deep/`) is
+    made before the folders under it, which `_made_spare` makes as it meets
+    their files."""
+    out, spare = tmp_path / "out", tmp_path / ".out.spare"
+    files = ["index.html", "static/deep/er/a.txt", "static/deep/er/b.txt", "static/x/c.txt"]
+    for rel in files:
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(rel)
+    (out / write.MANIFEST).write_text("".join(f"{rel}\n" for rel in files))
+    made = write._made_spare(out, spare)
+    assert made is not None and sorted(made) == sorted(files)
+    for rel in files:  # each the output's very file, linked
+        assert (spare / rel).stat().st_ino == (out / rel).stat().st_ino == made[rel]
+    assert not (spare / write.MANIFEST).exists()
+
+
 def test_a_spare_is_made_only_of_an_output_holding_nothing_but_hubgens_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
