@@ -68,6 +68,7 @@ def test_runner_reports_every_row_at_a_tiny_size(tmp_path: Path) -> None:
     labels = [
         "hubgen cold build",
         "hubgen no-change rebuild",
+        "hubgen first edit (makes spare)",
         "hubgen one-drop-edit rebuild",
         "hubgen one-template-edit rebuild",
         "hubgen a-drop-goes-live rebuild",
@@ -75,17 +76,17 @@ def test_runner_reports_every_row_at_a_tiny_size(tmp_path: Path) -> None:
         "bare loop, 2 processes",
         "bare loop, hash skip, no change",
     ]
-    rows = table[4:14]
+    rows = table[4:15]
     assert [row[:34].rstrip() for row in rows] == [
         *labels,
         "Hugo cold build",
         "Hugo one-file-edit rebuild",
     ]
-    for row in rows[:8]:
+    for row in rows[:9]:
         wall, cpu, peak = row[34:].split()[:3]
         assert float(wall) > 0 and float(cpu) > 0 and float(peak) > 0, row
-    assert rows[6].split()[-1] == "1.00"  # the bare loop over two processes is the yardstick
-    assert rows[8].endswith("not measured: skipped (--no-hugo)")
+    assert rows[7].split()[-1] == "1.00"  # the bare loop over two processes is the yardstick
+    assert rows[9].endswith("not measured: skipped (--no-hugo)")
 
     report = json.loads(results.read_text("utf-8"))
     size = report["sizes"][0]
@@ -93,10 +94,28 @@ def test_runner_reports_every_row_at_a_tiny_size(tmp_path: Path) -> None:
     assert size["rows"]["hubgen_cold"]["written"] == size["hubgen_files"]
     assert 0 <= size["rows"]["hubgen_nochange"]["written"] <= size["hubgen_files"]
     assert size["rows"]["hubgen_drop_live"]["written"] > 0  # the new drop's page, at least
+    for key in ("hubgen_first_edit", "hubgen_drop_edit"):  # the edited drop's page, at least
+        assert size["rows"][key]["written"] >= 1, key
     assert report["hugo_missing"] == "skipped (--no-hugo)"
     # Each repeated row's second run moved the first's output aside: gone at the end.
+    # The first edit's memory run left a spare, which the one-drop edits took.
     left = {path.name for path in (tmp_path / "work").iterdir()}
-    assert {"site-10", "out-10", "bare-10"} <= left and "trash" not in left
+    assert {"site-10", "out-10", "bare-10", ".out-10.spare"} <= left and "trash" not in left
+
+    # A run saved before a row was added is printed without it.
+    del size["rows"]["hubgen_first_edit"]
+    results.write_text(json.dumps(report), "utf-8")
+    again = subprocess.run(
+        [sys.executable, BENCH / "run.py", "--table", results],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert [row[:34].rstrip() for row in again[4:14]] == [
+        label
+        for label in [*labels, "Hugo cold build", "Hugo one-file-edit rebuild"]
+        if label != "hubgen first edit (makes spare)"
+    ]
 
 
 def test_the_serve_benchmark_times_a_save_until_the_page_changes() -> None:
