@@ -14,7 +14,10 @@ version is a git revision, checked out in a temporary worktree and run by this
 interpreter (`python -m hubgen`, in the worktree and with it on PYTHONPATH) on
 its own copy of one generated site: hubgen's build cache is keyed by its code,
 so two versions cannot share one. Each copy is built once (cold, not
-measured); then each run edits one drop in both copies, as run.py's
+measured), and once more after an edit (not measured either: the first build
+after a cold one makes the spare folder beside the output, which every later
+one finds, as run.py's first-edit row shows); then each run edits one drop
+in both copies, as run.py's
 one-drop-edit row does (or, with `--edit template`, the site's copy of the
 default theme's drop.html, as its one-template-edit row does), and measures
 the two rebuilds as whole processes (measure.py), in the order A B, then B A,
@@ -106,7 +109,9 @@ def main(argv: list[str] | None = None) -> int:
             for v in versions:
                 shutil.copytree(work / "site", v.site)
                 if args.edit != "cold":
-                    _progress(f"{v.label}: a first, cold build (not timed)")
+                    _progress(f"{v.label}: a cold build, then an edit's (neither timed)")
+                    v.build(v.site.parent / "out")
+                    _prepare(v, args.edit, edited, args.runs + 1)
                     v.build(v.site.parent / "out")
             for k in range(args.runs):
                 if args.edit == "cold" and k > 0:
