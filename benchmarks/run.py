@@ -219,7 +219,7 @@ def _hubgen(size: Size, site: Path, out: Path, repeat: int, edited: Path) -> Non
     size.hubgen_pages = _count(out, "*.html")
     size.rows["hubgen_nochange"] = _repeat(size.n, "hubgen_nochange", repeat, build, watch=out)
     # The first build that writes after a cold one finds no spare folder
-    # beside the output to assemble its own in (`.out-N.spare`, see write.py),
+    # beside the output to assemble its own in (`spare_of`),
     # and makes one of the output's files in a forked process: a row of its
     # own, each run with the spare the run before left moved aside. Its memory
     # run leaves one, so that each one-drop-edit run finds it, as each of CI's
@@ -229,7 +229,7 @@ def _hubgen(size: Size, site: Path, out: Path, repeat: int, edited: Path) -> Non
         "hubgen_first_edit",
         repeat,
         build,
-        fresh=[out.parent / f".{out.name}.spare"],
+        fresh=[spare_of(out)],
         trash=out.parent / TRASH,
         before=lambda k: edit_drop(edited, k),
         watch=out,
@@ -242,6 +242,13 @@ def _hubgen(size: Size, site: Path, out: Path, repeat: int, edited: Path) -> Non
     for key, edit in edits.items():
         size.rows[key] = _repeat(size.n, key, repeat, build, before=edit, watch=out)
     size.rows["hubgen_drop_live"] = _going_live(size.n, build, out, repeat)
+
+
+def spare_of(out: Path) -> Path:
+    """The spare folder hubgen keeps beside the output `out`: the output
+    before the last, which the next build assembles its own in (as
+    `.public.spare` beside `public/`, docs/publishing.md)."""
+    return out.parent / f".{out.name}.spare"
 
 
 def _going_live(n: int, build: list, out: Path, repeat: int) -> Row:
