@@ -40,6 +40,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -218,12 +219,13 @@ def _hubgen(size: Size, site: Path, out: Path, repeat: int, edited: Path) -> Non
     size.hubgen_files = _count(out, "*") - 1  # the manifest is not part of the site
     size.hubgen_pages = _count(out, "*.html")
     size.rows["hubgen_nochange"] = _repeat(size.n, "hubgen_nochange", repeat, build, watch=out)
+    edit = partial(edit_drop, edited)  # both edit rows make the same change
     # The first build that writes after a cold one finds no spare folder
-    # beside the output to assemble its own in (`spare_of`),
-    # and makes one of the output's files in a forked process: a row of its
-    # own, each run with the spare the run before left moved aside. Its memory
-    # run leaves one, so that each one-drop-edit run finds it, as each of CI's
-    # hourly builds does (docs/publishing.md).
+    # beside the output to assemble its own in (`spare_of`), and makes one of
+    # the output's files in a forked process: a row of its own, each run with
+    # the spare the run before left moved aside. Its memory run leaves one,
+    # so that each one-drop-edit run finds it, as each of CI's hourly builds
+    # does (docs/publishing.md).
     size.rows["hubgen_first_edit"] = _repeat(
         size.n,
         "hubgen_first_edit",
@@ -231,16 +233,16 @@ def _hubgen(size: Size, site: Path, out: Path, repeat: int, edited: Path) -> Non
         build,
         fresh=[spare_of(out)],
         trash=out.parent / TRASH,
-        before=lambda k: edit_drop(edited, k),
+        before=edit,
         watch=out,
     )
     template = site / "themes" / "default" / "templates" / OVERRIDDEN
     edits = {
-        "hubgen_drop_edit": lambda k: edit_drop(edited, k),
+        "hubgen_drop_edit": edit,
         "hubgen_template_edit": lambda k: edit_template(template, k),
     }
-    for key, edit in edits.items():
-        size.rows[key] = _repeat(size.n, key, repeat, build, before=edit, watch=out)
+    for key, before in edits.items():
+        size.rows[key] = _repeat(size.n, key, repeat, build, before=before, watch=out)
     size.rows["hubgen_drop_live"] = _going_live(size.n, build, out, repeat)
 
 
