@@ -50,6 +50,7 @@ from hubgen.model import (
     TextLine,
 )
 from hubgen.packed import PackedHtml
+from hubgen.records import replaced
 from hubgen.ruleset import safe_messaging
 from hubgen.schema import (
     CAMPAIGN,
@@ -452,7 +453,7 @@ class _Drops:
                 marks = None
         rows = [d.as_row() for d in diags.sorted()]
         # Kept without the body's text and HTML (see `Markup`); `DropBodies` reads them back.
-        kept = record and replace(record, body=replace(record.body, source=None, html=None))
+        kept = record and replaced(record, body=replaced(record.body, source=None, html=None))
         home = drop.path  # the file most of its spans point into
         value = {
             "record": records.encode(kept, home) if kept is not None else None,
@@ -466,8 +467,8 @@ class _Drops:
             # of its peak), and only the few bodies rendered again read it
             # back. `serve` keeps it, so the file being saved is never read back.
             # Its HTML is held compressed till the last page is rendered (`packed`).
-            body = replace(record.body, source=None, html=PackedHtml(record.body.html))
-            record = replace(record, body=body)
+            body = replaced(record.body, source=None, html=PackedHtml(record.body.html))
+            record = replaced(record, body=body)
         return _Made(Encoded(encode(value)), html, record, rows, source, review, marks)
 
 
@@ -486,7 +487,7 @@ def _shared(d: Drop, known: dict[object, Any]) -> Drop:
     one = known.setdefault
     refs, image, event = d.body.refs, d.image, d.event
     topics = tuple(one(t, t) for t in d.topics)
-    return replace(
+    return replaced(
         d,
         campaign=one(d.campaign, d.campaign),
         kind=one(d.kind, d.kind),
@@ -505,12 +506,12 @@ def _shared(d: Drop, known: dict[object, Any]) -> Drop:
         ),
         image=image and Image(one(image.src, image.src), one(image.alt, image.alt), image.span),
         event=event
-        and replace(
+        and replaced(
             event,
             location=event.location and one(event.location, event.location),
             url=event.url and one(event.url, event.url),
         ),
-        body=replace(
+        body=replaced(
             d.body,
             refs=LinkRefs(tuple(one(x, x) if type(x) is str else x for x in refs.flat), refs.home),
         ),
