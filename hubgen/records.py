@@ -173,9 +173,10 @@ _SLOTS = {
 def replaced(record: R, **changes: object) -> R:
     """`dataclasses.replace(record, **changes)` for the model's records, made
     by their slots (see `_setters`): 3.0 us a drop against 5.4. A cold build
-    copies each drop's record five or six times: in the worker that parses it,
-    without its text for the cache and with its HTML held compressed; in the
-    building process, with its strings shared (`validate._shared`)."""
+    copies each drop's record, and its body's with it, twice in the worker
+    that parses it (without its text for the cache, with its HTML held
+    compressed) and once more in the building process (its strings shared:
+    `validate._shared`)."""
     cls = type(record)
     names = _NAMES.get(cls)
     if names is None or not changes.keys() <= names:
