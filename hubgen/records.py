@@ -159,8 +159,7 @@ _new = object.__new__
 _EMPTY = ["tuple"]
 _SPAN_PATH, _SPAN_LINE, _SPAN_COL = _setters(Span)
 R = TypeVar("R")
-# Of each record type: its fields' names, and each field's name, slot setter and getter.
-_NAMES = {cls: frozenset(_FIELDS[name]) for name, cls in _RECORDS.items()}
+# Of each record type: each field's name, slot setter and getter; and the names.
 _SLOTS = {
     cls: tuple(
         (field, put, getattr(cls, field).__get__)
@@ -168,6 +167,7 @@ _SLOTS = {
     )
     for name, cls in _RECORDS.items()
 }
+_NAMES = {cls: frozenset(name for name, _put, _get in slots) for cls, slots in _SLOTS.items()}
 
 
 def replaced(record: R, **changes: object) -> R:

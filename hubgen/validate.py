@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from sys import intern
 from typing import Any, NamedTuple, Protocol, TypeVar
@@ -565,7 +565,7 @@ class DropBodies:
 
 def _head(d: Drop) -> object:
     """A drop's record but its body, as plain data."""
-    return records.encode(replace(d, body=None), d.span.path)
+    return records.encode(replaced(d, body=None), d.span.path)
 
 
 def _changed(path: str, what: str = "the file") -> ContentErrors:

@@ -54,7 +54,9 @@ def test_generate_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
     assert read_tree(tmp_path / "site") == {"keep.txt": b"mine"}
 
 
-def test_runner_reports_every_row_at_a_tiny_size(tmp_path: Path) -> None:
+def test_runner_reports_every_row_at_a_tiny_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     results = tmp_path / "results.json"
     done = subprocess.run(
         [sys.executable, BENCH / "run.py", "--sizes", "10", "--repeat", "2", "--no-hugo"]
@@ -102,11 +104,9 @@ def test_runner_reports_every_row_at_a_tiny_size(tmp_path: Path) -> None:
     # leaves beside the output (this one, left by the last build).
     left = {path.name for path in (tmp_path / "work").iterdir()}
     assert {"site-10", "out-10", "bare-10"} <= left and "trash" not in left
-    sys.path.insert(0, str(BENCH))
-    try:
-        from run import spare_of
-    finally:
-        sys.path.remove(str(BENCH))
+    monkeypatch.syspath_prepend(str(BENCH))
+    from run import spare_of
+
     assert spare_of(tmp_path / "work" / "out-10").name in left
 
     # A run saved before a row was added is printed without it.
