@@ -50,6 +50,7 @@ from hugosite import find_hugo, write_hugo_site
 from measure import Sample, measure, set_aside
 
 import hubgen
+from hubgen.write import spare_of
 
 HERE = Path(__file__).resolve().parent
 MANIFEST = ".hubgen-manifest"  # hubgen's record of what it wrote, not part of the site
@@ -244,13 +245,6 @@ def _hubgen(size: Size, site: Path, out: Path, repeat: int, edited: Path) -> Non
     for key, before in edits.items():
         size.rows[key] = _repeat(size.n, key, repeat, build, before=before, watch=out)
     size.rows["hubgen_drop_live"] = _going_live(size.n, build, out, repeat)
-
-
-def spare_of(out: Path) -> Path:
-    """The spare folder hubgen keeps beside the output `out`: the output
-    before the last, which the next build assembles its own in (as
-    `.public.spare` beside `public/`, docs/publishing.md)."""
-    return out.parent / f".{out.name}.spare"
 
 
 def _going_live(n: int, build: list, out: Path, repeat: int) -> Row:

@@ -86,7 +86,7 @@ def claim_output(out: Path, site: Path, *, force: bool, spare: bool = False) -> 
     _refuse_sources(out, site)
     with _locked(out):
         _recover(out)
-        survey = _Survey(out, _spare_of(out) if spare else None)
+        survey = _Survey(out, spare_of(out) if spare else None)
         try:
             yield Claim(out, survey, force=force)
         finally:
@@ -382,7 +382,7 @@ def staging_for(
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     if reuse is None and spare and out.is_dir():
-        reuse = _spare_of(out)
+        reuse = spare_of(out)
         if claim is not None and claim.survey.spare == reuse:
             # kept as it is if the build fails: still a sound spare, by inode
             if _spare_folder(reuse):
@@ -414,7 +414,10 @@ def staging_for(
         raise
 
 
-def _spare_of(out: Path) -> Path:
+def spare_of(out: Path) -> Path:
+    """The spare folder kept beside the output `out`: the output before the
+    last, which the next build assembles its own in (`.public.spare` beside
+    `public/`, docs/publishing.md)."""
     return out.parent / f".{out.name}.spare"
 
 
@@ -591,7 +594,7 @@ def _swap_in(staging: Staging, out: Path) -> None:
         return
     if _exchange(staging.root, out):
         if not staging.spare:  # a fresh folder, now holding the previous output
-            spare = _spare_of(out)
+            spare = spare_of(out)
             shutil.rmtree(spare, ignore_errors=True)  # unsound, or left by a killed build
             os.rename(staging.root, spare)
         return

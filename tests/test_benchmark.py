@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, read_tree, run
 
+from hubgen import write
+
 BENCH = REPO / "benchmarks"
 NOW = "2025-05-30T12:00"  # benchmarks/generate.py's NOW
 
@@ -54,9 +56,7 @@ def test_generate_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
     assert read_tree(tmp_path / "site") == {"keep.txt": b"mine"}
 
 
-def test_runner_reports_every_row_at_a_tiny_size(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_runner_reports_every_row_at_a_tiny_size(tmp_path: Path) -> None:
     results = tmp_path / "results.json"
     done = subprocess.run(
         [sys.executable, BENCH / "run.py", "--sizes", "10", "--repeat", "2", "--no-hugo"]
@@ -104,10 +104,7 @@ def test_runner_reports_every_row_at_a_tiny_size(
     # leaves beside the output (this one, left by the last build).
     left = {path.name for path in (tmp_path / "work").iterdir()}
     assert {"site-10", "out-10", "bare-10"} <= left and "trash" not in left
-    monkeypatch.syspath_prepend(str(BENCH))
-    from run import spare_of
-
-    assert spare_of(tmp_path / "work" / "out-10").name in left
+    assert write.spare_of(tmp_path / "work" / "out-10").name in left
 
     # A run saved before a row was added is printed without it.
     del size["rows"]["hubgen_first_edit"]
