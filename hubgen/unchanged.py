@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from bisect import bisect_right
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -380,11 +381,12 @@ def remember(
     """Record a successful build: when its output stops being right, and what it
     holds (`output`: each file's size and mtime, as `write.finish_output` left them).
 
-    `boundaries` are the instants the published set changes at (`publish`);
+    `boundaries` are the instants the published set changes at, in order (`publish`);
     `dated`: some helpline has a `last_verified`, whose age counts in local days.
     """
-    since = max((t for t in boundaries if t <= now), default=None)
-    until = min((t for t in boundaries if t > now), default=None)
+    after = bisect_right(boundaries, now)  # in order: see `publish.still_to_come`
+    since = boundaries[after - 1] if after else None
+    until = boundaries[after] if after < len(boundaries) else None
     if dated:
         # How old a helpline's check is depends on the local date: right for today only.
         today = now.astimezone(zone).date()

@@ -2,6 +2,8 @@
 
 1. The published set is exactly what the rule says.
 2. Two builds at any two moments between the same two boundaries are identical.
+3. A build reports the first boundary after it, and is found up to date from
+   the boundary before it until that one, and not a moment outside.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hubgen.pipeline import build, check
-from hubgen.publish import boundaries, publish
+from hubgen.publish import boundaries, publish, upcoming
 
 START = datetime(2023, 5, 1, 4, 0, tzinfo=UTC)  # 2023-05-01 00:00 in New York
 SPAN_MINUTES = 31 * 24 * 60
@@ -109,3 +111,29 @@ def test_output_is_identical_between_boundaries(
         build(site, out / "second", now=other, cache=False, jobs=1)
         first, second = read_tree(out / "first"), read_tree(out / "second")
     assert first == second
+
+
+@settings(max_examples=25, deadline=None)
+@given(schedule=plans, minute=moments)
+def test_next_change_and_up_to_date_span(schedule: list[Plan], minute: int) -> None:
+    """The moments are whole minutes, as the boundaries are: a build often
+    falls exactly on one, which then has passed (it is no longer to come)."""
+    now = at(minute)
+    tick = timedelta(microseconds=1)
+    with tempfile.TemporaryDirectory() as tmp:
+        site = write_site(Path(tmp), site_files(schedule))
+        out = Path(tmp) / "out"
+        graph = check(site, now=now, cache=False, jobs=1).graph
+        times = [b.at for b in boundaries(graph)]
+        after = [t for t in times if t > now]
+        assert [b.at for b in upcoming(graph, now)] == after
+        built = build(site, out, now=now, jobs=1)
+        assert built.next_change == (min(after) if after else None)
+        before = [t for t in times if t <= now]
+        if after:
+            assert build(site, out, now=min(after) - tick, jobs=1).unchanged
+            assert not build(site, out, now=min(after), jobs=1).unchanged
+            build(site, out, now=now, jobs=1)
+        if before:
+            assert build(site, out, now=max(before), jobs=1).unchanged
+            assert not build(site, out, now=max(before) - tick, jobs=1).unchanged
