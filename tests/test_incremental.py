@@ -179,10 +179,15 @@ def looked_up(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
 
 def page_table(site: Path) -> dict[str, list[object]]:
     """The pages of the page table the last build left in the cache, by reads key."""
+    return {first: e for pages in table_shards(site).values() for first, e in pages.items()}
+
+
+def table_shards(site: Path) -> dict[str, dict[str, list[object]]]:
+    """The page table's entries the last build left in the cache: key -> its pages."""
     db = sqlite3.connect(site / CACHE_DIR / "cache.sqlite")
-    row = db.execute("SELECT value FROM entries WHERE kind = 'page-table'").fetchone()
+    rows = db.execute("SELECT key, value FROM entries WHERE kind = 'page-table'").fetchall()
     db.close()
-    return dict(json.loads(row[0])["pages"]) if row else {}
+    return {key: json.loads(value)["pages"] for key, value in rows}
 
 
 def test_a_drop_edit_looks_up_the_reads_of_only_the_pages_that_show_it(
@@ -204,6 +209,27 @@ def test_a_drop_edit_looks_up_the_reads_of_only_the_pages_that_show_it(
     again = page_table(warm)
     assert len(again) == len(pages)
     assert len(again.keys() - pages.keys()) == len(SHOWING_ADA)  # their new reads keys
+
+
+def test_a_drop_edit_writes_again_only_the_entries_of_the_page_table_it_changed(
+    warm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The table is kept in a few entries by reads key, and one whose pages are
+    the same is kept as it is: after an edit, those of the pages it changed."""
+    from hubgen.cache import Cache
+
+    put = calls(monkeypatch, Cache, "put", lambda _self, kind, key, _value: (kind, key))
+    before = table_shards(warm)
+    edit(drop_file(warm), "Ada talks about sleep.", "Ada talks about sleep, and rest.")
+    files, _ = rebuilt(warm, tmp_path)
+    after = table_shards(warm)
+    assert after.keys() == before.keys()
+    changed = {key for key, pages in after.items() if pages != before[key]}
+    assert {key for kind, key in put if kind == "page-table"} == changed
+    # Her page and those that show her (new reads keys), each leaving one entry
+    # and joining one, at most.
+    assert 0 < len(changed) <= 2 * (1 + len(SHOWING_ADA)) < len(after)
+    assert files == full(warm, tmp_path)
 
 
 def test_a_drop_edit_judges_the_links_of_that_drop_only(
@@ -267,9 +293,12 @@ def test_a_page_table_that_names_other_files_is_not_trusted(
     pages[next(iter(pages))] = ["not", "an", "entry"]
     db = sqlite3.connect(warm / CACHE_DIR / "cache.sqlite")
     with db:
-        (value,) = db.execute("SELECT value FROM entries WHERE kind = 'page-table'").fetchone()
-        table = {**json.loads(value), "pages": pages}
-        db.execute("UPDATE entries SET value = ? WHERE kind = 'page-table'", (json.dumps(table),))
+        rows = db.execute("SELECT key, value FROM entries WHERE kind = 'page-table'").fetchall()
+        for key, value in rows:
+            shard = json.loads(value)
+            shard["pages"] = {first: pages[first] for first in shard["pages"]}
+            query = "UPDATE entries SET value = ? WHERE kind = 'page-table' AND key = ?"
+            db.execute(query, (json.dumps(shard), key))
     db.close()
     edit(drop_file(warm), "Ada talks about sleep.", "Ada talks about sleep, and rest.")
     files, rewritten = rebuilt(warm, tmp_path)
