@@ -108,9 +108,7 @@ def _steady(sources: Sources, drops: Mapping[str, str]) -> Collection[str] | Non
     """The steady files (`Sources.steady`); None unless every file but the drops
     is steady, since every page reads those."""
     found = sources.steady()
-    if all(name in found for name in sources.stats if name not in drops):
-        return found
-    return None
+    return found if sources.stats.keys() - drops.keys() <= found else None
 
 
 def published(pub: Published) -> str:

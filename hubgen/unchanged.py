@@ -137,14 +137,11 @@ class Sources:
         resolution, with the same bytes as hashed. A file saved during a build
         is not. Those taken by their hash alone (`taken_by_hash`) count as
         steady without a look."""
-        found = set()
-        for name, path, _link in self.entries:
-            st = self.stats.get(name)
-            if path is None or st is None:
-                continue
-            if name in self._by_hash:
-                found.add(name)
-                continue
+        # Those taken by their hash first, as sets: at 10,000 drops, all but
+        # a few hundred files, and a look at each name was 10 ms a call.
+        found = self._by_hash & self.stats.keys()
+        for name in self.stats.keys() - self._by_hash:
+            st, path = self.stats[name], self._paths[name]
             try:
                 now = os.stat(path)
             except OSError:
