@@ -420,7 +420,8 @@ class _Renderer:
             days = self._published_days = {
                 id(d): self._day(d) for d in self.pub.drops if status[d] == "published"
             }
-        return max((days[id(d)] for d in drops if id(d) in days), default=None)
+        # Mapped, not a generator: a site's drops are in five or six lists.
+        return max(filter(None, map(days.get, map(id, drops))), default=None)
 
     def _day(self, d: Drop) -> date:
         return d.publish_at.astimezone(self.g.campaign_of(d).timezone).date()
@@ -437,6 +438,7 @@ class _Renderer:
                 lastmod=self._latest(drops),
                 shows=drops,
             )
+        days = self._published_days or {}  # worked out for the lists above
         for d in self.pub.drops:
             c = self.g.campaign_of(d)
             self.page(
@@ -445,7 +447,7 @@ class _Renderer:
                 partial(self._drop, d, c),
                 theme=c.theme,
                 source=d.span.path,
-                lastmod=self._day(d),
+                lastmod=days.get(id(d)) or self._day(d),
                 shows=(d,),
             )
 
