@@ -166,6 +166,34 @@ def test_an_explicit_offset_silences_the_twice_warning(
     assert capsys.readouterr().err == "0 errors, 0 warnings\n"
 
 
+def test_a_drop_publishing_outside_its_campaign_warns(
+    make_site: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The campaign runs from 00:00 on its first day to 00:00 after its last,
+    local time: a drop at either edge is inside, or just after, it."""
+    drop = "---\ntitle: {0}\npublish_at: {1}\n---\n"
+    site = make_site(
+        {
+            **LONDON,
+            "content/drops/spring/first.md": drop.format("First", "2023-03-01 00:00"),
+            "content/drops/spring/last.md": drop.format("Last", "2023-11-30 23:59"),
+            "content/drops/spring/after.md": drop.format("After", "2023-12-01 00:00"),
+            "content/drops/spring/before.md": drop.format("Before", "2023-02-28 23:59"),
+        },
+        minimal=False,
+    )
+    assert run("check", "--site", site) == 0
+    assert capsys.readouterr().err == (
+        "content/drops/spring/after.md:2:1: warning: drop 'after' publishes at "
+        "2023-12-01 00:00 GMT (2023-12-01 00:00 UTC), outside its campaign "
+        "(2023-03-01 to 2023-11-30)\n"
+        "content/drops/spring/before.md:2:1: warning: drop 'before' publishes at "
+        "2023-02-28 23:59 GMT (2023-02-28 23:59 UTC), outside its campaign "
+        "(2023-03-01 to 2023-11-30)\n"
+        "0 errors, 2 warnings\n"
+    )
+
+
 def build_at(now: str, out: Path) -> dict[str, bytes]:
     assert run("build", "--site", FIXTURES / "site", "--out", out, "--now", now) == 0
     return read_tree(out)
