@@ -251,7 +251,7 @@ def build(
                 return built
             from hubgen import schedule  # see _check: not needed when up to date
             from hubgen.produce import Destination
-            from hubgen.publish import boundaries, still_to_come
+            from hubgen.publish import around
 
             with staging_for(out_dir, spare=previous is None, reuse=spare, claim=claim) as staging:
                 try:
@@ -276,13 +276,12 @@ def build(
                     claim.confirm()  # a refused output is told first
                     raise
                 output = finish_output(out_dir, staging, checked.produced.files, keep=keep)
-            instants = boundaries(checked.graph)
-            coming = still_to_come(instants, checked.now)
+            last, following = around(checked.graph, checked.now)
             report = unchanged.Previous(
                 checked.diagnostics,
                 len(checked.produced.files),
-                schedule.summary(checked.published, coming),
-                coming[0].at if coming else None,
+                schedule.summary(checked.published, following),
+                following.at if following else None,
             )
             # A file saved while the build read it may have given the output bytes
             # other than those hashed: the next build must not find it up to date
@@ -295,7 +294,8 @@ def build(
                     output,
                     sources=sources,
                     zone=checked.graph.site.timezone,
-                    boundaries=[b.at for b in instants],
+                    since=last,
+                    until=following.at if following else None,
                     dated=any(
                         h.last_verified
                         for o in checked.graph.organisations.values()

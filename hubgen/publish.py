@@ -9,12 +9,11 @@ through `boundaries`: between two of them, every build is identical.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from operator import attrgetter
+from itertools import starmap
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -90,39 +89,51 @@ def help_block(
 
 def boundaries(graph: SiteGraph) -> list[Boundary]:
     """Every instant at which the output may change, in order. Drafts never do."""
-    found = []
+    return sorted(starmap(Boundary, _boundaries(graph)), key=Boundary.sort_key)
+
+
+def _boundaries(graph: SiteGraph) -> Iterator[tuple[datetime, ZoneInfo, Event, str, Span]]:
+    """The fields of every `Boundary`, in no order."""
     for c in graph.campaigns.values():
-        found.append(Boundary(c.opens, c.timezone, "campaign-starts", c.title, c.span))
-        found.append(Boundary(c.closes, c.timezone, "campaign-ends", c.title, c.span))
+        yield c.opens, c.timezone, "campaign-starts", c.title, c.span
+        yield c.closes, c.timezone, "campaign-ends", c.title, c.span
+    zones = {slug: c.timezone for slug, c in graph.campaigns.items()}
     for d in graph.drops:
         if d.draft:
             continue
-        zone = graph.campaign_of(d).timezone
-        found.append(Boundary(d.publish_at, zone, "drop-live", d.title, d.span))
+        zone = zones[d.campaign]
+        yield d.publish_at, zone, "drop-live", d.title, d.span
         if d.expires_at is not None:
-            found.append(Boundary(d.expires_at, zone, "drop-expires", d.title, d.span))
+            yield d.expires_at, zone, "drop-expires", d.title, d.span
     for o in graph.organisations.values():
         for h in o.helplines:
             if h.until is not None:
-                found.append(
-                    Boundary(h.until, graph.site.timezone, "helpline-ends", h.name, h.span)
-                )
-    return sorted(found, key=Boundary.sort_key)
+                yield h.until, graph.site.timezone, "helpline-ends", h.name, h.span
+
+
+def around(graph: SiteGraph, now: datetime) -> tuple[datetime | None, Boundary | None]:
+    """The last instant at or before `now` at which the output changed, and the
+    first boundary after it, as `boundaries` has them: all a build needs of
+    them. Found in one pass, not by making and sorting every boundary (a large
+    site's 10,000: 25 ms of a rebuild after a one-drop edit)."""
+    last: datetime | None = None
+    first: datetime | None = None
+    following: list[tuple[datetime, ZoneInfo, Event, str, Span]] = []  # those at `first`
+    for fields in _boundaries(graph):
+        at = fields[0]
+        if at <= now:
+            if last is None or at > last:
+                last = at
+        elif first is None or at < first:
+            first, following = at, [fields]
+        elif at == first:
+            following.append(fields)
+    return last, min(starmap(Boundary, following), key=Boundary.sort_key, default=None)
 
 
 def upcoming(graph: SiteGraph, now: datetime) -> list[Boundary]:
     """The boundaries still to come: the output changes at each of them."""
-    return still_to_come(boundaries(graph), now)
-
-
-def still_to_come(found: list[Boundary], now: datetime) -> list[Boundary]:
-    """Of these boundaries (`boundaries`, in order), those after `now`: found
-    by bisection, since comparing instants in two zones converts both (a
-    large site's 10,000 boundaries, compared one by one, took 6 ms)."""
-    return found[bisect_right(found, now, key=_instant) :]
-
-
-_instant = attrgetter("at")
+    return [b for b in boundaries(graph) if b.at > now]
 
 
 @dataclass(frozen=True)

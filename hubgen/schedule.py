@@ -23,13 +23,13 @@ EVENTS = {
 }
 
 
-def summary(published: Published, coming: list[Boundary]) -> str:
+def summary(published: Published, following: Boundary | None) -> str:
     """'6 drops published, 8 scheduled, next change at ...': the end of a build's
-    report; `coming`: the boundaries still to come (`publish.upcoming`)."""
+    report; `following`: the next boundary (`publish.around`)."""
     status = published.status.values()
     shown = sum(s == "published" for s in status)
     scheduled = sum(s == "scheduled" for s in status)
-    nxt = f", next change at {local(coming[0].at, coming[0].zone)}" if coming else ""
+    nxt = f", next change at {local(following.at, following.zone)}" if following else ""
     return f"{shown} drops published, {scheduled} scheduled{nxt}"
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from bisect import bisect_right
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -370,7 +369,8 @@ def remember(
     *,
     sources: Sources,
     zone: ZoneInfo,
-    boundaries: list[datetime],
+    since: datetime | None,
+    until: datetime | None,
     dated: bool,
     now: datetime,
     report: Previous,
@@ -378,12 +378,10 @@ def remember(
     """Record a successful build: when its output stops being right, and what it
     holds (`output`: each file's size and mtime, as `write.finish_output` left them).
 
-    `boundaries` are the instants the published set changes at, in order (`publish`);
-    `dated`: some helpline has a `last_verified`, whose age counts in local days.
+    `since` and `until` are the instants around `now` at which the published
+    set changes (`publish.around`); `dated`: some helpline has a
+    `last_verified`, whose age counts in local days.
     """
-    after = bisect_right(boundaries, now)  # in order: see `publish.still_to_come`
-    since = boundaries[after - 1] if after else None
-    until = boundaries[after] if after < len(boundaries) else None
     if dated:
         # How old a helpline's check is depends on the local date: right for today only.
         today = now.astimezone(zone).date()

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hubgen.pipeline import build, check
-from hubgen.publish import boundaries, publish, upcoming
+from hubgen.publish import around, boundaries, publish, upcoming
 
 START = datetime(2023, 5, 1, 4, 0, tzinfo=UTC)  # 2023-05-01 00:00 in New York
 SPAN_MINUTES = 31 * 24 * 60
@@ -126,10 +126,12 @@ def test_next_change_and_up_to_date_span(schedule: list[Plan], minute: int) -> N
         graph = check(site, now=now, cache=False, jobs=1).graph
         times = [b.at for b in boundaries(graph)]
         after = [t for t in times if t > now]
-        assert [b.at for b in upcoming(graph, now)] == after
+        coming = upcoming(graph, now)
+        assert [b.at for b in coming] == after
+        before = [t for t in times if t <= now]
+        assert around(graph, now) == (max(before, default=None), coming[0] if coming else None)
         built = build(site, out, now=now, jobs=1)
         assert built.next_change == (min(after) if after else None)
-        before = [t for t in times if t <= now]
         if after:
             assert build(site, out, now=min(after) - tick, jobs=1).unchanged
             assert not build(site, out, now=min(after), jobs=1).unchanged
