@@ -576,16 +576,9 @@ class _Table:
         # (0 or 1); and each list of assets its pages use, once.
         self._found: dict[str, dict[str, Any]] = {}
         if self._inputs is not None:
-            for key in _SHARDS:
-                value = cache.get(self.KIND, key)
-                if isinstance(value, dict) and value.get("published") == self._inputs.published:
-                    pages, assets = value.get("pages"), value.get("assets")
-                    if (
-                        isinstance(pages, dict)
-                        and type(assets) is list
-                        and all(map(_strings, assets))
-                    ):
-                        self._found[key] = value
+            published = self._inputs.published
+            found = cache.decoded(self.KIND, _SHARDS, _table_entry)
+            self._found = {k: v for k, v in found.items() if v["published"] == published}
 
     def reused(self, output: _Output, out: str, first: str) -> bool:
         """Take the page as the table has it, if its reads key and file are still those."""
@@ -668,6 +661,16 @@ class _Table:
                 self._cache.keep(self.KIND, [start])
             else:
                 self._cache.put(self.KIND, start, value)
+
+
+def _table_entry(value: object) -> dict[str, Any] | None:
+    """An entry of the page table as `_Table.save` puts it; None for any other shape."""
+    if not isinstance(value, dict) or type(value.get("published")) is not str:
+        return None
+    pages, assets = value.get("pages"), value.get("assets")
+    if isinstance(pages, dict) and type(assets) is list and all(map(_strings, assets)):
+        return value
+    return None
 
 
 # The table's entries: the first two characters of the reads keys (hashes) of

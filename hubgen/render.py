@@ -239,7 +239,7 @@ class _Renderer:
         self.out: dict[str, bytes | Path | CachedFile | PageJob] = {}
         self.sources: dict[str, str] = {}
         self.lastmods: dict[str, date | None] = {}  # published pages, for the sitemap
-        self._published_days: dict[int, date] | None = None  # by id of drop: see `_latest`
+        self._published_days: dict[int, date] | None = None  # by id of drop: see `_days`
         self.feed_links: dict[str | None, tuple[Anchor, ...]] = {}  # by campaign slug
         self.site_feed = Anchor(
             f"{self.g.site.title} (Atom feed)", self.u.href(feeds.site_feed_path())
@@ -414,14 +414,18 @@ class _Renderer:
 
     def _latest(self, drops: Iterable[Drop]) -> date | None:
         """The local date of the newest published drop: a page's lastmod."""
-        days = self._published_days
-        if days is None:  # a drop is in five or six lists: worked out once
+        # Mapped, not a generator: a site's drops are in five or six lists.
+        return max(filter(None, map(self._days().get, map(id, drops))), default=None)
+
+    def _days(self) -> dict[int, date]:
+        """Each published drop's local date, by its id: worked out once, since
+        a drop is in five or six lists and has a page of its own."""
+        if self._published_days is None:
             status = self.pub.status
-            days = self._published_days = {
+            self._published_days = {
                 id(d): self._day(d) for d in self.pub.drops if status[d] == "published"
             }
-        # Mapped, not a generator: a site's drops are in five or six lists.
-        return max(filter(None, map(days.get, map(id, drops))), default=None)
+        return self._published_days
 
     def _day(self, d: Drop) -> date:
         return d.publish_at.astimezone(self.g.campaign_of(d).timezone).date()
@@ -438,7 +442,7 @@ class _Renderer:
                 lastmod=self._latest(drops),
                 shows=drops,
             )
-        days = self._published_days or {}  # worked out for the lists above
+        days = self._days()
         for d in self.pub.drops:
             c = self.g.campaign_of(d)
             self.page(
